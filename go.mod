@@ -1,0 +1,3 @@
+module github.com/torget/torget
+
+go 1.26.8
