@@ -1,0 +1,298 @@
+// Package config loads torget's TOML configuration, applies TORGET_…
+// environment overrides and validates the result.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"net/url"
+	"os"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+)
+
+// Duration is a time.Duration written as "10s" in TOML and the environment.
+type Duration struct{ time.Duration }
+
+// UnmarshalText parses a Go duration string.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return err
+	}
+	d.Duration = v
+	return nil
+}
+
+// MarshalText writes the duration back as a string.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+// Config is the whole configuration. Every key is documented in
+// config.example.toml.
+type Config struct {
+	Server     Server     `toml:"server"`
+	Instance   Instance   `toml:"instance"`
+	Database   Database   `toml:"database"`
+	Federation Federation `toml:"federation"`
+	Delivery   Delivery   `toml:"delivery"`
+	Log        Log        `toml:"log"`
+}
+
+// Server is where and as what torget listens.
+type Server struct {
+	Domain          string   `toml:"domain"`
+	Listen          string   `toml:"listen"`
+	BaseURL         string   `toml:"base_url"`
+	TLSCert         string   `toml:"tls_cert"`
+	TLSKey          string   `toml:"tls_key"`
+	ShutdownTimeout Duration `toml:"shutdown_timeout"`
+}
+
+// Instance describes the operating organisation.
+type Instance struct {
+	Name            string `toml:"name"`
+	Description     string `toml:"description"`
+	Organisation    string `toml:"organisation"`
+	OrganisationURL string `toml:"organisation_url"`
+	ContactEmail    string `toml:"contact_email"`
+}
+
+// Database selects the store.
+type Database struct {
+	URL          string `toml:"url"`
+	MaxOpenConns int    `toml:"max_open_conns"`
+}
+
+// Federation bounds what we accept from and send to other servers.
+type Federation struct {
+	AllowPrivateNetworks []string `toml:"allow_private_networks"`
+	RequestTimeout       Duration `toml:"request_timeout"`
+	MaxBodyBytes         int64    `toml:"max_body_bytes"`
+	MaxResponseBytes     int64    `toml:"max_response_bytes"`
+	CAFile               string   `toml:"ca_file"`
+	SignatureMaxAge      Duration `toml:"signature_max_age"`
+	SignatureMaxFuture   Duration `toml:"signature_max_future"`
+	ActorCacheTTL        Duration `toml:"actor_cache_ttl"`
+}
+
+// Delivery tunes the outgoing queue.
+type Delivery struct {
+	Workers          int      `toml:"workers"`
+	PerDomain        int      `toml:"per_domain"`
+	RetryFor         Duration `toml:"retry_for"`
+	MaxBackoff       Duration `toml:"max_backoff"`
+	BreakerThreshold int      `toml:"breaker_threshold"`
+	ProbeInterval    Duration `toml:"probe_interval"`
+	InboxWorkers     int      `toml:"inbox_workers"`
+}
+
+// Log configures log/slog.
+type Log struct {
+	Level  string `toml:"level"`
+	Format string `toml:"format"`
+}
+
+// Default returns the configuration used when no file is given: SQLite
+// under ./data/ and a server on localhost:8080.
+func Default() Config {
+	return Config{
+		Server: Server{
+			Domain:          "localhost:8080",
+			Listen:          "127.0.0.1:8080",
+			ShutdownTimeout: Duration{30 * time.Second},
+		},
+		Instance: Instance{Name: "torget", Organisation: "Example municipality", OrganisationURL: "https://example.org/"},
+		Database: Database{URL: "sqlite:data/torget.db", MaxOpenConns: 16},
+		Federation: Federation{
+			RequestTimeout:     Duration{10 * time.Second},
+			MaxBodyBytes:       1 << 20,
+			MaxResponseBytes:   1 << 20,
+			SignatureMaxAge:    Duration{65 * time.Minute},
+			SignatureMaxFuture: Duration{60 * time.Minute},
+			ActorCacheTTL:      Duration{24 * time.Hour},
+		},
+		Delivery: Delivery{
+			Workers:          32,
+			PerDomain:        4,
+			RetryFor:         Duration{48 * time.Hour},
+			MaxBackoff:       Duration{6 * time.Hour},
+			BreakerThreshold: 8,
+			ProbeInterval:    Duration{10 * time.Minute},
+			InboxWorkers:     4,
+		},
+		Log: Log{Level: "info", Format: "text"},
+	}
+}
+
+// Load reads path (if non-empty) over the defaults, then applies the
+// environment (TORGET_SECTION_KEY, e.g. TORGET_DATABASE_URL), then validates.
+func Load(path string, environ []string) (Config, error) {
+	c := Default()
+	if path != "" {
+		md, err := toml.DecodeFile(path, &c)
+		if err != nil {
+			return c, fmt.Errorf("read config %s: %w", path, err)
+		}
+		if un := md.Undecoded(); len(un) > 0 {
+			return c, fmt.Errorf("read config %s: unknown key %q", path, un[0].String())
+		}
+	}
+	if err := applyEnv(&c, environ); err != nil {
+		return c, err
+	}
+	if err := c.Validate(); err != nil {
+		return c, err
+	}
+	return c, nil
+}
+
+// applyEnv walks the sections and keys by their toml tags.
+func applyEnv(c *Config, environ []string) error {
+	env := map[string]string{}
+	for _, kv := range environ {
+		if k, v, ok := strings.Cut(kv, "="); ok && strings.HasPrefix(k, "TORGET_") {
+			env[k] = v
+		}
+	}
+	root := reflect.ValueOf(c).Elem()
+	for i := 0; i < root.NumField(); i++ {
+		sec := root.Field(i)
+		secName := root.Type().Field(i).Tag.Get("toml")
+		for j := 0; j < sec.NumField(); j++ {
+			key := sec.Type().Field(j).Tag.Get("toml")
+			name := "TORGET_" + strings.ToUpper(secName+"_"+key)
+			v, ok := env[name]
+			if !ok {
+				continue
+			}
+			if err := setField(sec.Field(j), v); err != nil {
+				return fmt.Errorf("environment %s: %w", name, err)
+			}
+		}
+	}
+	return nil
+}
+
+func setField(f reflect.Value, v string) error {
+	if f.Type() == reflect.TypeOf(Duration{}) {
+		var d Duration
+		if err := d.UnmarshalText([]byte(v)); err != nil {
+			return err
+		}
+		f.Set(reflect.ValueOf(d))
+		return nil
+	}
+	switch f.Kind() {
+	case reflect.String:
+		f.SetString(v)
+	case reflect.Int, reflect.Int64:
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return err
+		}
+		f.SetInt(n)
+	case reflect.Bool:
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return err
+		}
+		f.SetBool(b)
+	case reflect.Slice:
+		var parts []string
+		for _, p := range strings.Split(v, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				parts = append(parts, p)
+			}
+		}
+		f.Set(reflect.ValueOf(parts))
+	default:
+		return fmt.Errorf("unsupported kind %s", f.Kind())
+	}
+	return nil
+}
+
+// Validate checks the configuration and fills derived values (BaseURL).
+func (c *Config) Validate() error {
+	var errs []error
+	if c.Server.Domain == "" {
+		errs = append(errs, errors.New("server.domain is required"))
+	}
+	if strings.ContainsAny(c.Server.Domain, "/@ ") {
+		errs = append(errs, fmt.Errorf("server.domain %q must be a host name (with an optional port)", c.Server.Domain))
+	}
+	if c.Server.BaseURL == "" {
+		scheme := "https"
+		if strings.HasPrefix(c.Server.Domain, "localhost") {
+			scheme = "http"
+		}
+		c.Server.BaseURL = scheme + "://" + c.Server.Domain
+	}
+	c.Server.BaseURL = strings.TrimRight(c.Server.BaseURL, "/")
+	if u, err := url.Parse(c.Server.BaseURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Path != "" {
+		errs = append(errs, fmt.Errorf("server.base_url %q must be scheme://host[:port] with no path", c.Server.BaseURL))
+	} else if !strings.EqualFold(u.Host, c.Server.Domain) {
+		errs = append(errs, fmt.Errorf("server.base_url host %q must equal server.domain %q (ids must be served from their own origin)", u.Host, c.Server.Domain))
+	}
+	if (c.Server.TLSCert == "") != (c.Server.TLSKey == "") {
+		errs = append(errs, errors.New("server.tls_cert and server.tls_key go together"))
+	}
+	if _, err := c.Database.Driver(); err != nil {
+		errs = append(errs, err)
+	}
+	if _, err := c.AllowedNets(); err != nil {
+		errs = append(errs, err)
+	}
+	if c.Federation.MaxBodyBytes <= 0 {
+		errs = append(errs, errors.New("federation.max_body_bytes must be positive"))
+	}
+	if c.Federation.RequestTimeout.Duration <= 0 {
+		errs = append(errs, errors.New("federation.request_timeout must be positive"))
+	}
+	if c.Delivery.Workers <= 0 || c.Delivery.PerDomain <= 0 || c.Delivery.InboxWorkers <= 0 {
+		errs = append(errs, errors.New("delivery.workers, delivery.per_domain and delivery.inbox_workers must be positive"))
+	}
+	if c.Delivery.RetryFor.Duration < time.Minute {
+		errs = append(errs, errors.New("delivery.retry_for must be at least 1m"))
+	}
+	return errors.Join(errs...)
+}
+
+// Driver returns "sqlite" or "postgres" and checks the URL's form.
+func (d Database) Driver() (string, error) {
+	switch {
+	case strings.HasPrefix(d.URL, "sqlite:"):
+		if strings.TrimPrefix(d.URL, "sqlite:") == "" {
+			return "", errors.New("database.url sqlite: needs a path")
+		}
+		return "sqlite", nil
+	case strings.HasPrefix(d.URL, "postgres://"), strings.HasPrefix(d.URL, "postgresql://"):
+		return "postgres", nil
+	}
+	return "", fmt.Errorf("database.url %q: want sqlite:PATH or postgres://…", d.URL)
+}
+
+// AllowedNets parses federation.allow_private_networks.
+func (c *Config) AllowedNets() ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, s := range c.Federation.AllowPrivateNetworks {
+		p, err := netip.ParsePrefix(strings.TrimSpace(s))
+		if err != nil {
+			return nil, fmt.Errorf("federation.allow_private_networks: %q: %w", s, err)
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
+}
+
+// ReadFileIfSet is a small helper for optional file settings.
+func ReadFileIfSet(path string) ([]byte, error) {
+	if path == "" {
+		return nil, nil
+	}
+	return os.ReadFile(path)
+}

@@ -1,0 +1,58 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"gorm.io/gorm/clause"
+)
+
+// DomainByHost loads a domain's delivery health (ErrNotFound if never seen).
+func (s *Store) DomainByHost(ctx context.Context, host string) (*Domain, error) {
+	var d Domain
+	if err := translate(s.ctx(ctx).Where("host = ?", host).Take(&d).Error); err != nil {
+		return nil, err
+	}
+	return &d, nil
+}
+
+// DomainSucceeded closes the breaker for host after a delivery went through.
+func (s *Store) DomainSucceeded(ctx context.Context, host string) error {
+	now := s.now()
+	d := Domain{Host: host, LastSuccessAt: &now, UpdatedAt: now}
+	return s.ctx(ctx).Clauses(clause.OnConflict{
+		Columns: []clause.Column{{Name: "host"}},
+		DoUpdates: clause.Assignments(map[string]any{"consecutive_failures": 0, "unreachable_since": nil, "next_probe_at": nil,
+			"last_success_at": now, "updated_at": now}),
+	}).Create(&d).Error
+}
+
+// DomainFailed counts a failed attempt; after threshold consecutive
+// failures the breaker opens: deliveries to host wait until next probe.
+// It reports whether the breaker is open.
+func (s *Store) DomainFailed(ctx context.Context, host string, threshold int, probe time.Duration) (bool, error) {
+	now := s.now()
+	err := s.ctx(ctx).Exec(`INSERT INTO domains (host, consecutive_failures, updated_at) VALUES (?, 1, ?)
+		ON CONFLICT (host) DO UPDATE SET consecutive_failures = domains.consecutive_failures + 1, updated_at = excluded.updated_at`,
+		host, now).Error
+	if err != nil {
+		return false, err
+	}
+	res := s.ctx(ctx).Exec(`UPDATE domains SET unreachable_since = COALESCE(unreachable_since, ?), next_probe_at = ?
+		WHERE host = ? AND consecutive_failures >= ?`, now, now.Add(probe), host, threshold)
+	return res.RowsAffected > 0, res.Error
+}
+
+// DomainSeen is called when a host contacts us with a verified request: if
+// its breaker was open, it closes and its pending deliveries are due now.
+func (s *Store) DomainSeen(ctx context.Context, host string) (bool, error) {
+	now := s.now()
+	res := s.ctx(ctx).Exec(`UPDATE domains SET unreachable_since = NULL, next_probe_at = NULL, consecutive_failures = 0,
+		last_seen_at = ?, updated_at = ? WHERE host = ? AND unreachable_since IS NOT NULL`, now, now, host)
+	if res.Error != nil || res.RowsAffected == 0 {
+		return false, res.Error
+	}
+	err := s.ctx(ctx).Exec(`UPDATE deliveries SET next_attempt_at = ? WHERE host = ? AND status = ? AND locked_until IS NULL`,
+		now, host, DeliveryPending).Error
+	return true, err
+}

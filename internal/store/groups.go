@@ -1,0 +1,48 @@
+package store
+
+import (
+	"context"
+	"fmt"
+)
+
+// CreateGroup inserts g. A duplicate slug gives ErrConflict.
+func (s *Store) CreateGroup(ctx context.Context, g *Group) error {
+	now := s.now()
+	g.CreatedAt, g.UpdatedAt = now, now
+	if err := translate(s.ctx(ctx).Create(g).Error); err != nil {
+		return fmt.Errorf("create group %q: %w", g.Slug, err)
+	}
+	return nil
+}
+
+// GroupBySlug loads one group.
+func (s *Store) GroupBySlug(ctx context.Context, slug string) (*Group, error) {
+	var g Group
+	if err := translate(s.ctx(ctx).Where("slug = ?", slug).Take(&g).Error); err != nil {
+		return nil, fmt.Errorf("load group %q: %w", slug, err)
+	}
+	return &g, nil
+}
+
+// GroupByID loads one group.
+func (s *Store) GroupByID(ctx context.Context, id int64) (*Group, error) {
+	var g Group
+	if err := translate(s.ctx(ctx).Take(&g, id).Error); err != nil {
+		return nil, fmt.Errorf("load group %d: %w", id, err)
+	}
+	return &g, nil
+}
+
+// ListGroups returns all groups by slug.
+func (s *Store) ListGroups(ctx context.Context) ([]Group, error) {
+	var gs []Group
+	err := s.ctx(ctx).Order("slug").Find(&gs).Error
+	return gs, translate(err)
+}
+
+// CountGroups counts groups.
+func (s *Store) CountGroups(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.ctx(ctx).Model(&Group{}).Count(&n).Error
+	return n, err
+}

@@ -1,0 +1,81 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm/clause"
+)
+
+// InsertInboxItem stores a received activity. An activity id seen before
+// is not stored again: inserted is false (idempotent delivery).
+func (s *Store) InsertInboxItem(ctx context.Context, it *InboxItem) (inserted bool, err error) {
+	now := s.now()
+	it.ReceivedAt, it.NextAttemptAt = now, now
+	if it.Status == "" {
+		it.Status = InboxPending
+	}
+	res := s.ctx(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(it)
+	if res.Error != nil {
+		return false, fmt.Errorf("store inbox item: %w", translate(res.Error))
+	}
+	return res.RowsAffected > 0, nil
+}
+
+// ClaimInboxItems leases due inbox items for processing.
+func (s *Store) ClaimInboxItems(ctx context.Context, worker string, lease time.Duration, limit int) ([]InboxItem, error) {
+	now := s.now()
+	lock := ""
+	if s.driver == "postgres" {
+		lock = " FOR UPDATE SKIP LOCKED"
+	}
+	var items []InboxItem
+	err := s.ctx(ctx).Raw(`UPDATE inbox_items SET locked_until = ?, locked_by = ?
+		WHERE id IN (SELECT id FROM inbox_items
+			WHERE status = ? AND next_attempt_at <= ? AND (locked_until IS NULL OR locked_until < ?)
+			ORDER BY id LIMIT ?`+lock+`)
+		RETURNING *`, now.Add(lease), worker, InboxPending, now, now, limit).Scan(&items).Error
+	if err != nil {
+		return nil, fmt.Errorf("claim inbox items: %w", err)
+	}
+	return items, nil
+}
+
+// FinishInboxItem records the outcome of processing.
+func (s *Store) FinishInboxItem(ctx context.Context, id int64, status, reason string) error {
+	now := s.now()
+	return s.ctx(ctx).Model(&InboxItem{}).Where("id = ?", id).Updates(map[string]any{
+		"status": status, "reason": truncate(reason, 500), "processed_at": &now, "locked_until": nil,
+	}).Error
+}
+
+// RetryInboxItem schedules processing again (e.g. a fetch failed).
+func (s *Store) RetryInboxItem(ctx context.Context, it *InboxItem, next time.Time, reason string) error {
+	return s.ctx(ctx).Model(&InboxItem{}).Where("id = ?", it.ID).Updates(map[string]any{
+		"attempts": it.Attempts + 1, "next_attempt_at": next.UTC(), "reason": truncate(reason, 500), "locked_until": nil,
+	}).Error
+}
+
+// InboxItemByIRI loads a received activity by its id.
+func (s *Store) InboxItemByIRI(ctx context.Context, iri string) (*InboxItem, error) {
+	var it InboxItem
+	if err := translate(s.ctx(ctx).Where("activity_iri = ?", iri).Take(&it).Error); err != nil {
+		return nil, fmt.Errorf("load inbox item %q: %w", iri, err)
+	}
+	return &it, nil
+}
+
+// InboxCounts counts inbox items by status.
+func (s *Store) InboxCounts(ctx context.Context) (map[string]int64, error) {
+	var rows []struct {
+		Status string
+		N      int64
+	}
+	err := s.ctx(ctx).Model(&InboxItem{}).Select("status, COUNT(*) AS n").Group("status").Scan(&rows).Error
+	out := map[string]int64{}
+	for _, r := range rows {
+		out[r.Status] = r.N
+	}
+	return out, err
+}

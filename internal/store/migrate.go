@@ -1,0 +1,243 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// migration is one schema step. Steps are frozen once released: a change
+// is a new step, never an edit.
+type migration struct {
+	version int
+	name    string
+	sql     string // dialect placeholders: {{id}}, {{ts}}
+}
+
+var migrations = []migration{
+	{1, "core federation schema", `
+CREATE TABLE settings (
+	key TEXT PRIMARY KEY,
+	value TEXT NOT NULL,
+	updated_at {{ts}} NOT NULL
+);
+CREATE TABLE users (
+	id {{id}},
+	username TEXT NOT NULL UNIQUE,
+	role TEXT NOT NULL,
+	password_hash TEXT NOT NULL,
+	created_at {{ts}} NOT NULL,
+	updated_at {{ts}} NOT NULL
+);
+CREATE TABLE groups (
+	id {{id}},
+	slug TEXT NOT NULL UNIQUE,
+	name TEXT NOT NULL,
+	purpose TEXT NOT NULL,
+	summary TEXT NOT NULL DEFAULT '',
+	language TEXT NOT NULL DEFAULT 'sv',
+	website_url TEXT NOT NULL DEFAULT '',
+	manual_approval BOOLEAN NOT NULL DEFAULT FALSE,
+	discoverable BOOLEAN NOT NULL DEFAULT TRUE,
+	private_key_pem TEXT NOT NULL,
+	public_key_pem TEXT NOT NULL,
+	created_at {{ts}} NOT NULL,
+	updated_at {{ts}} NOT NULL
+);
+CREATE TABLE remote_actors (
+	id {{id}},
+	iri TEXT NOT NULL UNIQUE,
+	type TEXT NOT NULL,
+	host TEXT NOT NULL,
+	key_id TEXT NOT NULL DEFAULT '',
+	public_key_pem TEXT NOT NULL DEFAULT '',
+	inbox TEXT NOT NULL,
+	shared_inbox TEXT NOT NULL DEFAULT '',
+	preferred_username TEXT NOT NULL DEFAULT '',
+	name TEXT NOT NULL DEFAULT '',
+	raw TEXT NOT NULL DEFAULT '',
+	fetched_at {{ts}} NOT NULL,
+	gone_at {{ts}}
+);
+CREATE INDEX remote_actors_key_id ON remote_actors (key_id);
+CREATE TABLE followers (
+	id {{id}},
+	group_id BIGINT NOT NULL REFERENCES groups (id) ON DELETE CASCADE,
+	actor_iri TEXT NOT NULL,
+	inbox TEXT NOT NULL,
+	shared_inbox TEXT NOT NULL DEFAULT '',
+	host TEXT NOT NULL,
+	follow_iri TEXT NOT NULL DEFAULT '',
+	state TEXT NOT NULL,
+	created_at {{ts}} NOT NULL,
+	updated_at {{ts}} NOT NULL,
+	UNIQUE (group_id, actor_iri)
+);
+CREATE INDEX followers_group_state ON followers (group_id, state);
+CREATE INDEX followers_actor ON followers (actor_iri);
+CREATE TABLE posts (
+	id {{id}},
+	public_id TEXT NOT NULL UNIQUE,
+	group_id BIGINT NOT NULL REFERENCES groups (id),
+	author_user_id BIGINT REFERENCES users (id),
+	source TEXT NOT NULL,
+	content_html TEXT NOT NULL,
+	summary TEXT NOT NULL DEFAULT '',
+	language TEXT NOT NULL,
+	version INTEGER NOT NULL DEFAULT 1,
+	published_at {{ts}} NOT NULL,
+	edited_at {{ts}},
+	deleted_at {{ts}},
+	pinned_at {{ts}},
+	created_at {{ts}} NOT NULL,
+	updated_at {{ts}} NOT NULL
+);
+CREATE INDEX posts_group_published ON posts (group_id, published_at);
+CREATE TABLE post_versions (
+	id {{id}},
+	post_id BIGINT NOT NULL REFERENCES posts (id),
+	version INTEGER NOT NULL,
+	source TEXT NOT NULL,
+	content_html TEXT NOT NULL,
+	summary TEXT NOT NULL DEFAULT '',
+	language TEXT NOT NULL,
+	author_user_id BIGINT REFERENCES users (id),
+	created_at {{ts}} NOT NULL,
+	UNIQUE (post_id, version)
+);
+CREATE TABLE activities (
+	id {{id}},
+	iri TEXT NOT NULL UNIQUE,
+	group_id BIGINT REFERENCES groups (id),
+	type TEXT NOT NULL,
+	object_iri TEXT NOT NULL DEFAULT '',
+	in_outbox BOOLEAN NOT NULL DEFAULT FALSE,
+	json TEXT NOT NULL,
+	created_at {{ts}} NOT NULL
+);
+CREATE INDEX activities_outbox ON activities (group_id, in_outbox, id);
+CREATE TABLE deliveries (
+	id {{id}},
+	activity_id BIGINT NOT NULL REFERENCES activities (id),
+	inbox TEXT NOT NULL,
+	host TEXT NOT NULL,
+	status TEXT NOT NULL,
+	attempts INTEGER NOT NULL DEFAULT 0,
+	next_attempt_at {{ts}} NOT NULL,
+	locked_until {{ts}},
+	locked_by TEXT NOT NULL DEFAULT '',
+	last_status INTEGER NOT NULL DEFAULT 0,
+	last_error TEXT NOT NULL DEFAULT '',
+	created_at {{ts}} NOT NULL,
+	updated_at {{ts}} NOT NULL,
+	UNIQUE (activity_id, inbox)
+);
+CREATE INDEX deliveries_due ON deliveries (status, next_attempt_at);
+CREATE INDEX deliveries_host ON deliveries (host, status);
+CREATE TABLE inbox_items (
+	id {{id}},
+	activity_iri TEXT UNIQUE,
+	group_id BIGINT REFERENCES groups (id),
+	actor_iri TEXT NOT NULL,
+	key_id TEXT NOT NULL DEFAULT '',
+	type TEXT NOT NULL,
+	raw TEXT NOT NULL,
+	status TEXT NOT NULL,
+	reason TEXT NOT NULL DEFAULT '',
+	attempts INTEGER NOT NULL DEFAULT 0,
+	next_attempt_at {{ts}} NOT NULL,
+	locked_until {{ts}},
+	locked_by TEXT NOT NULL DEFAULT '',
+	received_at {{ts}} NOT NULL,
+	processed_at {{ts}}
+);
+CREATE INDEX inbox_items_due ON inbox_items (status, next_attempt_at);
+CREATE TABLE domains (
+	host TEXT PRIMARY KEY,
+	consecutive_failures INTEGER NOT NULL DEFAULT 0,
+	unreachable_since {{ts}},
+	next_probe_at {{ts}},
+	last_success_at {{ts}},
+	last_seen_at {{ts}},
+	updated_at {{ts}} NOT NULL
+);
+`},
+}
+
+// Migrate applies every migration not yet applied, each in its own
+// transaction. It is safe to run concurrently from several processes:
+// PostgreSQL takes an advisory lock, SQLite's immediate transactions
+// serialise.
+func (s *Store) Migrate(ctx context.Context) error {
+	db := s.ctx(ctx)
+	if err := db.Exec(s.dialect(`CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY,
+		name TEXT NOT NULL,
+		applied_at {{ts}} NOT NULL)`)).Error; err != nil {
+		return fmt.Errorf("create schema_migrations: %w", err)
+	}
+	for _, m := range migrations {
+		err := db.Transaction(func(tx *gorm.DB) error {
+			if s.driver == "postgres" {
+				if err := tx.Exec("SELECT pg_advisory_xact_lock(7413001)").Error; err != nil {
+					return err
+				}
+			}
+			var n int64
+			if err := tx.Raw("SELECT COUNT(*) FROM schema_migrations WHERE version = ?", m.version).Scan(&n).Error; err != nil {
+				return err
+			}
+			if n > 0 {
+				return nil
+			}
+			for _, stmt := range splitSQL(s.dialect(m.sql)) {
+				if err := tx.Exec(stmt).Error; err != nil {
+					return fmt.Errorf("%s: %w", firstLine(stmt), err)
+				}
+			}
+			return tx.Exec("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)", m.version, m.name, time.Now().UTC()).Error
+		})
+		if err != nil {
+			return fmt.Errorf("migration %d (%s): %w", m.version, m.name, err)
+		}
+	}
+	return nil
+}
+
+// SchemaVersion returns the highest applied migration.
+func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
+	var v *int
+	err := s.ctx(ctx).Raw("SELECT MAX(version) FROM schema_migrations").Scan(&v).Error
+	if err != nil || v == nil {
+		return 0, err
+	}
+	return *v, nil
+}
+
+// LatestSchemaVersion is the version Migrate brings a database to.
+func LatestSchemaVersion() int { return migrations[len(migrations)-1].version }
+
+func (s *Store) dialect(q string) string {
+	if s.driver == "postgres" {
+		return strings.NewReplacer("{{id}}", "BIGSERIAL PRIMARY KEY", "{{ts}}", "TIMESTAMPTZ").Replace(q)
+	}
+	return strings.NewReplacer("{{id}}", "INTEGER PRIMARY KEY AUTOINCREMENT", "{{ts}}", "DATETIME").Replace(q)
+}
+
+func splitSQL(q string) []string {
+	var out []string
+	for _, s := range strings.Split(q, ";") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func firstLine(s string) string {
+	l, _, _ := strings.Cut(s, "\n")
+	return l
+}

@@ -1,0 +1,181 @@
+package store
+
+import "time"
+
+// User is a staff account.
+type User struct {
+	ID           int64
+	Username     string
+	Role         string
+	PasswordHash string
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+// Group is a local Group actor. Its key pair never changes once created.
+type Group struct {
+	ID             int64
+	Slug           string
+	Name           string
+	Purpose        string
+	Summary        string
+	Language       string
+	WebsiteURL     string
+	ManualApproval bool
+	Discoverable   bool
+	PrivateKeyPEM  string
+	PublicKeyPEM   string
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+}
+
+// RemoteActor caches an actor from another server.
+type RemoteActor struct {
+	ID                int64
+	IRI               string `gorm:"column:iri"`
+	Type              string
+	Host              string
+	KeyID             string
+	PublicKeyPEM      string
+	Inbox             string
+	SharedInbox       string
+	PreferredUsername string
+	Name              string
+	Raw               string
+	FetchedAt         time.Time
+	GoneAt            *time.Time
+}
+
+// Follower states.
+const (
+	FollowPending  = "pending"
+	FollowAccepted = "accepted"
+)
+
+// Follower is a remote actor following a group.
+type Follower struct {
+	ID          int64
+	GroupID     int64
+	ActorIRI    string `gorm:"column:actor_iri"`
+	Inbox       string
+	SharedInbox string
+	Host        string
+	FollowIRI   string `gorm:"column:follow_iri"`
+	State       string
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// Post is an official post published by a group.
+type Post struct {
+	ID           int64
+	PublicID     string
+	GroupID      int64
+	AuthorUserID *int64
+	Source       string
+	ContentHTML  string `gorm:"column:content_html"`
+	Summary      string
+	Language     string
+	Version      int
+	PublishedAt  time.Time
+	EditedAt     *time.Time
+	DeletedAt    *time.Time
+	PinnedAt     *time.Time
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+// PostVersion is one version of a post, kept for the record.
+type PostVersion struct {
+	ID           int64
+	PostID       int64
+	Version      int
+	Source       string
+	ContentHTML  string `gorm:"column:content_html"`
+	Summary      string
+	Language     string
+	AuthorUserID *int64
+	CreatedAt    time.Time
+}
+
+// Activity is an activity we published, kept as sent.
+type Activity struct {
+	ID        int64
+	IRI       string `gorm:"column:iri"`
+	GroupID   *int64
+	Type      string
+	ObjectIRI string `gorm:"column:object_iri"`
+	InOutbox  bool
+	JSON      string `gorm:"column:json"`
+	CreatedAt time.Time
+}
+
+// Delivery states.
+const (
+	DeliveryPending = "pending"
+	DeliveryDone    = "done"
+	DeliveryFailed  = "failed"
+	DeliveryGone    = "gone"
+)
+
+// Delivery is one activity to one inbox.
+type Delivery struct {
+	ID            int64
+	ActivityID    int64
+	Inbox         string
+	Host          string
+	Status        string
+	Attempts      int
+	NextAttemptAt time.Time
+	LockedUntil   *time.Time
+	LockedBy      string
+	LastStatus    int
+	LastError     string
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+// Inbox item states.
+const (
+	InboxPending   = "pending"
+	InboxProcessed = "processed"
+	InboxIgnored   = "ignored"
+	InboxFailed    = "failed"
+)
+
+// InboxItem is an activity received at an inbox, stored before we answer.
+type InboxItem struct {
+	ID            int64
+	ActivityIRI   *string `gorm:"column:activity_iri"`
+	GroupID       *int64
+	ActorIRI      string `gorm:"column:actor_iri"`
+	KeyID         string
+	Type          string
+	Raw           string
+	Status        string
+	Reason        string
+	Attempts      int
+	NextAttemptAt time.Time
+	LockedUntil   *time.Time
+	LockedBy      string
+	ReceivedAt    time.Time
+	ProcessedAt   *time.Time
+}
+
+// Domain is the delivery health of one remote host.
+type Domain struct {
+	Host                string `gorm:"primaryKey"`
+	ConsecutiveFailures int
+	UnreachableSince    *time.Time
+	NextProbeAt         *time.Time
+	LastSuccessAt       *time.Time
+	LastSeenAt          *time.Time
+	UpdatedAt           time.Time
+}
+
+// Setting is a key/value row (the instance actor's key lives here).
+type Setting struct {
+	Key       string `gorm:"primaryKey"`
+	Value     string
+	UpdatedAt time.Time
+}

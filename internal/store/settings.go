@@ -1,0 +1,26 @@
+package store
+
+import (
+	"context"
+
+	"gorm.io/gorm/clause"
+)
+
+// Setting returns a setting's value or ErrNotFound.
+func (s *Store) Setting(ctx context.Context, key string) (string, error) {
+	var row Setting
+	if err := translate(s.ctx(ctx).Where("key = ?", key).Take(&row).Error); err != nil {
+		return "", err
+	}
+	return row.Value, nil
+}
+
+// SetSettingIfAbsent stores value unless key exists, and returns the value
+// now stored (so concurrent first starts agree on one instance key).
+func (s *Store) SetSettingIfAbsent(ctx context.Context, key, value string) (string, error) {
+	row := Setting{Key: key, Value: value, UpdatedAt: s.now()}
+	if err := s.ctx(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error; err != nil {
+		return "", err
+	}
+	return s.Setting(ctx, key)
+}

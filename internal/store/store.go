@@ -1,0 +1,142 @@
+// Package store is torget's persistence: gorm models, migrations and
+// queries. It is the only package that imports gorm; callers see plain
+// structs and the errors ErrNotFound and ErrConflict.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"gorm.io/driver/postgres"
+	"gorm.io/driver/sqlite"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+)
+
+// Errors callers may test with errors.Is.
+var (
+	ErrNotFound = errors.New("not found")
+	ErrConflict = errors.New("already exists")
+)
+
+// Store wraps the database handle.
+type Store struct {
+	db     *gorm.DB
+	driver string
+	now    func() time.Time
+}
+
+// Options tune Open.
+type Options struct {
+	MaxOpenConns int
+	Logger       *slog.Logger
+	Now          func() time.Time // injectable clock; time.Now by default
+}
+
+// Open connects to url ("sqlite:PATH" or "postgres://…"). It does not
+// migrate; call Migrate.
+func Open(url string, opt Options) (*Store, error) {
+	var dial gorm.Dialector
+	var driver string
+	switch {
+	case strings.HasPrefix(url, "sqlite:"):
+		driver = "sqlite"
+		path := strings.TrimPrefix(url, "sqlite:")
+		if path != ":memory:" {
+			if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+				return nil, fmt.Errorf("create database folder: %w", err)
+			}
+		}
+		// WAL for concurrent readers, a busy timeout instead of SQLITE_BUSY
+		// errors, foreign keys on, and BEGIN IMMEDIATE so that write
+		// transactions queue instead of failing on upgrade.
+		dsn := "file:" + path + "?_journal_mode=WAL&_busy_timeout=10000&_foreign_keys=on&_txlock=immediate&_synchronous=NORMAL"
+		dial = sqlite.Open(dsn)
+	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
+		driver = "postgres"
+		dial = postgres.Open(url)
+	default:
+		return nil, fmt.Errorf("database url %q: want sqlite:PATH or postgres://", url)
+	}
+	gl := logger.Discard
+	if opt.Logger != nil {
+		gl = logger.NewSlogLogger(opt.Logger, logger.Config{SlowThreshold: time.Second, LogLevel: logger.Warn, IgnoreRecordNotFoundError: true})
+	}
+	db, err := gorm.Open(dial, &gorm.Config{Logger: gl, TranslateError: true, SkipDefaultTransaction: true, NowFunc: func() time.Time { return time.Now().UTC() }})
+	if err != nil {
+		return nil, fmt.Errorf("open %s database: %w", driver, err)
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		return nil, err
+	}
+	n := opt.MaxOpenConns
+	if n <= 0 {
+		n = 16
+	}
+	sqlDB.SetMaxOpenConns(n)
+	sqlDB.SetMaxIdleConns(n)
+	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+	now := opt.Now
+	if now == nil {
+		now = time.Now
+	}
+	return &Store{db: db, driver: driver, now: func() time.Time { return now().UTC() }}, nil
+}
+
+// Driver is "sqlite" or "postgres".
+func (s *Store) Driver() string { return s.driver }
+
+// Now is the store's clock.
+func (s *Store) Now() time.Time { return s.now() }
+
+// Close closes the connection pool.
+func (s *Store) Close() error {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.Close()
+}
+
+// Ping checks the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.PingContext(ctx)
+}
+
+// Tx runs fn in one transaction; fn gets a Store bound to it.
+func (s *Store) Tx(ctx context.Context, fn func(tx *Store) error) error {
+	return s.db.WithContext(ctx).Transaction(func(g *gorm.DB) error {
+		return fn(&Store{db: g, driver: s.driver, now: s.now})
+	})
+}
+
+func (s *Store) ctx(ctx context.Context) *gorm.DB { return s.db.WithContext(ctx) }
+
+// translate maps gorm errors to the package's errors.
+func translate(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, gorm.ErrRecordNotFound):
+		return ErrNotFound
+	case errors.Is(err, gorm.ErrDuplicatedKey):
+		return fmt.Errorf("%w: %v", ErrConflict, err)
+	}
+	return err
+}
+
+// Exec runs a statement (administrative use: tests, maintenance).
+func (s *Store) Exec(ctx context.Context, sql string, args ...any) error {
+	return s.ctx(ctx).Exec(sql, args...).Error
+}
