@@ -315,6 +315,7 @@ type signOpts struct {
 	date    time.Time // Date header; default now
 	body    []byte    // if non-nil, sent instead of the signed body
 	alg     string    // algorithm parameter; default by Software
+	keyOf   string    // if set, sign with this user's private key (forgery)
 }
 
 // newSignedRequest builds a request signed as user.
@@ -361,7 +362,11 @@ func (s *Server) newSignedRequest(ctx context.Context, user, method, target stri
 			alg = "hs2019"
 		}
 	}
-	if err := signRequest(req, u.key, s.KeyID(user), alg, headers); err != nil {
+	key := u.key
+	if o.keyOf != "" {
+		key = s.mustUser(o.keyOf).key
+	}
+	if err := signRequest(req, key, s.KeyID(user), alg, headers); err != nil {
 		return nil, err
 	}
 	return req, nil
