@@ -71,3 +71,11 @@ func ParsePublicKey(p string) (crypto.PublicKey, error) {
 	}
 	return nil, errors.New("public key: unsupported type")
 }
+
+func publicPEM(k *rsa.PrivateKey) (string, error) {
+	pub, err := x509.MarshalPKIXPublicKey(&k.PublicKey)
+	if err != nil {
+		return "", err
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pub})), nil
+}

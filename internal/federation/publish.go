@@ -1,0 +1,209 @@
+package federation
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/text/language"
+
+	"github.com/torget/torget/activitypub"
+	"github.com/torget/torget/internal/markup"
+	"github.com/torget/torget/internal/store"
+)
+
+// PostInput is what staff write.
+type PostInput struct {
+	Text         string // Markdown
+	Summary      string // content warning, plain text
+	Language     string // BCP 47; the group's language when empty
+	AuthorUserID *int64 // recorded internally; the group is the public author
+}
+
+// MaxPostChars bounds a post's Markdown source.
+const MaxPostChars = 20000
+
+func (s *Service) validatePost(g *store.Group, in *PostInput) error {
+	in.Text = strings.TrimSpace(strings.ReplaceAll(in.Text, "\x00", ""))
+	in.Summary = strings.TrimSpace(strings.ReplaceAll(in.Summary, "\x00", ""))
+	if in.Text == "" {
+		return fmt.Errorf("%w: the post has no text", ErrInvalid)
+	}
+	if utf8.RuneCountInString(in.Text) > MaxPostChars {
+		return fmt.Errorf("%w: the post is longer than %d characters", ErrInvalid, MaxPostChars)
+	}
+	if in.Language == "" {
+		in.Language = g.Language
+	}
+	tag, err := language.Parse(in.Language)
+	if err != nil {
+		return fmt.Errorf("%w: language %q is not a BCP 47 tag", ErrInvalid, in.Language)
+	}
+	in.Language = tag.String()
+	return nil
+}
+
+// NoteFor renders a post as a Note.
+func (s *Service) NoteFor(g *store.Group, p *store.Post) *activitypub.Note {
+	id := s.uris.Post(g.Slug, p.PublicID)
+	n := &activitypub.Note{
+		ID: id, Type: "Note", AttributedTo: s.uris.Group(g.Slug), Content: p.ContentHTML, Language: p.Language,
+		Summary: p.Summary, Sensitive: p.Summary != "", URL: id,
+		To: []string{activitypub.PublicIRI}, CC: []string{s.uris.Followers(g.Slug)},
+		Published: p.PublishedAt,
+	}
+	if p.EditedAt != nil {
+		n.Updated = *p.EditedAt
+	}
+	for _, tag := range markup.Hashtags(p.Source) {
+		n.Tags = append(n.Tags, activitypub.Tag{Type: "Hashtag", Href: s.uris.Tag(tag), Name: "#" + tag})
+	}
+	return n
+}
+
+// Publish creates a post as the group and queues its Create for every
+// follower, in one transaction. It returns the post and its id URL.
+func (s *Service) Publish(ctx context.Context, slug string, in PostInput) (*store.Post, string, error) {
+	g, err := s.store.GroupBySlug(ctx, slug)
+	if err != nil {
+		return nil, "", err
+	}
+	if err := s.validatePost(g, &in); err != nil {
+		return nil, "", err
+	}
+	r, err := s.render.Render(in.Text)
+	if err != nil {
+		return nil, "", err
+	}
+	p := &store.Post{PublicID: newID(10), GroupID: g.ID, AuthorUserID: in.AuthorUserID, Source: in.Text,
+		ContentHTML: r.HTML, Summary: in.Summary, Language: in.Language, PublishedAt: s.opt.Now().UTC()}
+	err = s.store.Tx(ctx, func(tx *store.Store) error {
+		if err := tx.CreatePost(ctx, p); err != nil {
+			return err
+		}
+		note := s.NoteFor(g, p)
+		act := &activitypub.Activity{ID: s.uris.Activity(newID(16)), Type: "Create", Actor: note.AttributedTo,
+			Object: note, To: note.To, CC: note.CC, Published: p.PublishedAt}
+		return s.queue(ctx, tx, g, act, note.ID, true)
+	})
+	if err != nil {
+		return nil, "", fmt.Errorf("publish in %s: %w", slug, err)
+	}
+	s.opt.WakeDelivery()
+	return p, s.uris.Post(g.Slug, p.PublicID), nil
+}
+
+// queue stores an activity and one delivery per follower inbox.
+func (s *Service) queue(ctx context.Context, tx *store.Store, g *store.Group, act *activitypub.Activity, objectIRI string, outbox bool) error {
+	body, err := activitypub.EncodeActivity(act)
+	if err != nil {
+		return err
+	}
+	row := &store.Activity{IRI: act.ID, GroupID: &g.ID, Type: act.Type, ObjectIRI: objectIRI, InOutbox: outbox, JSON: string(body)}
+	if err := tx.InsertActivity(ctx, row); err != nil {
+		return err
+	}
+	_, err = tx.EnqueueFollowers(ctx, row.ID, g.ID)
+	return err
+}
+
+// postForIRI finds a post by its id URL or bare public id.
+func (s *Service) postForIRI(ctx context.Context, ref string) (*store.Post, *store.Group, error) {
+	id := ref
+	if i := strings.LastIndex(ref, "/posts/"); i >= 0 {
+		id = ref[i+len("/posts/"):]
+	}
+	p, err := s.store.PostByPublicID(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	g, err := s.store.GroupByID(ctx, p.GroupID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if strings.Contains(ref, "/") && ref != s.uris.Post(g.Slug, p.PublicID) {
+		return nil, nil, fmt.Errorf("post %q: %w", ref, store.ErrNotFound)
+	}
+	return p, g, nil
+}
+
+// Edit stores a new version of a post and federates an Update.
+func (s *Service) Edit(ctx context.Context, ref string, in PostInput) (*store.Post, error) {
+	p, g, err := s.postForIRI(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	if p.DeletedAt != nil {
+		return nil, fmt.Errorf("%w: the post was deleted", ErrInvalid)
+	}
+	if in.Language == "" {
+		in.Language = p.Language
+	}
+	if err := s.validatePost(g, &in); err != nil {
+		return nil, err
+	}
+	r, err := s.render.Render(in.Text)
+	if err != nil {
+		return nil, err
+	}
+	p.Source, p.ContentHTML, p.Summary, p.Language, p.AuthorUserID = in.Text, r.HTML, in.Summary, in.Language, in.AuthorUserID
+	err = s.store.Tx(ctx, func(tx *store.Store) error {
+		if err := tx.UpdatePost(ctx, p); err != nil {
+			return err
+		}
+		note := s.NoteFor(g, p)
+		act := &activitypub.Activity{ID: s.uris.Activity(newID(16)), Type: "Update", Actor: note.AttributedTo,
+			Object: note, To: note.To, CC: note.CC, Published: *p.EditedAt}
+		return s.queue(ctx, tx, g, act, note.ID, false)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("edit %s: %w", ref, err)
+	}
+	s.opt.WakeDelivery()
+	return p, nil
+}
+
+// Delete hides a post, serves a Tombstone in its place and federates a
+// Delete. The post and its versions stay in the database for the record.
+func (s *Service) Delete(ctx context.Context, ref string) error {
+	p, g, err := s.postForIRI(ctx, ref)
+	if err != nil {
+		return err
+	}
+	if p.DeletedAt != nil {
+		return nil
+	}
+	now := s.opt.Now().UTC()
+	err = s.store.Tx(ctx, func(tx *store.Store) error {
+		if err := tx.MarkPostDeleted(ctx, p.ID); err != nil {
+			return err
+		}
+		id := s.uris.Post(g.Slug, p.PublicID)
+		if err := tx.RemoveFromOutbox(ctx, id); err != nil {
+			return err
+		}
+		act := &activitypub.Activity{ID: s.uris.Activity(newID(16)), Type: "Delete", Actor: s.uris.Group(g.Slug),
+			Object: &activitypub.Tombstone{ID: id, FormerType: "Note", Deleted: now},
+			To: []string{activitypub.PublicIRI}, CC: []string{s.uris.Followers(g.Slug)}, Published: now}
+		return s.queue(ctx, tx, g, act, id, false)
+	})
+	if err != nil {
+		return fmt.Errorf("delete %s: %w", ref, err)
+	}
+	s.opt.WakeDelivery()
+	return nil
+}
+
+// Tombstone renders a deleted post.
+func (s *Service) Tombstone(g *store.Group, p *store.Post) *activitypub.Tombstone {
+	t := &activitypub.Tombstone{ID: s.uris.Post(g.Slug, p.PublicID), FormerType: "Note", Published: p.PublishedAt}
+	if p.DeletedAt != nil {
+		t.Deleted = *p.DeletedAt
+	}
+	return t
+}
+
+// rawJSON strips nothing; a helper for embedding stored activities.
+func rawJSON(s string) json.RawMessage { return json.RawMessage(s) }

@@ -1,0 +1,235 @@
+// Package federation connects the store to the ActivityPub protocol: it
+// renders local actors and posts, publishes activities through the
+// delivery queue, verifies and stores what arrives at our inboxes, and
+// applies it.
+package federation
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/base32"
+	"errors"
+	"fmt"
+	"html"
+	"log/slog"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/torget/torget/activitypub"
+	"github.com/torget/torget/activitypub/transport"
+	"github.com/torget/torget/internal/markup"
+	"github.com/torget/torget/internal/store"
+	"github.com/torget/torget/internal/uris"
+)
+
+// Options configure a Service.
+type Options struct {
+	Limits             activitypub.Limits
+	SignatureMaxAge    time.Duration
+	SignatureMaxFuture time.Duration
+	ActorCacheTTL      time.Duration
+	Now                func() time.Time
+	// Wake is called after activities were queued for delivery, so that
+	// the local delivery workers start at once instead of at their next poll.
+	WakeDelivery func()
+	// WakeInbox is called after an inbox item was stored.
+	WakeInbox func()
+}
+
+// Service is the federation core.
+type Service struct {
+	store  *store.Store
+	uris   uris.Builder
+	client *transport.Client
+	render *markup.Renderer
+	log    *slog.Logger
+	opt    Options
+
+	instanceKey *rsa.PrivateKey
+	instancePub string
+
+	groupKeys sync.Map // group id → *rsa.PrivateKey
+	keys      *keyCache
+}
+
+// New returns a Service. Call Init before use.
+func New(st *store.Store, u uris.Builder, client *transport.Client, log *slog.Logger, opt Options) *Service {
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	if opt.Limits.MaxBytes == 0 {
+		opt.Limits = activitypub.DefaultLimits
+	}
+	if opt.SignatureMaxAge == 0 {
+		opt.SignatureMaxAge = 65 * time.Minute
+	}
+	if opt.SignatureMaxFuture == 0 {
+		opt.SignatureMaxFuture = time.Hour
+	}
+	if opt.ActorCacheTTL == 0 {
+		opt.ActorCacheTTL = 24 * time.Hour
+	}
+	if opt.WakeDelivery == nil {
+		opt.WakeDelivery = func() {}
+	}
+	if opt.WakeInbox == nil {
+		opt.WakeInbox = func() {}
+	}
+	return &Service{store: st, uris: u, client: client, log: log, opt: opt,
+		render: markup.New(u.Tag), keys: newKeyCache(20000)}
+}
+
+// URIs returns the id builder.
+func (s *Service) URIs() uris.Builder { return s.uris }
+
+// Store returns the store.
+func (s *Service) Store() *store.Store { return s.store }
+
+const instanceKeySetting = "instance_actor_private_key"
+
+// Init loads the instance actor's key, creating it on first start. The key
+// never changes afterwards: peers such as GoToSocial refuse a changed key.
+func (s *Service) Init(ctx context.Context) error {
+	v, err := s.store.Setting(ctx, instanceKeySetting)
+	if errors.Is(err, store.ErrNotFound) {
+		priv, _, gerr := GenerateKeyPair()
+		if gerr != nil {
+			return gerr
+		}
+		v, err = s.store.SetSettingIfAbsent(ctx, instanceKeySetting, priv)
+	}
+	if err != nil {
+		return fmt.Errorf("load instance key: %w", err)
+	}
+	k, err := ParsePrivateKey(v)
+	if err != nil {
+		return fmt.Errorf("instance key: %w", err)
+	}
+	s.instanceKey = k
+	s.instancePub, err = publicPEM(k)
+	return err
+}
+
+// InstanceActor renders the server's Application actor, which signs
+// server-level fetches.
+func (s *Service) InstanceActor() *activitypub.Actor {
+	u := s.uris
+	return &activitypub.Actor{
+		ID: u.InstanceActor(), Type: "Application", PreferredUsername: u.Domain,
+		Name: u.Domain, Summary: "<p>Instance actor of " + html.EscapeString(u.Domain) + "</p>",
+		URL: u.Base + "/", Inbox: u.InstanceInbox(), Outbox: u.InstanceActor() + "/outbox", SharedInbox: u.SharedInbox(),
+		PublicKeyID: u.InstanceKey(), PublicKeyOwner: u.InstanceActor(), PublicKeyPEM: s.instancePub,
+		ManuallyApprovesFollowers: true,
+	}
+}
+
+// InstanceKey returns the key id and key the instance actor signs with.
+func (s *Service) InstanceKey() (string, *rsa.PrivateKey) { return s.uris.InstanceKey(), s.instanceKey }
+
+// GroupKey returns a group's signing key (cached).
+func (s *Service) GroupKey(g *store.Group) (string, *rsa.PrivateKey, error) {
+	if k, ok := s.groupKeys.Load(g.ID); ok {
+		return s.uris.GroupKey(g.Slug), k.(*rsa.PrivateKey), nil
+	}
+	k, err := ParsePrivateKey(g.PrivateKeyPEM)
+	if err != nil {
+		return "", nil, fmt.Errorf("group %s key: %w", g.Slug, err)
+	}
+	s.groupKeys.Store(g.ID, k)
+	return s.uris.GroupKey(g.Slug), k, nil
+}
+
+// SlugPattern is what a group slug may look like: it is the WebFinger
+// username, so keep it to what every server accepts.
+var SlugPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
+
+// GroupInput describes a new group.
+type GroupInput struct {
+	Slug, Name, Purpose, Summary, Language, WebsiteURL string
+	ManualApproval                                   bool
+}
+
+// ErrInvalid wraps validation errors (shown to the operator as they are).
+var ErrInvalid = errors.New("invalid")
+
+// CreateGroup creates a group with its own key pair. A group cannot exist
+// without a stated purpose.
+func (s *Service) CreateGroup(ctx context.Context, in GroupInput) (*store.Group, error) {
+	in.Slug = strings.TrimSpace(in.Slug)
+	var problems []string
+	if !SlugPattern.MatchString(in.Slug) || in.Slug == "actor" {
+		problems = append(problems, "slug must be 1-63 lowercase letters, digits, '-' or '_'")
+	}
+	if strings.TrimSpace(in.Name) == "" {
+		problems = append(problems, "name is required")
+	}
+	if strings.TrimSpace(in.Purpose) == "" {
+		problems = append(problems, "purpose is required: say what the group is for")
+	}
+	if in.WebsiteURL != "" {
+		if _, err := activitypub.ParseIRI(in.WebsiteURL); err != nil {
+			problems = append(problems, "website must be an http(s) URL")
+		}
+	}
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("%w: %s", ErrInvalid, strings.Join(problems, "; "))
+	}
+	if in.Language == "" {
+		in.Language = "sv"
+	}
+	priv, pub, err := GenerateKeyPair()
+	if err != nil {
+		return nil, err
+	}
+	g := &store.Group{Slug: in.Slug, Name: strings.TrimSpace(in.Name), Purpose: strings.TrimSpace(in.Purpose),
+		Summary: strings.TrimSpace(in.Summary), Language: in.Language, WebsiteURL: in.WebsiteURL,
+		ManualApproval: in.ManualApproval, Discoverable: true, PrivateKeyPEM: priv, PublicKeyPEM: pub}
+	if err := s.store.CreateGroup(ctx, g); err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
+// GroupActor renders a group as an ActivityPub Group actor.
+func (s *Service) GroupActor(g *store.Group) *activitypub.Actor {
+	u := s.uris
+	summary := "<p>" + html.EscapeString(firstNonEmpty(g.Summary, g.Purpose)) + "</p>"
+	a := &activitypub.Actor{
+		ID: u.Group(g.Slug), Type: "Group", PreferredUsername: g.Slug, Name: g.Name, Summary: summary,
+		URL: u.Group(g.Slug), Inbox: u.GroupInbox(g.Slug), Outbox: u.GroupOutbox(g.Slug),
+		Followers: u.Followers(g.Slug), Following: u.Following(g.Slug), Featured: u.Featured(g.Slug),
+		Moderators: u.Moderators(g.Slug), SharedInbox: u.SharedInbox(),
+		PublicKeyID: u.GroupKey(g.Slug), PublicKeyOwner: u.Group(g.Slug), PublicKeyPEM: g.PublicKeyPEM,
+		IconURL: u.Base + "/static/group-icon.png", IconMediaType: "image/png",
+		ImageURL: u.Base + "/static/group-header.png", ImageMediaType: "image/png",
+		ManuallyApprovesFollowers: g.ManualApproval, Discoverable: g.Discoverable, Published: g.CreatedAt,
+		Fields: []activitypub.PropertyValue{{Name: "Syfte", Value: html.EscapeString(g.Purpose)}},
+	}
+	if g.WebsiteURL != "" {
+		e := html.EscapeString(g.WebsiteURL)
+		a.Fields = append(a.Fields, activitypub.PropertyValue{Name: "Webbplats",
+			Value: `<a href="` + e + `" rel="me nofollow noopener" target="_blank">` + e + `</a>`})
+	}
+	return a
+}
+
+func firstNonEmpty(v ...string) string {
+	for _, s := range v {
+		if strings.TrimSpace(s) != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+var idEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
+
+// newID returns a random, URL-safe id of n bytes of entropy.
+func newID(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return idEncoding.EncodeToString(b)
+}
