@@ -30,7 +30,6 @@ var specialNets = []netip.Prefix{
 	netip.MustParsePrefix("64:ff9b:1::/48"),     // local-use NAT64
 	netip.MustParsePrefix("fec0::/10"),          // deprecated site-local
 	netip.MustParsePrefix("ff00::/8"),           // multicast (belt and braces)
-	netip.MustParsePrefix("64:ff9b::/96"),       // NAT64: checked via the embedded IPv4 below
 	netip.MustParsePrefix("::ffff:0:0:0/96"),    // SIIT IPv4-translated
 	netip.MustParsePrefix("fc00::/7"),           // unique local (also IsPrivate)
 	netip.MustParsePrefix("169.254.0.0/16"),     // link-local incl. cloud metadata
