@@ -3,6 +3,7 @@ package federation
 import (
 	"context"
 	"crypto"
+	"crypto/rsa"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -24,10 +25,11 @@ func (s *Service) signGET(r *http.Request, body []byte) error {
 	return httpsig.Sign(r, body, keyID, key, s.opt.Now())
 }
 
-// SignAs returns a transport.SignFunc for a key.
-func (s *Service) SignAs(keyID string, key any) transport.SignFunc {
+// SignAs returns a transport.SignFunc signing with key; the signature is
+// made afresh at every attempt (peers allow about an hour of clock skew).
+func (s *Service) SignAs(keyID string, key *rsa.PrivateKey) transport.SignFunc {
 	return func(r *http.Request, body []byte) error {
-		return httpsig.Sign(r, body, keyID, key.(interface{ Public() crypto.PublicKey }).(*rsaKey), s.opt.Now())
+		return httpsig.Sign(r, body, keyID, key, s.opt.Now())
 	}
 }
 

@@ -1,0 +1,109 @@
+package web
+
+import (
+	"html/template"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/torget/torget/activitypub"
+	"github.com/torget/torget/internal/store"
+)
+
+func (s *Server) instanceActor(c echo.Context) error {
+	if !wantsAS(c.Request()) {
+		return c.Redirect(http.StatusSeeOther, "/")
+	}
+	body, err := activitypub.EncodeActor(s.fed.InstanceActor())
+	if err != nil {
+		return err
+	}
+	return asJSON(c, http.StatusOK, body)
+}
+
+// page is the data every page template gets.
+type page struct {
+	Lang, Title, InstanceName, Organisation, OrganisationURL, Description, AlternateAS string
+}
+
+func (s *Server) page(title, alt string) page {
+	in := s.opt.Instance
+	return page{Lang: "sv", Title: title, InstanceName: in.Name, Organisation: in.Organisation,
+		OrganisationURL: in.OrganisationURL, Description: in.Description, AlternateAS: alt}
+}
+
+type postView struct {
+	URL, Summary, Language string
+	Content                template.HTML
+	Published              time.Time
+	Edited                 bool
+}
+
+func (s *Server) postView(g *store.Group, p *store.Post) postView {
+	return postView{URL: s.u.Post(g.Slug, p.PublicID), Summary: p.Summary, Language: p.Language,
+		// ContentHTML was sanitised with the allow-list when it was stored.
+		Content: template.HTML(p.ContentHTML), Published: p.PublishedAt, Edited: p.EditedAt != nil}
+}
+
+type groupPage struct {
+	page
+	Group     *store.Group
+	Handle    string
+	Followers int64
+	Posts     []postView
+	Older     string
+}
+
+func (s *Server) group(c echo.Context) error {
+	ctx := c.Request().Context()
+	g, err := s.st.GroupBySlug(ctx, c.Param("slug"))
+	if err != nil {
+		return err
+	}
+	if wantsAS(c.Request()) {
+		body, err := activitypub.EncodeActor(s.fed.GroupActor(g))
+		if err != nil {
+			return err
+		}
+		return asJSON(c, http.StatusOK, body)
+	}
+	before, _ := strconv.ParseInt(c.QueryParam("before"), 10, 64)
+	const perPage = 20
+	posts, err := s.st.ListPosts(ctx, g.ID, before, perPage)
+	if err != nil {
+		return err
+	}
+	n, err := s.st.CountFollowers(ctx, g.ID, store.FollowAccepted)
+	if err != nil {
+		return err
+	}
+	v := groupPage{page: s.page(g.Name, s.u.Group(g.Slug)), Group: g, Handle: "@" + g.Slug + "@" + s.u.Domain, Followers: n}
+	for i := range posts {
+		v.Posts = append(v.Posts, s.postView(g, &posts[i]))
+	}
+	if len(posts) == perPage {
+		v.Older = s.u.Group(g.Slug) + "?before=" + strconv.FormatInt(posts[len(posts)-1].ID, 10)
+	}
+	return s.render(c, http.StatusOK, "group.html", v)
+}
+
+type indexPage struct {
+	page
+	Groups []groupItem
+}
+
+type groupItem struct{ URL, Name, Handle, Purpose string }
+
+func (s *Server) index(c echo.Context) error {
+	gs, err := s.st.ListGroups(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	v := indexPage{page: s.page(s.opt.Instance.Name, "")}
+	for _, g := range gs {
+		v.Groups = append(v.Groups, groupItem{URL: s.u.Group(g.Slug), Name: g.Name, Handle: "@" + g.Slug + "@" + s.u.Domain, Purpose: g.Purpose})
+	}
+	return s.render(c, http.StatusOK, "index.html", v)
+}

@@ -1,0 +1,194 @@
+// Package web serves torget over HTTP with echo: discovery, ActivityPub
+// endpoints, public pages, health and metrics.
+package web
+
+import (
+	"embed"
+	"errors"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/torget/torget/activitypub"
+	"github.com/torget/torget/internal/federation"
+	"github.com/torget/torget/internal/metrics"
+	"github.com/torget/torget/internal/store"
+	"github.com/torget/torget/internal/uris"
+	"github.com/torget/torget/static"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+// Instance describes the operator for NodeInfo and the pages.
+type Instance struct {
+	Name, Description, Organisation, OrganisationURL, ContactEmail string
+}
+
+// Options configure the server.
+type Options struct {
+	Version      string
+	MaxBodyBytes int64
+	Instance     Instance
+}
+
+// Server holds the handlers' dependencies.
+type Server struct {
+	fed  *federation.Service
+	st   *store.Store
+	u    uris.Builder
+	log  *slog.Logger
+	m    *metrics.Metrics
+	opt  Options
+	tmpl *template.Template
+}
+
+// New builds the echo instance with every route.
+func New(fed *federation.Service, log *slog.Logger, m *metrics.Metrics, opt Options) (*echo.Echo, error) {
+	if opt.MaxBodyBytes <= 0 {
+		opt.MaxBodyBytes = 1 << 20
+	}
+	tmpl, err := template.New("").Funcs(template.FuncMap{
+		"date": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
+		"iso":  func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	}).ParseFS(templateFS, "templates/*.html")
+	if err != nil {
+		return nil, fmt.Errorf("parse templates: %w", err)
+	}
+	s := &Server{fed: fed, st: fed.Store(), u: fed.URIs(), log: log, m: m, opt: opt, tmpl: tmpl}
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = s.errorHandler
+	e.Use(s.observe)
+
+	e.GET("/.well-known/webfinger", s.webfinger)
+	e.GET("/.well-known/host-meta", s.hostMeta)
+	e.GET("/.well-known/nodeinfo", s.nodeinfoDiscovery)
+	e.GET("/nodeinfo/:version", s.nodeinfo)
+
+	e.GET(uris.RouteInstanceActor, s.instanceActor)
+	e.POST(uris.RouteInstanceInbox, s.inbox)
+	e.POST(uris.RouteSharedInbox, s.inbox)
+	e.GET(uris.RouteGroup, s.group)
+	e.POST(uris.RouteGroupInbox, s.inbox)
+	e.GET(uris.RouteGroupOutbox, s.outbox)
+	e.GET(uris.RouteGroupOutbox+"/page/:cursor", s.outboxPage)
+	e.GET(uris.RouteFollowers, s.followers)
+	e.GET(uris.RouteFollowing, s.following)
+	e.GET(uris.RouteFeatured, s.featured)
+	e.GET(uris.RouteModerators, s.moderators)
+	e.GET(uris.RoutePost, s.post)
+	e.GET(uris.RouteActivity, s.activity)
+
+	e.GET("/", s.index)
+	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok\n") })
+	e.GET("/readyz", s.ready)
+	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{})))
+	e.GET("/static/*", echo.WrapHandler(http.StripPrefix("/static/", http.FileServer(http.FS(static.FS)))))
+	return e, nil
+}
+
+// observe records latency per route and logs errors.
+func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		err := next(c)
+		if err != nil {
+			c.Error(err)
+		}
+		route := c.Path()
+		if route == "" {
+			route = "unmatched"
+		}
+		s.m.HTTPDuration.WithLabelValues(c.Request().Method, route, strconv.Itoa(c.Response().Status)).Observe(time.Since(start).Seconds())
+		return nil
+	}
+}
+
+// errorHandler answers with a status and a safe message; details go to the log.
+func (s *Server) errorHandler(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	code, msg := http.StatusInternalServerError, "internal error"
+	var he *echo.HTTPError
+	var ie *federation.InboxError
+	switch {
+	case errors.As(err, &ie):
+		code, msg = ie.Status, ie.Msg
+		s.log.Info("inbox refused", "status", code, "reason", ie.Error(), "remote", c.RealIP())
+	case errors.As(err, &he):
+		code = he.Code
+		msg = fmt.Sprint(he.Message)
+	case errors.Is(err, store.ErrNotFound):
+		code, msg = http.StatusNotFound, "not found"
+	case errors.Is(err, federation.ErrInvalid):
+		code, msg = http.StatusBadRequest, err.Error()
+	default:
+		s.log.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
+	}
+	if c.Request().Method == http.MethodHead {
+		_ = c.NoContent(code)
+		return
+	}
+	if wantsAS(c.Request()) || strings.HasPrefix(c.Request().URL.Path, "/.well-known/") || c.Request().Method == http.MethodPost {
+		_ = c.JSON(code, map[string]string{"error": msg})
+		return
+	}
+	_ = c.String(code, msg+"\n")
+}
+
+// wantsAS reports whether the client asked for ActivityStreams JSON.
+func wantsAS(r *http.Request) bool {
+	for _, part := range strings.Split(r.Header.Get("Accept"), ",") {
+		mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
+		if err != nil {
+			continue
+		}
+		if mt == "application/activity+json" {
+			return true
+		}
+		if mt == "application/ld+json" {
+			p := params["profile"]
+			if p == "" || strings.Contains(p, "https://www.w3.org/ns/activitystreams") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// asJSON writes an ActivityStreams document.
+func asJSON(c echo.Context, code int, body []byte) error {
+	h := c.Response().Header()
+	h.Set("Vary", "Accept")
+	h.Set("Cache-Control", "public, max-age=60")
+	return c.Blob(code, activitypub.ContentType+"; charset=utf-8", body)
+}
+
+func (s *Server) render(c echo.Context, code int, name string, data any) error {
+	c.Response().Header().Set("Vary", "Accept")
+	c.Response().Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
+	c.Response().WriteHeader(code)
+	return s.tmpl.ExecuteTemplate(c.Response(), name, data)
+}
+
+func (s *Server) ready(c echo.Context) error {
+	ctx := c.Request().Context()
+	if err := s.st.Ping(ctx); err != nil {
+		return c.String(http.StatusServiceUnavailable, "database unreachable\n")
+	}
+	v, err := s.st.SchemaVersion(ctx)
+	if err != nil || v != store.LatestSchemaVersion() {
+		return c.String(http.StatusServiceUnavailable, "database schema not current\n")
+	}
+	return c.String(http.StatusOK, "ready\n")
+}
