@@ -8,14 +8,14 @@ import (
 
 // Verification errors. Every one of them means "answer 401".
 var (
-	ErrNoSignature      = errors.New("httpsig: request is not signed")
-	ErrMalformed        = errors.New("httpsig: malformed signature header")
-	ErrMissingHeader    = errors.New("httpsig: a required header is not signed")
-	ErrDate             = errors.New("httpsig: date outside the accepted window")
-	ErrDigest           = errors.New("httpsig: digest does not match the body")
-	ErrBadSignature     = errors.New("httpsig: signature does not verify")
-	ErrUnsupported      = errors.New("httpsig: unsupported algorithm")
-	ErrKeyUnavailable   = errors.New("httpsig: key could not be obtained")
+	ErrNoSignature    = errors.New("httpsig: request is not signed")
+	ErrMalformed      = errors.New("httpsig: malformed signature header")
+	ErrMissingHeader  = errors.New("httpsig: a required header is not signed")
+	ErrDate           = errors.New("httpsig: date outside the accepted window")
+	ErrDigest         = errors.New("httpsig: digest does not match the body")
+	ErrBadSignature   = errors.New("httpsig: signature does not verify")
+	ErrUnsupported    = errors.New("httpsig: unsupported algorithm")
+	ErrKeyUnavailable = errors.New("httpsig: key could not be obtained")
 )
 
 // KeyLookup returns the public key for a keyId. refresh=true asks the caller
