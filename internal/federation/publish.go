@@ -186,7 +186,7 @@ func (s *Service) Delete(ctx context.Context, ref string) error {
 		}
 		act := &activitypub.Activity{ID: s.uris.Activity(newID(16)), Type: "Delete", Actor: s.uris.Group(g.Slug),
 			Object: &activitypub.Tombstone{ID: id, FormerType: "Note", Deleted: now},
-			To: []string{activitypub.PublicIRI}, CC: []string{s.uris.Followers(g.Slug)}, Published: now}
+			To:     []string{activitypub.PublicIRI}, CC: []string{s.uris.Followers(g.Slug)}, Published: now}
 		return s.queue(ctx, tx, g, act, id, false)
 	})
 	if err != nil {

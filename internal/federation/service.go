@@ -149,7 +149,7 @@ var SlugPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
 // GroupInput describes a new group.
 type GroupInput struct {
 	Slug, Name, Purpose, Summary, Language, WebsiteURL string
-	ManualApproval                                   bool
+	ManualApproval                                     bool
 }
 
 // ErrInvalid wraps validation errors (shown to the operator as they are).
@@ -160,7 +160,7 @@ var ErrInvalid = errors.New("invalid")
 func (s *Service) CreateGroup(ctx context.Context, in GroupInput) (*store.Group, error) {
 	in.Slug = strings.TrimSpace(in.Slug)
 	var problems []string
-	if !SlugPattern.MatchString(in.Slug) || in.Slug == "actor" {
+	if !SlugPattern.MatchString(in.Slug) || reservedSlugs[in.Slug] {
 		problems = append(problems, "slug must be 1-63 lowercase letters, digits, '-' or '_'")
 	}
 	if strings.TrimSpace(in.Name) == "" {
@@ -233,3 +233,6 @@ func newID(n int) string {
 	_, _ = rand.Read(b)
 	return idEncoding.EncodeToString(b)
 }
+
+// reservedSlugs would collide with CLI words or well-known names.
+var reservedSlugs = map[string]bool{"actor": true, "edit": true, "delete": true, "admin": true, "inbox": true}

@@ -1,0 +1,248 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/torget/torget/internal/app"
+	"github.com/torget/torget/internal/auth"
+	"github.com/torget/torget/internal/config"
+	"github.com/torget/torget/internal/federation"
+	"github.com/torget/torget/internal/store"
+)
+
+func version() string { return app.Version }
+
+type cmdEnv struct {
+	ctx            context.Context
+	stdin          io.Reader
+	stdout, stderr io.Writer
+}
+
+func (e *cmdEnv) load(path string) (config.Config, *slog.Logger, error) {
+	cfg, err := config.Load(path, os.Environ())
+	if err != nil {
+		return cfg, nil, err
+	}
+	return cfg, app.NewLogger(cfg.Log), nil
+}
+
+// open loads the configuration and builds the app without serving.
+func (e *cmdEnv) open(path string) (*app.App, error) {
+	cfg, log, err := e.load(path)
+	if err != nil {
+		return nil, err
+	}
+	return app.New(e.ctx, cfg, log, app.Options{})
+}
+
+func (e *cmdEnv) serve(args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	cfgPath := fs.String("config", "", "configuration file")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	a, err := e.open(*cfgPath)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	return a.Serve(e.ctx, nil)
+}
+
+func (e *cmdEnv) migrate(args []string) error {
+	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
+	cfgPath := fs.String("config", "", "configuration file")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	cfg, log, err := e.load(*cfgPath)
+	if err != nil {
+		return err
+	}
+	st, err := store.Open(cfg.Database.URL, store.Options{Logger: log})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := st.Migrate(e.ctx); err != nil {
+		return err
+	}
+	v, err := st.SchemaVersion(e.ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "database schema at version %d\n", v)
+	return nil
+}
+
+func (e *cmdEnv) admin(args []string) error {
+	if len(args) == 0 || args[0] != "create-user" {
+		return errUsage
+	}
+	fs := flag.NewFlagSet("admin create-user", flag.ContinueOnError)
+	cfgPath := fs.String("config", "", "configuration file")
+	role := fs.String("role", "", "admin, moderator or editor")
+	stdinPw := fs.Bool("password-stdin", false, "read the password from standard input")
+	pos, err := parse(fs, args[1:])
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 || !auth.ValidRole(*role) || !*stdinPw {
+		return fmt.Errorf("usage: torget admin create-user NAME --role admin|moderator|editor --password-stdin")
+	}
+	line, err := bufio.NewReader(e.stdin).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("read password: %w", err)
+	}
+	hash, err := auth.HashPassword(strings.TrimRight(line, "\r\n"))
+	if err != nil {
+		return err
+	}
+	a, err := e.open(*cfgPath)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if err := a.Store.CreateUser(e.ctx, &store.User{Username: pos[0], Role: *role, PasswordHash: hash}); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "created %s %s\n", *role, pos[0])
+	return nil
+}
+
+func (e *cmdEnv) group(args []string) error {
+	if len(args) == 0 {
+		return errUsage
+	}
+	fs := flag.NewFlagSet("group", flag.ContinueOnError)
+	cfgPath := fs.String("config", "", "configuration file")
+	name := fs.String("name", "", "display name")
+	purpose := fs.String("purpose", "", "what the group is for (required)")
+	summary := fs.String("summary", "", "short description")
+	website := fs.String("website", "", "official website link")
+	lang := fs.String("language", "sv", "default language of posts")
+	manual := fs.Bool("manual-approval", false, "approve followers by hand")
+	pending := fs.Bool("pending", false, "list pending follow requests")
+	pos, err := parse(fs, args[1:])
+	if err != nil {
+		return err
+	}
+	a, err := e.open(*cfgPath)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	u := a.Fed.URIs()
+	switch args[0] {
+	case "create":
+		if len(pos) != 1 {
+			return fmt.Errorf("usage: torget group create SLUG --name … --purpose …")
+		}
+		g, err := a.Fed.CreateGroup(e.ctx, federation.GroupInput{Slug: pos[0], Name: *name, Purpose: *purpose, Summary: *summary,
+			WebsiteURL: *website, Language: *lang, ManualApproval: *manual})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "created group @%s@%s\n%s\n", g.Slug, u.Domain, u.Group(g.Slug))
+	case "list":
+		gs, err := a.Store.ListGroups(e.ctx)
+		if err != nil {
+			return err
+		}
+		for _, g := range gs {
+			n, _ := a.Store.CountFollowers(e.ctx, g.ID, store.FollowAccepted)
+			fmt.Fprintf(e.stdout, "%s\t@%s@%s\t%d followers\t%s\n", g.Slug, g.Slug, u.Domain, n, g.Name)
+		}
+	case "followers":
+		if len(pos) != 1 {
+			return errUsage
+		}
+		g, err := a.Store.GroupBySlug(e.ctx, pos[0])
+		if err != nil {
+			return err
+		}
+		state := store.FollowAccepted
+		if *pending {
+			state = store.FollowPending
+		}
+		var after int64
+		for {
+			fs, err := a.Store.ListFollowers(e.ctx, g.ID, state, after, 500)
+			if err != nil {
+				return err
+			}
+			for _, f := range fs {
+				fmt.Fprintf(e.stdout, "%s\t%s\n", f.ActorIRI, f.State)
+				after = f.ID
+			}
+			if len(fs) < 500 {
+				return nil
+			}
+		}
+	case "approve", "reject":
+		if len(pos) != 2 {
+			return fmt.Errorf("usage: torget group %s SLUG ACTOR_URL", args[0])
+		}
+		if args[0] == "approve" {
+			err = a.Fed.Approve(e.ctx, pos[0], pos[1])
+		} else {
+			err = a.Fed.Reject(e.ctx, pos[0], pos[1])
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "%sd %s\n", strings.TrimSuffix(args[0], "e"), pos[1])
+	default:
+		return errUsage
+	}
+	return nil
+}
+
+func (e *cmdEnv) post(args []string) error {
+	fs := flag.NewFlagSet("post", flag.ContinueOnError)
+	cfgPath := fs.String("config", "", "configuration file")
+	text := fs.String("text", "", "Markdown text")
+	summary := fs.String("summary", "", "content warning")
+	lang := fs.String("lang", "", "language (BCP 47); the group's by default")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) == 0 {
+		return errUsage
+	}
+	a, err := e.open(*cfgPath)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	switch {
+	case pos[0] == "edit" && len(pos) == 2:
+		if _, err := a.Fed.Edit(e.ctx, pos[1], federation.PostInput{Text: *text, Summary: *summary, Language: *lang}); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "edited %s\n", pos[1])
+	case pos[0] == "delete" && len(pos) == 2:
+		if err := a.Fed.Delete(e.ctx, pos[1]); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "deleted %s\n", pos[1])
+	case len(pos) == 1:
+		_, id, err := a.Fed.Publish(e.ctx, pos[0], federation.PostInput{Text: *text, Summary: *summary, Language: *lang})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(e.stdout, id)
+	default:
+		return errUsage
+	}
+	return nil
+}

@@ -1,0 +1,78 @@
+// Command torget runs and administers a torget server.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+const usage = `torget — federated community groups for cities
+
+Usage:
+  torget serve   [--config FILE]
+  torget migrate [--config FILE]
+  torget demo    [--config FILE]
+  torget admin create-user NAME --role admin|moderator|editor --password-stdin [--config FILE]
+  torget group create SLUG --name "…" --purpose "…" [--summary "…"] [--website URL] [--language sv] [--manual-approval]
+  torget group list
+  torget group followers SLUG [--pending]
+  torget group approve SLUG ACTOR_URL
+  torget group reject SLUG ACTOR_URL
+  torget post SLUG --text "markdown…" [--summary "content warning"] [--lang sv]
+  torget post edit ID --text "…" [--summary "…"] [--lang sv]
+  torget post delete ID
+  torget version
+
+Every command takes --config FILE (default: built-in defaults, SQLite under
+./data/) and honours TORGET_SECTION_KEY environment overrides, for example
+TORGET_DATABASE_URL=postgres://…
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	if errors.Is(err, errUsage) {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "torget:", err)
+		os.Exit(1)
+	}
+}
+
+var errUsage = errors.New("usage")
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return errUsage
+	}
+	env := &cmdEnv{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr}
+	switch args[0] {
+	case "serve":
+		return env.serve(args[1:])
+	case "migrate":
+		return env.migrate(args[1:])
+	case "demo":
+		return env.demo(args[1:])
+	case "admin":
+		return env.admin(args[1:])
+	case "group":
+		return env.group(args[1:])
+	case "post":
+		return env.post(args[1:])
+	case "version", "--version", "-v":
+		fmt.Fprintln(stdout, "torget", version())
+		return nil
+	case "help", "--help", "-h":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	return errUsage
+}

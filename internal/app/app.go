@@ -1,0 +1,223 @@
+// Package app wires torget together: configuration → store → federation
+// → queues → HTTP, and runs it until the context ends.
+package app
+
+import (
+	"context"
+	"crypto/rsa"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/torget/torget/activitypub"
+	"github.com/torget/torget/activitypub/transport"
+	"github.com/torget/torget/internal/config"
+	"github.com/torget/torget/internal/federation"
+	"github.com/torget/torget/internal/metrics"
+	"github.com/torget/torget/internal/queue"
+	"github.com/torget/torget/internal/store"
+	"github.com/torget/torget/internal/uris"
+	"github.com/torget/torget/internal/web"
+)
+
+// Version is torget's version, set at build time with -ldflags.
+var Version = "0.1.0-dev"
+
+// App is a configured torget.
+type App struct {
+	Config    config.Config
+	Log       *slog.Logger
+	Store     *store.Store
+	Fed       *federation.Service
+	Metrics   *metrics.Metrics
+	Deliverer *queue.Deliverer
+	Inbox     *queue.InboxRunner
+	HTTP      *echo.Echo
+	Client    *transport.Client
+}
+
+// Options override parts of the wiring (tests).
+type Options struct {
+	RootCAs *x509.CertPool // trusted roots for outgoing TLS; system roots plus federation.ca_file by default
+	Now     func() time.Time
+}
+
+// New opens the store, migrates it and builds every component.
+func New(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options) (*App, error) {
+	st, err := store.Open(cfg.Database.URL, store.Options{MaxOpenConns: cfg.Database.MaxOpenConns, Logger: log, Now: opt.Now})
+	if err != nil {
+		return nil, err
+	}
+	if err := st.Migrate(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
+	a, err := build(ctx, cfg, log, st, opt)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+func build(ctx context.Context, cfg config.Config, log *slog.Logger, st *store.Store, opt Options) (*App, error) {
+	nets, err := cfg.AllowedNets()
+	if err != nil {
+		return nil, err
+	}
+	roots := opt.RootCAs
+	if roots == nil {
+		roots, err = x509.SystemCertPool()
+		if err != nil || roots == nil {
+			roots = x509.NewCertPool()
+		}
+		if cfg.Federation.CAFile != "" {
+			pem, err := os.ReadFile(cfg.Federation.CAFile)
+			if err != nil {
+				return nil, fmt.Errorf("federation.ca_file: %w", err)
+			}
+			if !roots.AppendCertsFromPEM(pem) {
+				return nil, errors.New("federation.ca_file: no certificates found")
+			}
+		}
+	}
+	client := transport.New(transport.Config{
+		UserAgent:        fmt.Sprintf("torget/%s (+%s/)", Version, cfg.Server.BaseURL),
+		AllowedNets:      nets,
+		Timeout:          cfg.Federation.RequestTimeout.Duration,
+		MaxResponseBytes: cfg.Federation.MaxResponseBytes,
+		RootCAs:          roots,
+		MaxConnsPerHost:  cfg.Delivery.PerDomain,
+	})
+	m := metrics.New()
+	u := uris.New(cfg.Server.BaseURL)
+	a := &App{Config: cfg, Log: log, Store: st, Metrics: m, Client: client}
+	fed := federation.New(st, u, client, log, federation.Options{
+		Limits:             activitypub.Limits{MaxBytes: cfg.Federation.MaxBodyBytes, MaxDepth: activitypub.DefaultLimits.MaxDepth},
+		SignatureMaxAge:    cfg.Federation.SignatureMaxAge.Duration,
+		SignatureMaxFuture: cfg.Federation.SignatureMaxFuture.Duration,
+		ActorCacheTTL:      cfg.Federation.ActorCacheTTL.Duration,
+		Now:                opt.Now,
+		WakeDelivery:       func() { a.Deliverer.Wake() },
+		WakeInbox:          func() { a.Inbox.Wake() },
+	})
+	if err := fed.Init(ctx); err != nil {
+		return nil, err
+	}
+	a.Fed = fed
+	keys := func(ctx context.Context, groupID *int64) (string, *rsa.PrivateKey, error) {
+		if groupID == nil {
+			id, k := fed.InstanceKey()
+			return id, k, nil
+		}
+		g, err := st.GroupByID(ctx, *groupID)
+		if err != nil {
+			return "", nil, err
+		}
+		return fed.GroupKey(g)
+	}
+	a.Deliverer = queue.NewDeliverer(st, client, keys, log, m, queue.DeliveryConfig{
+		Workers: cfg.Delivery.Workers, PerDomain: cfg.Delivery.PerDomain, RetryFor: cfg.Delivery.RetryFor.Duration,
+		MaxBackoff: cfg.Delivery.MaxBackoff.Duration, BreakerThreshold: cfg.Delivery.BreakerThreshold,
+		ProbeInterval: cfg.Delivery.ProbeInterval.Duration, Now: opt.Now,
+	})
+	a.Inbox = queue.NewInboxRunner(st, func(ctx context.Context, it *store.InboxItem) (string, string, error) {
+		o, err := fed.Process(ctx, it)
+		return o.Status, o.Reason, err
+	}, log, m, cfg.Delivery.InboxWorkers)
+	m.GaugeFunc("torget_delivery_queue_depth", "Deliveries waiting (pending).", nil, func() float64 {
+		c, err := st.DeliveryCounts(context.Background())
+		if err != nil {
+			return -1
+		}
+		return float64(c[store.DeliveryPending])
+	})
+	m.GaugeFunc("torget_inbox_queue_depth", "Received activities waiting to be applied.", nil, func() float64 {
+		c, err := st.InboxCounts(context.Background())
+		if err != nil {
+			return -1
+		}
+		return float64(c[store.InboxPending])
+	})
+	in := cfg.Instance
+	e, err := web.New(fed, log, m, web.Options{Version: Version, MaxBodyBytes: cfg.Federation.MaxBodyBytes,
+		Instance: web.Instance{Name: in.Name, Description: in.Description, Organisation: in.Organisation,
+			OrganisationURL: in.OrganisationURL, ContactEmail: in.ContactEmail}})
+	if err != nil {
+		return nil, err
+	}
+	a.HTTP = e
+	return a, nil
+}
+
+// Close releases the store.
+func (a *App) Close() error { return a.Store.Close() }
+
+// RunWorkers runs the delivery and inbox queues until ctx ends, then waits
+// for the work in hand.
+func (a *App) RunWorkers(ctx context.Context) *sync.WaitGroup {
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); a.Deliverer.Run(ctx) }()
+	go func() { defer wg.Done(); a.Inbox.Run(ctx) }()
+	return &wg
+}
+
+// Serve listens on cfg.Server.Listen (TLS if configured) and runs the
+// workers; on ctx's end it stops accepting requests, finishes those in
+// flight and the deliveries in hand, then returns.
+func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
+	ln, err := net.Listen("tcp", a.Config.Server.Listen)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", a.Config.Server.Listen, err)
+	}
+	srv := &http.Server{Handler: a.HTTP, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, ErrorLog: slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn)}
+	if a.Config.Server.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(a.Config.Server.TLSCert, a.Config.Server.TLSKey)
+		if err != nil {
+			return fmt.Errorf("load TLS key pair: %w", err)
+		}
+		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		ln = tls.NewListener(ln, srv.TLSConfig)
+	}
+	workers := a.RunWorkers(ctx)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	a.Log.Info("torget listening", "addr", ln.Addr().String(), "base_url", a.Config.Server.BaseURL, "database", a.Store.Driver())
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	a.Log.Info("shutting down: finishing requests and deliveries in flight")
+	sctx, cancel := context.WithTimeout(context.Background(), a.Config.Server.ShutdownTimeout.Duration)
+	defer cancel()
+	err = srv.Shutdown(sctx)
+	workers.Wait()
+	a.Log.Info("stopped")
+	return err
+}
+
+// NewLogger builds the slog logger from the configuration.
+func NewLogger(c config.Log) *slog.Logger {
+	var lvl slog.Level
+	_ = lvl.UnmarshalText([]byte(c.Level))
+	opts := &slog.HandlerOptions{Level: lvl}
+	if c.Format == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}

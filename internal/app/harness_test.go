@@ -1,0 +1,124 @@
+package app_test
+
+import (
+	"context"
+	"crypto/x509"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/torget/torget/internal/app"
+	"github.com/torget/torget/internal/config"
+	"github.com/torget/torget/internal/federation"
+	"github.com/torget/torget/internal/store"
+	"github.com/torget/torget/internal/store/storetest"
+)
+
+// instance is a torget under test, served over TLS on loopback.
+type instance struct {
+	*app.App
+	srv    *httptest.Server
+	Domain string
+	Base   string
+	Pool   *x509.CertPool
+	cancel context.CancelFunc
+}
+
+// testPool trusts every httptest TLS server (they share one certificate).
+func testPool(t testing.TB) *x509.CertPool {
+	t.Helper()
+	s := httptest.NewTLSServer(http.NotFoundHandler())
+	defer s.Close()
+	p := x509.NewCertPool()
+	p.AddCert(s.Certificate())
+	return p
+}
+
+func testLogger() *slog.Logger {
+	if os.Getenv("TORGET_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+type instanceOpt func(*config.Config)
+
+// startInstance runs torget with its workers on a fresh database.
+func startInstance(t testing.TB, opts ...instanceOpt) *instance {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	domain := ln.Addr().String()
+	cfg := config.Default()
+	cfg.Server.Domain = domain
+	cfg.Server.BaseURL = "https://" + domain
+	cfg.Database.URL = storetest.URL(t)
+	cfg.Federation.AllowPrivateNetworks = []string{"127.0.0.0/8", "::1/128"}
+	cfg.Federation.RequestTimeout = config.Duration{Duration: 5 * time.Second}
+	cfg.Delivery.ProbeInterval = config.Duration{Duration: time.Second}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	pool := testPool(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	a, err := app.New(ctx, cfg, testLogger(), app.Options{RootCAs: pool})
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(a.HTTP)
+	srv.Listener.Close()
+	srv.Listener = ln
+	srv.StartTLS()
+	wg := a.RunWorkers(ctx)
+	in := &instance{App: a, srv: srv, Domain: domain, Base: cfg.Server.BaseURL, Pool: pool, cancel: cancel}
+	t.Cleanup(func() {
+		cancel()
+		wg.Wait()
+		srv.Close()
+		a.Close()
+	})
+	return in
+}
+
+func (in *instance) group(t testing.TB, slug string, manual bool) *store.Group {
+	t.Helper()
+	g, err := in.Fed.CreateGroup(context.Background(), federation.GroupInput{Slug: slug, Name: "Grupp " + slug,
+		Purpose: "Testgrupp", WebsiteURL: "https://example.org/", ManualApproval: manual})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+// waitUntil polls cond until it holds or the timeout passes.
+func waitUntil(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		if cond() {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("timed out waiting for %s", what)
+}
+
+// drained reports whether no delivery is pending.
+func (in *instance) drained(t testing.TB) bool {
+	c, err := in.Store.DeliveryCounts(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c[store.DeliveryPending] == 0
+}

@@ -1,0 +1,69 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The example file documents the defaults: it must load and equal them.
+func TestExampleMatchesDefaults(t *testing.T) {
+	got, err := Load("../../config.example.toml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Default()
+	if err := want.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("config.example.toml differs from Default():\n got %+v\nwant %+v", got, want)
+	}
+}
+
+func TestEnvironmentOverrides(t *testing.T) {
+	c, err := Load("", []string{
+		"TORGET_DATABASE_URL=postgres://postgres@127.0.0.1/test",
+		"TORGET_FEDERATION_ALLOW_PRIVATE_NETWORKS=127.0.0.0/8, ::1/128",
+		"TORGET_FEDERATION_REQUEST_TIMEOUT=3s",
+		"TORGET_SERVER_DOMAIN=social.example.se",
+		"TORGET_DELIVERY_WORKERS=7",
+		"UNRELATED=1",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Database.URL != "postgres://postgres@127.0.0.1/test" || c.Federation.RequestTimeout.Duration != 3*time.Second ||
+		c.Delivery.Workers != 7 || len(c.Federation.AllowPrivateNetworks) != 2 {
+		t.Fatalf("overrides not applied: %+v", c)
+	}
+	if c.Server.BaseURL != "https://social.example.se" {
+		t.Fatalf("base_url = %q, want https://social.example.se", c.Server.BaseURL)
+	}
+}
+
+func TestValidation(t *testing.T) {
+	tests := []struct{ name, toml, want string }{
+		{"unknown key", "[server]\ndomian = \"x\"\n", "unknown key"},
+		{"bad database", "[database]\nurl = \"mysql://x\"\n", "database.url"},
+		{"bad cidr", "[federation]\nallow_private_networks = [\"10.0.0.0/33\"]\n", "allow_private_networks"},
+		{"base url host differs", "[server]\ndomain = \"a.example\"\nbase_url = \"https://b.example\"\n", "must equal server.domain"},
+		{"base url with path", "[server]\ndomain = \"a.example\"\nbase_url = \"https://a.example/x\"\n", "no path"},
+		{"tls half", "[server]\ntls_cert = \"c.pem\"\n", "go together"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := filepath.Join(t.TempDir(), "c.toml")
+			if err := os.WriteFile(p, []byte(tt.toml), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			_, err := Load(p, nil)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error %v, want one mentioning %q", err, tt.want)
+			}
+		})
+	}
+}
