@@ -1,6 +1,7 @@
 package activitypub
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/url"
@@ -57,7 +58,15 @@ func finish(m map[string]any, top bool) ([]byte, error) {
 	if top {
 		m["@context"] = documentContext()
 	}
-	return json.Marshal(m)
+	// No HTML escaping: content is HTML, and "\u003cp\u003e" only hurts
+	// readability (it is equivalent JSON).
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(m); err != nil {
+		return nil, fmt.Errorf("encode: %w", err)
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
 // forceArrays wraps scalar values of arrayKeys in a one-element array.
