@@ -13,9 +13,9 @@ var DefaultLimits = Limits{MaxBytes: 1 << 20, MaxDepth: 32}
 // Incoming is a decoded activity received from a peer. Raw keeps the whole
 // JSON object, because go-fed v1.0.0 lacks terms we need.
 type Incoming struct {
-	ID     string   // may be empty for transient activities (GoToSocial Delete)
-	Type   string   // exactly one type
-	Actor  string   // the actor IRI (an embedded actor is reduced to its id)
+	ID     string // may be empty for transient activities (GoToSocial Delete)
+	Type   string // exactly one type
+	Actor  string // the actor IRI (an embedded actor is reduced to its id)
 	Object ObjectRef
 	Target string
 	To     []string

@@ -122,13 +122,13 @@ type Activity struct {
 // OrderedCollection is a collection root. Either First (an IRI of the first
 // page, for paged collections) or Items (inline, for small ones) is set.
 type OrderedCollection struct {
-	ID         string
-	Type       string // "OrderedCollection" if empty
-	TotalItems int
-	First      string
-	Last       string
-	Items      []json.RawMessage // inline items, see OrderedCollectionPage.Items
-	InlineItems bool             // emit orderedItems even when Items is empty
+	ID          string
+	Type        string // "OrderedCollection" if empty
+	TotalItems  int
+	First       string
+	Last        string
+	Items       []json.RawMessage // inline items, see OrderedCollectionPage.Items
+	InlineItems bool              // emit orderedItems even when Items is empty
 }
 
 // OrderedCollectionPage is one page of a paged collection. Each item is a
