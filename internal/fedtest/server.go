@@ -391,6 +391,17 @@ func (s *Server) Send(ctx context.Context, user, inbox string, activity any) (in
 	return s.send(ctx, user, inbox, activity, signOpts{})
 }
 
+// SendRaw POSTs body exactly as given (it need not be valid JSON), signed as
+// user like Send. Tests use it for malformed and hostile payloads.
+func (s *Server) SendRaw(ctx context.Context, user, inbox string, body []byte) (int, []byte, error) {
+	req, err := s.newSignedRequest(ctx, user, http.MethodPost, inbox, body, signOpts{})
+	if err != nil {
+		return 0, nil, err
+	}
+	code, _, b, err := s.do(req)
+	return code, b, err
+}
+
 func (s *Server) send(ctx context.Context, user, inbox string, activity any, o signOpts) (int, []byte, error) {
 	body, err := json.Marshal(activity)
 	if err != nil {
