@@ -209,3 +209,45 @@ func TestManualApproval(t *testing.T) {
 		t.Fatal("rejected follower still stored")
 	}
 }
+
+// A post mentioning a resident tags, addresses and delivers to them, and
+// links the mention, even though they do not follow the group.
+func TestMentionIsTaggedAndDelivered(t *testing.T) {
+	ctx := context.Background()
+	tg := startInstance(t)
+	tg.group(t, "fritid", false)
+	bob := fedtest.NewServer(t, fedtest.Options{Users: []string{"bob"}, RootCAs: tg.Pool, RequireSignedFetch: true})
+	_, postID, err := tg.Fed.Publish(ctx, "fritid", federation.PostInput{Text: "Tack @bob@" + bob.Host + " och @ingen@" + bob.Host + "!"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cr := bob.WaitFor(t, 10*time.Second, func(d fedtest.Delivery) bool { return d.Type == "Create" })
+	note := objectOf(cr)
+	if !cr.Verified || note["id"] != postID {
+		t.Fatalf("Create: verified=%v %v", cr.Verified, note["id"])
+	}
+	if !contains(strs(note["cc"]), bob.ActorID("bob")) {
+		t.Fatalf("cc %v lacks the mentioned actor", note["cc"])
+	}
+	var found bool
+	for _, tag := range note["tag"].([]any) {
+		tag := tag.(map[string]any)
+		if tag["type"] == "Mention" && tag["href"] == bob.ActorID("bob") && tag["name"] == "@bob@"+bob.Host {
+			found = true
+		}
+		if tag["type"] == "Mention" && strings.Contains(tag["name"].(string), "ingen") {
+			t.Fatalf("an unresolvable mention was tagged: %v", tag)
+		}
+	}
+	if !found {
+		t.Fatalf("no Mention tag for bob: %v", note["tag"])
+	}
+	if c := note["content"].(string); !strings.Contains(c, `<a href="`+bob.ActorID("bob")+`" class="u-url mention">@<span>bob</span></a>`) || !strings.Contains(c, "@ingen@") {
+		t.Fatalf("content: %s", c)
+	}
+	// Deleting the post tells the mentioned actor too.
+	if err := tg.Fed.Delete(ctx, postID); err != nil {
+		t.Fatal(err)
+	}
+	bob.WaitFor(t, 10*time.Second, func(d fedtest.Delivery) bool { return d.Type == "Delete" && d.Verified })
+}

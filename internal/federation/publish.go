@@ -2,7 +2,6 @@ package federation
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"unicode/utf8"
@@ -57,6 +56,10 @@ func (s *Service) NoteFor(g *store.Group, p *store.Post) *activitypub.Note {
 	if p.EditedAt != nil {
 		n.Updated = *p.EditedAt
 	}
+	for _, m := range decodeMentions(p.Mentions) {
+		n.Tags = append(n.Tags, activitypub.Tag{Type: "Mention", Href: m.Href, Name: m.Name})
+		n.CC = append(n.CC, m.Href)
+	}
 	for _, tag := range markup.Hashtags(p.Source) {
 		n.Tags = append(n.Tags, activitypub.Tag{Type: "Hashtag", Href: s.uris.Tag(tag), Name: "#" + tag})
 	}
@@ -77,8 +80,10 @@ func (s *Service) Publish(ctx context.Context, slug string, in PostInput) (*stor
 	if err != nil {
 		return nil, "", err
 	}
+	ms := s.resolveMentions(ctx, r.Mentions)
 	p := &store.Post{PublicID: newID(10), GroupID: g.ID, AuthorUserID: in.AuthorUserID, Source: in.Text,
-		ContentHTML: r.HTML, Summary: in.Summary, Language: in.Language, PublishedAt: s.opt.Now().UTC()}
+		ContentHTML: markup.LinkMentions(r.HTML, mentionLinks(ms)), Summary: in.Summary, Language: in.Language,
+		Mentions: encodeMentions(ms), PublishedAt: s.opt.Now().UTC()}
 	err = s.store.Tx(ctx, func(tx *store.Store) error {
 		if err := tx.CreatePost(ctx, p); err != nil {
 			return err
@@ -86,7 +91,7 @@ func (s *Service) Publish(ctx context.Context, slug string, in PostInput) (*stor
 		note := s.NoteFor(g, p)
 		act := &activitypub.Activity{ID: s.uris.Activity(newID(16)), Type: "Create", Actor: note.AttributedTo,
 			Object: note, To: note.To, CC: note.CC, Published: p.PublishedAt}
-		return s.queue(ctx, tx, g, act, note.ID, true)
+		return s.queue(ctx, tx, g, act, note.ID, true, ms)
 	})
 	if err != nil {
 		return nil, "", fmt.Errorf("publish in %s: %w", slug, err)
@@ -96,7 +101,7 @@ func (s *Service) Publish(ctx context.Context, slug string, in PostInput) (*stor
 }
 
 // queue stores an activity and one delivery per follower inbox.
-func (s *Service) queue(ctx context.Context, tx *store.Store, g *store.Group, act *activitypub.Activity, objectIRI string, outbox bool) error {
+func (s *Service) queue(ctx context.Context, tx *store.Store, g *store.Group, act *activitypub.Activity, objectIRI string, outbox bool, ms []mention) error {
 	body, err := activitypub.EncodeActivity(act)
 	if err != nil {
 		return err
@@ -105,8 +110,10 @@ func (s *Service) queue(ctx context.Context, tx *store.Store, g *store.Group, ac
 	if err := tx.InsertActivity(ctx, row); err != nil {
 		return err
 	}
-	_, err = tx.EnqueueFollowers(ctx, row.ID, g.ID)
-	return err
+	if _, err := tx.EnqueueFollowers(ctx, row.ID, g.ID); err != nil {
+		return err
+	}
+	return deliverToMentioned(ctx, tx, row.ID, ms)
 }
 
 // postForIRI finds a post by its id URL or bare public id.
@@ -148,7 +155,11 @@ func (s *Service) Edit(ctx context.Context, ref string, in PostInput) (*store.Po
 	if err != nil {
 		return nil, err
 	}
-	p.Source, p.ContentHTML, p.Summary, p.Language, p.AuthorUserID = in.Text, r.HTML, in.Summary, in.Language, in.AuthorUserID
+	// Those mentioned before and now both hear of the edit.
+	ms := s.resolveMentions(ctx, r.Mentions)
+	notify := append(ms, decodeMentionsWithInbox(ctx, s, p.Mentions)...)
+	p.Source, p.Summary, p.Language, p.AuthorUserID = in.Text, in.Summary, in.Language, in.AuthorUserID
+	p.ContentHTML, p.Mentions = markup.LinkMentions(r.HTML, mentionLinks(ms)), encodeMentions(ms)
 	err = s.store.Tx(ctx, func(tx *store.Store) error {
 		if err := tx.UpdatePost(ctx, p); err != nil {
 			return err
@@ -156,7 +167,7 @@ func (s *Service) Edit(ctx context.Context, ref string, in PostInput) (*store.Po
 		note := s.NoteFor(g, p)
 		act := &activitypub.Activity{ID: s.uris.Activity(newID(16)), Type: "Update", Actor: note.AttributedTo,
 			Object: note, To: note.To, CC: note.CC, Published: *p.EditedAt}
-		return s.queue(ctx, tx, g, act, note.ID, false)
+		return s.queue(ctx, tx, g, act, note.ID, false, notify)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("edit %s: %w", ref, err)
@@ -176,6 +187,7 @@ func (s *Service) Delete(ctx context.Context, ref string) error {
 		return nil
 	}
 	now := s.opt.Now().UTC()
+	notify := decodeMentionsWithInbox(ctx, s, p.Mentions)
 	err = s.store.Tx(ctx, func(tx *store.Store) error {
 		if err := tx.MarkPostDeleted(ctx, p.ID); err != nil {
 			return err
@@ -187,7 +199,7 @@ func (s *Service) Delete(ctx context.Context, ref string) error {
 		act := &activitypub.Activity{ID: s.uris.Activity(newID(16)), Type: "Delete", Actor: s.uris.Group(g.Slug),
 			Object: &activitypub.Tombstone{ID: id, FormerType: "Note", Deleted: now},
 			To:     []string{activitypub.PublicIRI}, CC: []string{s.uris.Followers(g.Slug)}, Published: now}
-		return s.queue(ctx, tx, g, act, id, false)
+		return s.queue(ctx, tx, g, act, id, false, notify)
 	})
 	if err != nil {
 		return fmt.Errorf("delete %s: %w", ref, err)
@@ -205,5 +217,17 @@ func (s *Service) Tombstone(g *store.Group, p *store.Post) *activitypub.Tombston
 	return t
 }
 
-// rawJSON strips nothing; a helper for embedding stored activities.
-func rawJSON(s string) json.RawMessage { return json.RawMessage(s) }
+// decodeMentionsWithInbox reloads stored mentions with their inboxes from
+// the actor cache, so edits and deletes reach those the post mentioned.
+func decodeMentionsWithInbox(ctx context.Context, s *Service, stored string) []mention {
+	ms := decodeMentions(stored)
+	for i := range ms {
+		if a, err := s.store.RemoteActorByIRI(ctx, ms[i].Href); err == nil {
+			ms[i].inbox, ms[i].host = a.SharedInbox, a.Host
+			if ms[i].inbox == "" {
+				ms[i].inbox = a.Inbox
+			}
+		}
+	}
+	return ms
+}

@@ -8,8 +8,6 @@ import (
 	"html"
 	"regexp"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/microcosm-cc/bluemonday"
 	"github.com/yuin/goldmark"
@@ -118,79 +116,80 @@ func Mentions(text string) []Mention {
 	return out
 }
 
-// linkHashtags wraps #tags that appear in text nodes (not inside tags or
-// code) in Mastodon-style hashtag links.
+// linkHashtags wraps #tags that appear in text (not inside links or code)
+// in Mastodon-style hashtag links.
 func linkHashtags(body string, tagURL func(string) string) string {
+	return mapText(body, func(text string) string {
+		return hashtagRE.ReplaceAllStringFunc(text, func(m string) string {
+			sub := hashtagRE.FindStringSubmatch(m)
+			prefix := m[:len(m)-len(sub[1])-1]
+			name := sub[1]
+			return prefix + `<a href="` + html.EscapeString(tagURL(strings.ToLower(html.UnescapeString(name)))) +
+				`" class="mention hashtag" rel="tag">#<span>` + name + `</span></a>`
+		})
+	})
+}
+
+// LinkMentions turns each @user@host in text into a Mastodon-style h-card
+// link to the actor's profile; hrefs maps "user@host" to that URL. Mentions
+// without an entry stay plain text.
+func LinkMentions(body string, hrefs map[string]string) string {
+	if len(hrefs) == 0 {
+		return body
+	}
+	return mapText(body, func(text string) string {
+		return mentionRE.ReplaceAllStringFunc(text, func(m string) string {
+			sub := mentionRE.FindStringSubmatch(m)
+			host := strings.ToLower(sub[2])
+			if sub[3] != "" {
+				host += ":" + sub[3]
+			}
+			href, ok := hrefs[sub[1]+"@"+host]
+			if !ok {
+				return m
+			}
+			prefix := m[:strings.Index(m, "@")]
+			return prefix + `<span class="h-card"><a href="` + html.EscapeString(href) + `" class="u-url mention">@<span>` +
+				html.EscapeString(sub[1]) + `</span></a></span>`
+		})
+	})
+}
+
+// mapText applies fn to the text between tags of an HTML fragment, except
+// inside <a>, <code> and <pre>.
+func mapText(body string, fn func(string) string) string {
 	var b strings.Builder
-	inCode, inLink := 0, 0
-	i := 0
-	for i < len(body) {
-		c := body[i]
-		switch {
-		case c == '<':
-			end := strings.IndexByte(body[i:], '>')
-			if end < 0 {
-				b.WriteString(body[i:])
-				return b.String()
-			}
-			tag := body[i : i+end+1]
-			low := strings.ToLower(tag)
-			switch {
-			case strings.HasPrefix(low, "<code"), strings.HasPrefix(low, "<pre"):
-				inCode++
-			case strings.HasPrefix(low, "</code"), strings.HasPrefix(low, "</pre"):
-				inCode--
-			case strings.HasPrefix(low, "<a "), low == "<a>":
-				inLink++
-			case strings.HasPrefix(low, "</a"):
-				inLink--
-			}
-			b.WriteString(tag)
-			i += end + 1
-		case c == '#' && inCode == 0 && inLink == 0 && (i == 0 || !isWordByte(body[i-1])):
-			j := i + 1
-			for j < len(body) {
-				r := rune(body[j])
-				if r >= 0x80 {
-					// multi-byte letter: accept whole rune
-					rr, size := utf8.DecodeRuneInString(body[j:])
-					if unicode.IsLetter(rr) || unicode.IsDigit(rr) {
-						j += size
-						continue
-					}
-					break
-				}
-				if unicode.IsLetter(r) || unicode.IsDigit(r) || r == '_' {
-					j++
-					continue
-				}
-				break
-			}
-			name := body[i+1 : j]
-			if name == "" || !hasLetter(name) {
-				b.WriteByte(c)
-				i++
-				continue
-			}
-			fmt.Fprintf(&b, `<a href="%s" class="mention hashtag" rel="tag">#<span>%s</span></a>`, html.EscapeString(tagURL(strings.ToLower(html.UnescapeString(name)))), name)
-			i = j
-		default:
-			b.WriteByte(c)
-			i++
+	skip := 0
+	for len(body) > 0 {
+		i := strings.IndexByte(body, '<')
+		if i < 0 {
+			i = len(body)
 		}
+		if i > 0 {
+			if skip == 0 {
+				b.WriteString(fn(body[:i]))
+			} else {
+				b.WriteString(body[:i])
+			}
+			body = body[i:]
+			continue
+		}
+		end := strings.IndexByte(body, '>')
+		if end < 0 {
+			b.WriteString(body)
+			break
+		}
+		tag := strings.ToLower(body[:end+1])
+		switch {
+		case strings.HasPrefix(tag, "<a ") || tag == "<a>" || strings.HasPrefix(tag, "<code") || strings.HasPrefix(tag, "<pre"):
+			skip++
+		case strings.HasPrefix(tag, "</a") || strings.HasPrefix(tag, "</code") || strings.HasPrefix(tag, "</pre"):
+			if skip > 0 {
+				skip--
+			}
+		}
+		b.WriteString(body[:end+1])
+		body = body[end+1:]
 	}
 	return b.String()
-}
-
-func isWordByte(c byte) bool {
-	return c == '_' || c == '&' || c == '/' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
-}
-
-func hasLetter(s string) bool {
-	for _, r := range s {
-		if unicode.IsLetter(r) {
-			return true
-		}
-	}
-	return false
 }

@@ -52,3 +52,20 @@ func TestHashtagsAndMentions(t *testing.T) {
 		t.Errorf("Mentions = %v, want %v", got, want)
 	}
 }
+
+func TestLinkMentions(t *testing.T) {
+	r := New(nil)
+	out, err := r.Render("Hej @anna@mastodon.example och @okänd@x.example! `@anna@mastodon.example`")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := LinkMentions(out.HTML, map[string]string{"anna@mastodon.example": "https://mastodon.example/@anna"})
+	want := `<p>Hej <span class="h-card"><a href="https://mastodon.example/@anna" class="u-url mention">@<span>anna</span></a></span> och @okänd@x.example! <code>@anna@mastodon.example</code></p>`
+	if got != want {
+		t.Fatalf("got  %s\nwant %s", got, want)
+	}
+	// The result survives the publishing policy.
+	if s := Policy().Sanitize(got); s != got {
+		t.Fatalf("policy changed the mention markup:\n%s", s)
+	}
+}

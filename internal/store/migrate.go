@@ -165,6 +165,10 @@ CREATE TABLE domains (
 	updated_at {{ts}} NOT NULL
 );
 `},
+	{2, "mentions of a post", `
+ALTER TABLE posts ADD COLUMN mentions TEXT NOT NULL DEFAULT '';
+ALTER TABLE post_versions ADD COLUMN mentions TEXT NOT NULL DEFAULT '';
+`},
 }
 
 // Migrate applies every migration not yet applied, each in its own

@@ -76,6 +76,7 @@ type Post struct {
 	ContentHTML  string `gorm:"column:content_html"`
 	Summary      string
 	Language     string
+	Mentions     string // JSON array of {"name":"@user@host","href":actor IRI}
 	Version      int
 	PublishedAt  time.Time
 	EditedAt     *time.Time
@@ -94,6 +95,7 @@ type PostVersion struct {
 	ContentHTML  string `gorm:"column:content_html"`
 	Summary      string
 	Language     string
+	Mentions     string
 	AuthorUserID *int64
 	CreatedAt    time.Time
 }
