@@ -77,11 +77,11 @@ func TestDiscoveryAndCollections(t *testing.T) {
 			t.Fatalf("instance actor JRD: %v", m)
 		}
 		for res, want := range map[string]int{
-			"acct:Aldre@" + tg.Domain: 404, // exact, case-sensitive usernames
+			"acct:Aldre@" + tg.Domain:  404, // exact, case-sensitive usernames
 			"acct:aldre@other.example": 404,
 			"acct:nobody@" + tg.Domain: 404,
-			"":                          400,
-			"acct:a@b@c":                400,
+			"":                         400,
+			"acct:a@b@c":               400,
 		} {
 			if code, _, _ := c.get(tg.Base+"/.well-known/webfinger?resource="+res, ""); code != want {
 				t.Errorf("resource %q: %d, want %d", res, code, want)
