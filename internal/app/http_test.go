@@ -211,3 +211,22 @@ func TestDiscoveryAndCollections(t *testing.T) {
 		}
 	})
 }
+
+func TestTagPage(t *testing.T) {
+	tg := startInstance(t)
+	tg.group(t, "park", false)
+	ctx := context.Background()
+	for _, text := range []string{"Städdag i #Parken", "Om #parkering", "100% #parken_nu"} {
+		if _, _, err := tg.Fed.Publish(ctx, "park", federation.PostInput{Text: text}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := newClient(t, tg)
+	code, _, body := c.get(tg.Base+"/tags/parken", "text/html")
+	if code != 200 || !strings.Contains(body, "Städdag") || strings.Contains(body, "parkering") || strings.Contains(body, "100%") {
+		t.Fatalf("tag page: %d %s", code, body)
+	}
+	if code, _, _ := c.get(tg.Base+"/tags/%3Cscript%3E", "text/html"); code != 404 {
+		t.Fatalf("invalid tag: %d", code)
+	}
+}

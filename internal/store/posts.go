@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 )
 
 // CreatePost inserts a post and its first version.
@@ -94,5 +95,14 @@ func (s *Store) SetPinned(ctx context.Context, id int64, pinned bool) error {
 func (s *Store) PinnedPosts(ctx context.Context, groupID int64) ([]Post, error) {
 	var ps []Post
 	err := s.ctx(ctx).Where("group_id = ? AND pinned_at IS NOT NULL AND deleted_at IS NULL", groupID).Order("pinned_at DESC").Find(&ps).Error
+	return ps, err
+}
+
+// PostsMentioningText returns live posts whose source contains text
+// (case-insensitive), newest first; callers refine the match.
+func (s *Store) PostsMentioningText(ctx context.Context, text string, limit int) ([]Post, error) {
+	esc := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(strings.ToLower(text))
+	var ps []Post
+	err := s.ctx(ctx).Where(`deleted_at IS NULL AND LOWER(source) LIKE ? ESCAPE '\'`, "%"+esc+"%").Order("id DESC").Limit(limit).Find(&ps).Error
 	return ps, err
 }

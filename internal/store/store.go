@@ -76,6 +76,18 @@ func Open(url string, opt Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	if driver == "sqlite" {
+		// The database holds the groups' private keys: owner-only. SQLite
+		// creates its -wal and -shm files with the database file's mode.
+		if err := sqlDB.Ping(); err != nil {
+			return nil, fmt.Errorf("open sqlite database: %w", err)
+		}
+		if path := strings.TrimPrefix(url, "sqlite:"); path != ":memory:" {
+			if err := os.Chmod(path, 0o600); err != nil {
+				return nil, fmt.Errorf("restrict database file: %w", err)
+			}
+		}
+	}
 	n := opt.MaxOpenConns
 	if n <= 0 {
 		n = 16

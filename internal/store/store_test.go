@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -212,5 +213,24 @@ func TestInboxItemIdempotent(t *testing.T) {
 	items, err := s.ClaimInboxItems(ctx, "w", time.Minute, 10)
 	if err != nil || len(items) != 3 {
 		t.Fatalf("claimed %d items, %v", len(items), err)
+	}
+}
+
+func TestSQLiteFileIsOwnerOnly(t *testing.T) {
+	if storetest.Postgres() {
+		return // a file-mode property of the embedded database only
+	}
+	path := t.TempDir() + "/keys.db"
+	s, err := store.Open("sqlite:"+path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Fatalf("database file mode %v, want 0600 (it holds private keys)", fi.Mode().Perm())
 	}
 }

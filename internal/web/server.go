@@ -87,6 +87,7 @@ func New(fed *federation.Service, log *slog.Logger, m *metrics.Metrics, opt Opti
 	e.GET(uris.RouteModerators, s.moderators)
 	e.GET(uris.RoutePost, s.post)
 	e.GET(uris.RouteActivity, s.activity)
+	e.GET(uris.RouteTag, s.tag)
 
 	e.GET("/", s.index)
 	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok\n") })
