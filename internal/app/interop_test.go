@@ -72,7 +72,9 @@ func TestRFC9421SignedFollow(t *testing.T) {
 	}
 	// A wrong key first: 401, so that a double-knocking peer falls back.
 	other, _ := rsa.GenerateKey(rand.Reader, 2048)
-	if code := post(func(r *http.Request) error { return httpsig.SignRFC9421(r, body, actorID+"#main-key", other, time.Now()) }); code != 401 {
+	if code := post(func(r *http.Request) error {
+		return httpsig.SignRFC9421(r, body, actorID+"#main-key", other, time.Now())
+	}); code != 401 {
 		t.Fatalf("RFC 9421 with the wrong key: %d, want 401", code)
 	}
 	if code := post(func(r *http.Request) error { return httpsig.SignRFC9421(r, body, actorID+"#main-key", key, time.Now()) }); code != 202 {
