@@ -76,8 +76,13 @@ func TestDeliveryRetriesAndGone(t *testing.T) {
 		if len(ds) != 1 || ds[0].Status != store.DeliveryDone || ds[0].Attempts != 4 || ds[0].LastStatus != http.StatusAccepted {
 			t.Fatalf("delivery rows %+v, want one done after 4 attempts", ds)
 		}
+		// The host's failure count is reset just after the row is finished.
+		waitUntil(t, 5*time.Second, "domain success recorded", func() bool {
+			d, err := tg.Store.DomainByHost(ctx, rec.host(0))
+			return err == nil && d.LastSuccessAt != nil
+		})
 		d, err := tg.Store.DomainByHost(ctx, rec.host(0))
-		if err != nil || d.UnreachableSince != nil || d.ConsecutiveFailures != 0 || d.LastSuccessAt == nil {
+		if err != nil || d.UnreachableSince != nil || d.ConsecutiveFailures != 0 {
 			t.Fatalf("domain after success: %+v %v", d, err)
 		}
 		if rec.stats().sigErrs != 0 {
@@ -119,9 +124,11 @@ func TestDeliveryRetriesAndGone(t *testing.T) {
 		if n := rec.count(goneInbox); n != 1 {
 			t.Errorf("gone inbox was tried %d times, want once", n)
 		}
-		if n, _ := tg.Store.CountFollowers(ctx, g.ID, store.FollowAccepted); n != 1 {
-			t.Fatalf("followers after 410 = %d, want 1", n)
-		}
+		// The follower is removed just after the row is marked gone.
+		waitUntil(t, 5*time.Second, "follower removed after 410", func() bool {
+			n, _ := tg.Store.CountFollowers(ctx, g.ID, store.FollowAccepted)
+			return n == 1
+		})
 		fs, _ := tg.Store.ListFollowers(ctx, g.ID, store.FollowAccepted, 0, 10)
 		if len(fs) != 1 || fs[0].Inbox != rec.inbox(0, 1) {
 			t.Fatalf("remaining followers %+v", fs)
