@@ -127,8 +127,9 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, st *store.S
 	}
 	a.Deliverer = queue.NewDeliverer(st, client, keys, log, m, queue.DeliveryConfig{
 		Workers: cfg.Delivery.Workers, PerDomain: cfg.Delivery.PerDomain, RetryFor: cfg.Delivery.RetryFor.Duration,
-		MaxBackoff: cfg.Delivery.MaxBackoff.Duration, BreakerThreshold: cfg.Delivery.BreakerThreshold,
-		ProbeInterval: cfg.Delivery.ProbeInterval.Duration, Now: opt.Now,
+		MaxBackoff: cfg.Delivery.MaxBackoff.Duration, BaseBackoff: cfg.Delivery.BaseBackoff.Duration,
+		BreakerThreshold: cfg.Delivery.BreakerThreshold, ProbeInterval: cfg.Delivery.ProbeInterval.Duration,
+		Lease: cfg.Delivery.Lease.Duration, Now: opt.Now,
 	})
 	a.Inbox = queue.NewInboxRunner(st, func(ctx context.Context, it *store.InboxItem) (string, string, error) {
 		o, err := fed.Process(ctx, it)

@@ -86,9 +86,11 @@ type Delivery struct {
 	PerDomain        int      `toml:"per_domain"`
 	RetryFor         Duration `toml:"retry_for"`
 	MaxBackoff       Duration `toml:"max_backoff"`
+	BaseBackoff      Duration `toml:"base_backoff"`
 	BreakerThreshold int      `toml:"breaker_threshold"`
 	ProbeInterval    Duration `toml:"probe_interval"`
 	InboxWorkers     int      `toml:"inbox_workers"`
+	Lease            Duration `toml:"lease"`
 }
 
 // Log configures log/slog.
@@ -122,9 +124,11 @@ func Default() Config {
 			PerDomain:        4,
 			RetryFor:         Duration{48 * time.Hour},
 			MaxBackoff:       Duration{6 * time.Hour},
+			BaseBackoff:      Duration{30 * time.Second},
 			BreakerThreshold: 8,
 			ProbeInterval:    Duration{10 * time.Minute},
 			InboxWorkers:     4,
+			Lease:            Duration{2 * time.Minute},
 		},
 		Log: Log{Level: "info", Format: "text"},
 	}
