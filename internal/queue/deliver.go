@@ -224,18 +224,26 @@ func (d *Deliverer) deliver(ctx context.Context, row *store.Delivery) {
 	switch res.Outcome {
 	case transport.Delivered:
 		result = "delivered"
-		err = d.st.FinishDelivery(ctx, row, d.worker, store.DeliveryDone, res.Status, "")
-		if err == nil {
-			err = d.st.DomainSucceeded(ctx, row.Host)
-		}
+		err = d.st.Tx(ctx, func(tx *store.Store) error {
+			if err := tx.FinishDelivery(ctx, row, d.worker, store.DeliveryDone, res.Status, ""); err != nil {
+				return err
+			}
+			return tx.DomainSucceeded(ctx, row.Host)
+		})
 	case transport.Gone:
 		result = "gone"
-		err = d.st.FinishDelivery(ctx, row, d.worker, store.DeliveryGone, res.Status, msg)
-		if err == nil {
-			var n int64
-			n, err = d.st.DeleteFollowersByInbox(ctx, row.Inbox)
-			log.Info("inbox gone: followers removed", "status", res.Status, "removed", n)
-		}
+		// The state and its consequence commit together: a crash between
+		// them would leave a follower we keep delivering to.
+		var n int64
+		err = d.st.Tx(ctx, func(tx *store.Store) error {
+			if err := tx.FinishDelivery(ctx, row, d.worker, store.DeliveryGone, res.Status, msg); err != nil {
+				return err
+			}
+			var err error
+			n, err = tx.DeleteFollowersByInbox(ctx, row.Inbox)
+			return err
+		})
+		log.Info("inbox gone: followers removed", "status", res.Status, "removed", n)
 	case transport.Failed:
 		result = "failed"
 		log.Warn("delivery failed permanently", "status", res.Status, "err", msg)
