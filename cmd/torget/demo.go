@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 
-	"github.com/torget/torget/internal/app"
 	"github.com/torget/torget/internal/auth"
 	"github.com/torget/torget/internal/federation"
 	"github.com/torget/torget/internal/store"
@@ -20,14 +19,11 @@ func (e *cmdEnv) demo(args []string) error {
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
-	cfg, log, err := e.load(*cfgPath)
+	a, err := e.open(*cfgPath)
 	if err != nil {
 		return err
 	}
-	a, err := app.New(e.ctx, cfg, log, app.Options{})
-	if err != nil {
-		return err
-	}
+	cfg := a.Config
 	defer a.Close()
 	const slug = "hagersten-alvsjo"
 	g, err := a.Store.GroupBySlug(e.ctx, slug)
