@@ -114,16 +114,31 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, st *store.S
 		return nil, err
 	}
 	a.Fed = fed
+	// A group's slug (hence key id) and key pair never change, so the
+	// signer is looked up once per group, not once per delivery.
+	type signer struct {
+		keyID string
+		key   *rsa.PrivateKey
+	}
+	var signers sync.Map // group id → signer
 	keys := func(ctx context.Context, groupID *int64) (string, *rsa.PrivateKey, error) {
 		if groupID == nil {
 			id, k := fed.InstanceKey()
 			return id, k, nil
 		}
+		if s, ok := signers.Load(*groupID); ok {
+			return s.(signer).keyID, s.(signer).key, nil
+		}
 		g, err := st.GroupByID(ctx, *groupID)
 		if err != nil {
 			return "", nil, err
 		}
-		return fed.GroupKey(g)
+		id, k, err := fed.GroupKey(g)
+		if err != nil {
+			return "", nil, err
+		}
+		signers.Store(*groupID, signer{id, k})
+		return id, k, nil
 	}
 	a.Deliverer = queue.NewDeliverer(st, client, keys, log, m, queue.DeliveryConfig{
 		Workers: cfg.Delivery.Workers, PerDomain: cfg.Delivery.PerDomain, RetryFor: cfg.Delivery.RetryFor.Duration,
