@@ -138,7 +138,7 @@ func New(cfg Config) *Client {
 		Proxy:                  nil, // never: a proxy would hide the destination from the guard
 		DialContext:            c.dialContext,
 		ForceAttemptHTTP2:      true,
-		MaxIdleConns:           256,
+		MaxIdleConns:           4096, // one group may reach thousands of hosts: keep their connections
 		MaxIdleConnsPerHost:    cfg.MaxConnsPerHost,
 		MaxConnsPerHost:        cfg.MaxConnsPerHost,
 		IdleConnTimeout:        90 * time.Second,

@@ -49,7 +49,9 @@ func (s *Service) Receive(ctx context.Context, r *http.Request, body []byte, slu
 	if r.Header.Get("Signature") == "" && r.Header.Get("Signature-Input") == "" && r.Header.Get("Authorization") == "" {
 		return nil, refuse(http.StatusUnauthorized, "request is not signed", httpsig.ErrNoSignature)
 	}
-	in, err := activitypub.DecodeActivity(body, s.opt.Limits)
+	// The go-fed vocabulary pass runs when the stored activity is applied,
+	// not here: this path must answer fast (see DecodeEnvelope).
+	in, err := activitypub.DecodeEnvelope(body, s.opt.Limits)
 	if err != nil {
 		if errors.Is(err, activitypub.ErrTooLarge) {
 			return nil, refuse(http.StatusRequestEntityTooLarge, "activity too large", err)

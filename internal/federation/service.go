@@ -53,6 +53,9 @@ type Service struct {
 
 	groupKeys sync.Map // group id → *rsa.PrivateKey
 	keys      *keyCache
+	groups    groupCache
+
+	instanceJSON []byte
 }
 
 // New returns a Service. Call Init before use.
@@ -109,7 +112,10 @@ func (s *Service) Init(ctx context.Context) error {
 		return fmt.Errorf("instance key: %w", err)
 	}
 	s.instanceKey = k
-	s.instancePub, err = publicPEM(k)
+	if s.instancePub, err = publicPEM(k); err != nil {
+		return err
+	}
+	s.instanceJSON, err = activitypub.EncodeActor(s.InstanceActor())
 	return err
 }
 
@@ -190,6 +196,7 @@ func (s *Service) CreateGroup(ctx context.Context, in GroupInput) (*store.Group,
 	if err := s.store.CreateGroup(ctx, g); err != nil {
 		return nil, err
 	}
+	s.groups.forget(g.Slug)
 	return g, nil
 }
 

@@ -55,7 +55,14 @@ type Deliverer struct {
 	mu      sync.Mutex
 	hostSem map[string]chan struct{}
 	bodies  map[int64]cachedBody
+	// healthy remembers hosts this process saw succeed with no failure
+	// since, so that a success need not write the breaker row each time.
+	healthy map[string]time.Time
 }
+
+// healthyFor is how long a success is taken to mean "breaker closed"
+// without looking: another node's failures count from then on.
+const healthyFor = time.Minute
 
 type cachedBody struct {
 	body    []byte
@@ -83,7 +90,8 @@ func NewDeliverer(st *store.Store, client *transport.Client, keys KeySource, log
 		cfg.ProbeInterval = 10 * time.Minute
 	}
 	return &Deliverer{st: st, client: client, keys: keys, log: log, m: m, cfg: cfg, worker: workerID(),
-		wake: make(chan struct{}, 1), hostSem: map[string]chan struct{}{}, bodies: map[int64]cachedBody{}}
+		wake: make(chan struct{}, 1), hostSem: map[string]chan struct{}{}, bodies: map[int64]cachedBody{},
+		healthy: map[string]time.Time{}}
 }
 
 // workerID names this process in leases.
@@ -179,6 +187,26 @@ func (d *Deliverer) body(ctx context.Context, id int64) (cachedBody, error) {
 	return b, nil
 }
 
+func (d *Deliverer) knownHealthy(host string) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	t, ok := d.healthy[host]
+	return ok && time.Since(t) < healthyFor
+}
+
+func (d *Deliverer) setHealthy(host string, ok bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !ok {
+		delete(d.healthy, host)
+		return
+	}
+	if len(d.healthy) > 100000 {
+		clear(d.healthy)
+	}
+	d.healthy[host] = time.Now()
+}
+
 // Backoff returns the wait before attempt n+1 (n ≥ 1 attempts made): base·2^(n-1), capped, ±20 % jitter.
 func Backoff(n int, base, max time.Duration) time.Duration {
 	w := base
@@ -224,12 +252,19 @@ func (d *Deliverer) deliver(ctx context.Context, row *store.Delivery) {
 	switch res.Outcome {
 	case transport.Delivered:
 		result = "delivered"
+		if d.knownHealthy(row.Host) {
+			err = d.st.FinishDelivery(ctx, row, d.worker, store.DeliveryDone, res.Status, "")
+			break
+		}
 		err = d.st.Tx(ctx, func(tx *store.Store) error {
 			if err := tx.FinishDelivery(ctx, row, d.worker, store.DeliveryDone, res.Status, ""); err != nil {
 				return err
 			}
 			return tx.DomainSucceeded(ctx, row.Host)
 		})
+		if err == nil {
+			d.setHealthy(row.Host, true)
+		}
 	case transport.Gone:
 		result = "gone"
 		// The state and its consequence commit together: a crash between
@@ -250,6 +285,7 @@ func (d *Deliverer) deliver(ctx context.Context, row *store.Delivery) {
 		err = d.st.FinishDelivery(ctx, row, d.worker, store.DeliveryFailed, res.Status, msg)
 	default:
 		result = "retry"
+		d.setHealthy(row.Host, false)
 		now := d.cfg.Now()
 		if _, berr := d.st.DomainFailed(ctx, row.Host, d.cfg.BreakerThreshold, d.cfg.ProbeInterval); berr != nil {
 			log.Warn("domain breaker", "err", berr)

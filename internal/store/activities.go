@@ -7,6 +7,7 @@ import (
 
 // InsertActivity stores an activity we publish.
 func (s *Store) InsertActivity(ctx context.Context, a *Activity) error {
+	defer s.write()()
 	a.CreatedAt = s.now()
 	if err := translate(s.ctx(ctx).Create(a).Error); err != nil {
 		return fmt.Errorf("insert activity %s: %w", a.IRI, err)
@@ -54,5 +55,6 @@ func (s *Store) CountOutbox(ctx context.Context, groupID int64) (int64, error) {
 // RemoveFromOutbox takes the activities about an object out of the outbox
 // (after a Delete). The rows stay for the record.
 func (s *Store) RemoveFromOutbox(ctx context.Context, objectIRI string) error {
+	defer s.write()()
 	return s.ctx(ctx).Model(&Activity{}).Where("object_iri = ?", objectIRI).Update("in_outbox", false).Error
 }

@@ -12,6 +12,7 @@ import (
 // accepted follower of group, one per shared inbox (or personal inbox when
 // the server has none). Run it in the transaction that creates the activity.
 func (s *Store) EnqueueFollowers(ctx context.Context, activityID, groupID int64) (int64, error) {
+	defer s.write()()
 	now := s.now()
 	res := s.ctx(ctx).Exec(`INSERT INTO deliveries (activity_id, inbox, host, status, attempts, next_attempt_at, created_at, updated_at)
 		SELECT ?, target, MIN(host), ?, 0, ?, ?, ?
@@ -28,6 +29,7 @@ func (s *Store) EnqueueFollowers(ctx context.Context, activityID, groupID int64)
 
 // EnqueueDelivery writes one pending delivery (e.g. an Accept to one actor).
 func (s *Store) EnqueueDelivery(ctx context.Context, activityID int64, inbox, host string) error {
+	defer s.write()()
 	now := s.now()
 	d := Delivery{ActivityID: activityID, Inbox: inbox, Host: host, Status: DeliveryPending, NextAttemptAt: now, CreatedAt: now, UpdatedAt: now}
 	err := s.ctx(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&d).Error
@@ -41,6 +43,7 @@ func (s *Store) EnqueueDelivery(ctx context.Context, activityID int64, inbox, ho
 // now+lease. Hosts whose circuit breaker is open are skipped until their
 // next probe. On PostgreSQL concurrent claimers skip each other's rows.
 func (s *Store) ClaimDeliveries(ctx context.Context, worker string, lease time.Duration, limit int) ([]Delivery, error) {
+	defer s.write()()
 	now := s.now()
 	lock := ""
 	if s.driver == "postgres" {
@@ -60,19 +63,18 @@ func (s *Store) ClaimDeliveries(ctx context.Context, worker string, lease time.D
 }
 
 // FinishDelivery records a final state (done, failed, gone) for a leased row.
+// Plain SQL: this runs once per delivery, on the fan-out's hot path.
 func (s *Store) FinishDelivery(ctx context.Context, d *Delivery, worker, status string, code int, msg string) error {
-	return s.ctx(ctx).Model(&Delivery{}).Where("id = ? AND locked_by = ?", d.ID, worker).Updates(map[string]any{
-		"status": status, "attempts": d.Attempts + 1, "last_status": code, "last_error": truncate(msg, 500),
-		"locked_until": nil, "updated_at": s.now(),
-	}).Error
+	defer s.write()()
+	return s.ctx(ctx).Exec(`UPDATE deliveries SET status = ?, attempts = ?, last_status = ?, last_error = ?, locked_until = NULL, updated_at = ?
+		WHERE id = ? AND locked_by = ?`, status, d.Attempts+1, code, truncate(msg, 500), s.now(), d.ID, worker).Error
 }
 
 // RetryDelivery schedules another attempt for a leased row.
 func (s *Store) RetryDelivery(ctx context.Context, d *Delivery, worker string, next time.Time, code int, msg string) error {
-	return s.ctx(ctx).Model(&Delivery{}).Where("id = ? AND locked_by = ?", d.ID, worker).Updates(map[string]any{
-		"attempts": d.Attempts + 1, "next_attempt_at": next.UTC(), "last_status": code, "last_error": truncate(msg, 500),
-		"locked_until": nil, "updated_at": s.now(),
-	}).Error
+	defer s.write()()
+	return s.ctx(ctx).Exec(`UPDATE deliveries SET attempts = ?, next_attempt_at = ?, last_status = ?, last_error = ?, locked_until = NULL, updated_at = ?
+		WHERE id = ? AND locked_by = ?`, d.Attempts+1, next.UTC(), code, truncate(msg, 500), s.now(), d.ID, worker).Error
 }
 
 // DeliveriesFor lists the deliveries of one activity.

@@ -18,6 +18,7 @@ func (s *Store) DomainByHost(ctx context.Context, host string) (*Domain, error) 
 
 // DomainSucceeded closes the breaker for host after a delivery went through.
 func (s *Store) DomainSucceeded(ctx context.Context, host string) error {
+	defer s.write()()
 	now := s.now()
 	d := Domain{Host: host, LastSuccessAt: &now, UpdatedAt: now}
 	return s.ctx(ctx).Clauses(clause.OnConflict{
@@ -31,6 +32,7 @@ func (s *Store) DomainSucceeded(ctx context.Context, host string) error {
 // failures the breaker opens: deliveries to host wait until next probe.
 // It reports whether the breaker is open.
 func (s *Store) DomainFailed(ctx context.Context, host string, threshold int, probe time.Duration) (bool, error) {
+	defer s.write()()
 	now := s.now()
 	err := s.ctx(ctx).Exec(`INSERT INTO domains (host, consecutive_failures, updated_at) VALUES (?, 1, ?)
 		ON CONFLICT (host) DO UPDATE SET consecutive_failures = domains.consecutive_failures + 1, updated_at = excluded.updated_at`,
@@ -46,6 +48,13 @@ func (s *Store) DomainFailed(ctx context.Context, host string, threshold int, pr
 // DomainSeen is called when a host contacts us with a verified request: if
 // its breaker was open, it closes and its pending deliveries are due now.
 func (s *Store) DomainSeen(ctx context.Context, host string) (bool, error) {
+	// Nearly always the breaker is closed: find that out with a read, which
+	// takes no write lock, before writing anything.
+	var open int64
+	if err := s.ctx(ctx).Model(&Domain{}).Where("host = ? AND unreachable_since IS NOT NULL", host).Count(&open).Error; err != nil || open == 0 {
+		return false, err
+	}
+	defer s.write()()
 	now := s.now()
 	res := s.ctx(ctx).Exec(`UPDATE domains SET unreachable_since = NULL, next_probe_at = NULL, consecutive_failures = 0,
 		last_seen_at = ?, updated_at = ? WHERE host = ? AND unreachable_since IS NOT NULL`, now, now, host)

@@ -17,6 +17,7 @@ func (s *Store) Follower(ctx context.Context, groupID int64, actorIRI string) (*
 // SaveFollower inserts f, or, when the actor already follows or asked to,
 // updates its inbox and Follow id. An accepted follow stays accepted.
 func (s *Store) SaveFollower(ctx context.Context, f *Follower) error {
+	defer s.write()()
 	now := s.now()
 	existing, err := s.Follower(ctx, f.GroupID, f.ActorIRI)
 	if err == nil {
@@ -43,17 +44,20 @@ func (s *Store) SaveFollower(ctx context.Context, f *Follower) error {
 
 // SetFollowerState changes a follow's state.
 func (s *Store) SetFollowerState(ctx context.Context, id int64, state string) error {
+	defer s.write()()
 	return s.ctx(ctx).Model(&Follower{}).Where("id = ?", id).Updates(map[string]any{"state": state, "updated_at": s.now()}).Error
 }
 
 // DeleteFollower removes one follow; it reports whether one existed.
 func (s *Store) DeleteFollower(ctx context.Context, id int64) (bool, error) {
+	defer s.write()()
 	res := s.ctx(ctx).Where("id = ?", id).Delete(&Follower{})
 	return res.RowsAffected > 0, res.Error
 }
 
 // DeleteFollowsByActor removes every follow by an actor (actor deleted).
 func (s *Store) DeleteFollowsByActor(ctx context.Context, actorIRI string) (int64, error) {
+	defer s.write()()
 	res := s.ctx(ctx).Where("actor_iri = ?", actorIRI).Delete(&Follower{})
 	return res.RowsAffected, res.Error
 }
@@ -61,6 +65,7 @@ func (s *Store) DeleteFollowsByActor(ctx context.Context, actorIRI string) (int6
 // DeleteFollowersByInbox removes followers reached through an inbox that
 // answered 410 Gone (their personal inbox, or a shared inbox).
 func (s *Store) DeleteFollowersByInbox(ctx context.Context, inbox string) (int64, error) {
+	defer s.write()()
 	res := s.ctx(ctx).Where("inbox = ? OR shared_inbox = ?", inbox, inbox).Delete(&Follower{})
 	return res.RowsAffected, res.Error
 }
@@ -82,6 +87,7 @@ func (s *Store) CountFollowers(ctx context.Context, groupID int64, state string)
 
 // InsertFollowers bulk-inserts followers (seeding for load tests).
 func (s *Store) InsertFollowers(ctx context.Context, fs []Follower) error {
+	defer s.write()()
 	now := s.now()
 	for i := range fs {
 		fs[i].CreatedAt, fs[i].UpdatedAt = now, now

@@ -7,6 +7,7 @@ import (
 
 // CreateGroup inserts g. A duplicate slug gives ErrConflict.
 func (s *Store) CreateGroup(ctx context.Context, g *Group) error {
+	defer s.write()()
 	now := s.now()
 	g.CreatedAt, g.UpdatedAt = now, now
 	if err := translate(s.ctx(ctx).Create(g).Error); err != nil {

@@ -11,6 +11,7 @@ import (
 // InsertInboxItem stores a received activity. An activity id seen before
 // is not stored again: inserted is false (idempotent delivery).
 func (s *Store) InsertInboxItem(ctx context.Context, it *InboxItem) (inserted bool, err error) {
+	defer s.write()()
 	now := s.now()
 	it.ReceivedAt, it.NextAttemptAt = now, now
 	if it.Status == "" {
@@ -25,6 +26,7 @@ func (s *Store) InsertInboxItem(ctx context.Context, it *InboxItem) (inserted bo
 
 // ClaimInboxItems leases due inbox items for processing.
 func (s *Store) ClaimInboxItems(ctx context.Context, worker string, lease time.Duration, limit int) ([]InboxItem, error) {
+	defer s.write()()
 	now := s.now()
 	lock := ""
 	if s.driver == "postgres" {
@@ -34,7 +36,7 @@ func (s *Store) ClaimInboxItems(ctx context.Context, worker string, lease time.D
 	err := s.ctx(ctx).Raw(`UPDATE inbox_items SET locked_until = ?, locked_by = ?
 		WHERE id IN (SELECT id FROM inbox_items
 			WHERE status = ? AND next_attempt_at <= ? AND (locked_until IS NULL OR locked_until < ?)
-			ORDER BY id LIMIT ?`+lock+`)
+			ORDER BY next_attempt_at, id LIMIT ?`+lock+`)
 		RETURNING *`, now.Add(lease), worker, InboxPending, now, now, limit).Scan(&items).Error
 	if err != nil {
 		return nil, fmt.Errorf("claim inbox items: %w", err)
@@ -44,6 +46,7 @@ func (s *Store) ClaimInboxItems(ctx context.Context, worker string, lease time.D
 
 // FinishInboxItem records the outcome of processing.
 func (s *Store) FinishInboxItem(ctx context.Context, id int64, status, reason string) error {
+	defer s.write()()
 	now := s.now()
 	return s.ctx(ctx).Model(&InboxItem{}).Where("id = ?", id).Updates(map[string]any{
 		"status": status, "reason": truncate(reason, 500), "processed_at": &now, "locked_until": nil,
@@ -52,6 +55,7 @@ func (s *Store) FinishInboxItem(ctx context.Context, id int64, status, reason st
 
 // RetryInboxItem schedules processing again (e.g. a fetch failed).
 func (s *Store) RetryInboxItem(ctx context.Context, it *InboxItem, next time.Time, reason string) error {
+	defer s.write()()
 	return s.ctx(ctx).Model(&InboxItem{}).Where("id = ?", it.ID).Updates(map[string]any{
 		"attempts": it.Attempts + 1, "next_attempt_at": next.UTC(), "reason": truncate(reason, 500), "locked_until": nil,
 	}).Error

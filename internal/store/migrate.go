@@ -176,6 +176,7 @@ ALTER TABLE post_versions ADD COLUMN mentions TEXT NOT NULL DEFAULT '';
 // PostgreSQL takes an advisory lock, SQLite's immediate transactions
 // serialise.
 func (s *Store) Migrate(ctx context.Context) error {
+	defer s.write()()
 	db := s.ctx(ctx)
 	if err := db.Exec(s.dialect(`CREATE TABLE IF NOT EXISTS schema_migrations (
 		version INTEGER PRIMARY KEY,

@@ -8,6 +8,7 @@ import (
 
 // CreatePost inserts a post and its first version.
 func (s *Store) CreatePost(ctx context.Context, p *Post) error {
+	defer s.write()()
 	now := s.now()
 	p.CreatedAt, p.UpdatedAt, p.Version = now, now, 1
 	if p.PublishedAt.IsZero() {
@@ -30,6 +31,7 @@ func (s *Store) addVersion(ctx context.Context, p *Post) error {
 
 // UpdatePost stores an edit as a new version.
 func (s *Store) UpdatePost(ctx context.Context, p *Post) error {
+	defer s.write()()
 	now := s.now()
 	p.Version++
 	p.EditedAt, p.UpdatedAt = &now, now
@@ -45,6 +47,7 @@ func (s *Store) UpdatePost(ctx context.Context, p *Post) error {
 
 // MarkPostDeleted hides a post; the row and its versions stay for the record.
 func (s *Store) MarkPostDeleted(ctx context.Context, id int64) error {
+	defer s.write()()
 	now := s.now()
 	return s.ctx(ctx).Model(&Post{}).Where("id = ?", id).Updates(map[string]any{"deleted_at": &now, "updated_at": now}).Error
 }
@@ -83,6 +86,7 @@ func (s *Store) CountPosts(ctx context.Context, groupID int64) (int64, error) {
 
 // SetPinned pins or unpins a post.
 func (s *Store) SetPinned(ctx context.Context, id int64, pinned bool) error {
+	defer s.write()()
 	var v any
 	if pinned {
 		now := s.now()

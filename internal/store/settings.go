@@ -18,6 +18,7 @@ func (s *Store) Setting(ctx context.Context, key string) (string, error) {
 // SetSettingIfAbsent stores value unless key exists, and returns the value
 // now stored (so concurrent first starts agree on one instance key).
 func (s *Store) SetSettingIfAbsent(ctx context.Context, key, value string) (string, error) {
+	defer s.write()()
 	row := Setting{Key: key, Value: value, UpdatedAt: s.now()}
 	if err := s.ctx(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error; err != nil {
 		return "", err

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"gorm.io/driver/postgres"
@@ -30,6 +31,12 @@ type Store struct {
 	db     *gorm.DB
 	driver string
 	now    func() time.Time
+	// wmu serialises writers of one process on SQLite. SQLite allows one
+	// writer at a time; without this, concurrent writers wait in SQLite's
+	// busy handler, which sleeps in steps of up to 100 ms. Queued on a Go
+	// mutex instead, they run back to back.
+	wmu  *sync.Mutex
+	inTx bool
 }
 
 // Options tune Open.
@@ -99,7 +106,7 @@ func Open(url string, opt Options) (*Store, error) {
 	if now == nil {
 		now = time.Now
 	}
-	return &Store{db: db, driver: driver, now: func() time.Time { return now().UTC() }}, nil
+	return &Store{db: db, driver: driver, now: func() time.Time { return now().UTC() }, wmu: &sync.Mutex{}}, nil
 }
 
 // Driver is "sqlite" or "postgres".
@@ -128,9 +135,20 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Tx runs fn in one transaction; fn gets a Store bound to it.
 func (s *Store) Tx(ctx context.Context, fn func(tx *Store) error) error {
+	defer s.write()()
 	return s.db.WithContext(ctx).Transaction(func(g *gorm.DB) error {
-		return fn(&Store{db: g, driver: s.driver, now: s.now})
+		return fn(&Store{db: g, driver: s.driver, now: s.now, wmu: s.wmu, inTx: true})
 	})
+}
+
+// write takes the process's SQLite write lock (a no-op on PostgreSQL and
+// inside a transaction, which holds it already) and returns its release.
+func (s *Store) write() func() {
+	if s.driver != "sqlite" || s.inTx {
+		return func() {}
+	}
+	s.wmu.Lock()
+	return s.wmu.Unlock
 }
 
 func (s *Store) ctx(ctx context.Context) *gorm.DB { return s.db.WithContext(ctx) }
@@ -150,5 +168,6 @@ func translate(err error) error {
 
 // Exec runs a statement (administrative use: tests, maintenance).
 func (s *Store) Exec(ctx context.Context, sql string, args ...any) error {
+	defer s.write()()
 	return s.ctx(ctx).Exec(sql, args...).Error
 }

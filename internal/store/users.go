@@ -7,6 +7,7 @@ import (
 
 // CreateUser inserts a staff account; a taken username gives ErrConflict.
 func (s *Store) CreateUser(ctx context.Context, u *User) error {
+	defer s.write()()
 	now := s.now()
 	u.CreatedAt, u.UpdatedAt = now, now
 	if err := translate(s.ctx(ctx).Create(u).Error); err != nil {
@@ -26,6 +27,7 @@ func (s *Store) UserByName(ctx context.Context, name string) (*User, error) {
 
 // SetPassword replaces a user's password hash.
 func (s *Store) SetPassword(ctx context.Context, id int64, hash string) error {
+	defer s.write()()
 	res := s.ctx(ctx).Model(&User{}).Where("id = ?", id).Updates(map[string]any{"password_hash": hash, "updated_at": s.now()})
 	if res.Error != nil {
 		return res.Error

@@ -8,7 +8,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/torget/torget/activitypub"
 	"github.com/torget/torget/internal/store"
 )
 
@@ -16,11 +15,7 @@ func (s *Server) instanceActor(c echo.Context) error {
 	if !wantsAS(c.Request()) {
 		return c.Redirect(http.StatusSeeOther, "/")
 	}
-	body, err := activitypub.EncodeActor(s.fed.InstanceActor())
-	if err != nil {
-		return err
-	}
-	return asJSON(c, http.StatusOK, body)
+	return asJSON(c, http.StatusOK, s.fed.InstanceActorJSON())
 }
 
 // page is the data every page template gets.
@@ -58,16 +53,16 @@ type groupPage struct {
 
 func (s *Server) group(c echo.Context) error {
 	ctx := c.Request().Context()
-	g, err := s.st.GroupBySlug(ctx, c.Param("slug"))
-	if err != nil {
-		return err
-	}
 	if wantsAS(c.Request()) {
-		body, err := activitypub.EncodeActor(s.fed.GroupActor(g))
+		body, err := s.fed.GroupActorJSON(ctx, c.Param("slug"))
 		if err != nil {
 			return err
 		}
 		return asJSON(c, http.StatusOK, body)
+	}
+	g, err := s.st.GroupBySlug(ctx, c.Param("slug"))
+	if err != nil {
+		return err
 	}
 	before, _ := strconv.ParseInt(c.QueryParam("before"), 10, 64)
 	const perPage = 20

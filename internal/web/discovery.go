@@ -40,7 +40,7 @@ func (s *Server) webfinger(c echo.Context) error {
 		actorID, profile = s.u.InstanceActor(), s.u.Base+"/"
 	} else {
 		// Usernames match exactly (case-sensitive), as peers expect.
-		g, err := s.st.GroupBySlug(c.Request().Context(), user)
+		g, err := s.fed.Group(c.Request().Context(), user)
 		if err != nil {
 			return echo.NewHTTPError(http.StatusNotFound, "no such group")
 		}

@@ -1,0 +1,84 @@
+package federation
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/torget/torget/activitypub"
+	"github.com/torget/torget/internal/store"
+)
+
+// groupCacheTTL bounds how long a node serves a group's profile from memory.
+// Groups change rarely; with several nodes an edit shows everywhere within
+// this time.
+const groupCacheTTL = 30 * time.Second
+
+// groupCache keeps groups and their encoded actor documents: WebFinger and
+// actor fetches are the most frequent requests a group server gets, and
+// encoding the actor through go-fed costs more than serving it.
+type groupCache struct {
+	mu sync.RWMutex
+	m  map[string]groupEntry
+}
+
+type groupEntry struct {
+	g     *store.Group
+	actor []byte
+	at    time.Time
+}
+
+func (c *groupCache) get(slug string) (groupEntry, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	e, ok := c.m[slug]
+	return e, ok && time.Since(e.at) < groupCacheTTL
+}
+
+func (c *groupCache) put(slug string, e groupEntry) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) > 10000 {
+		c.m = map[string]groupEntry{}
+	}
+	c.m[slug] = e
+}
+
+func (c *groupCache) forget(slug string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.m, slug)
+}
+
+// Group returns a group by slug, from memory when fresh. The returned
+// group must not be modified.
+func (s *Service) Group(ctx context.Context, slug string) (*store.Group, error) {
+	e, err := s.groupEntry(ctx, slug)
+	return e.g, err
+}
+
+// GroupActorJSON returns the group's encoded actor document.
+func (s *Service) GroupActorJSON(ctx context.Context, slug string) ([]byte, error) {
+	e, err := s.groupEntry(ctx, slug)
+	return e.actor, err
+}
+
+func (s *Service) groupEntry(ctx context.Context, slug string) (groupEntry, error) {
+	if e, ok := s.groups.get(slug); ok {
+		return e, nil
+	}
+	g, err := s.store.GroupBySlug(ctx, slug)
+	if err != nil {
+		return groupEntry{}, err
+	}
+	body, err := activitypub.EncodeActor(s.GroupActor(g))
+	if err != nil {
+		return groupEntry{}, err
+	}
+	e := groupEntry{g: g, actor: body, at: time.Now()}
+	s.groups.put(slug, e)
+	return e, nil
+}
+
+// InstanceActorJSON returns the instance actor's encoded document.
+func (s *Service) InstanceActorJSON() []byte { return s.instanceJSON }
