@@ -61,43 +61,69 @@ func (r *InboxRunner) Run(ctx context.Context) {
 			}
 			continue
 		}
-		ch := make(chan *store.InboxItem)
+		results := make([]result, len(items))
+		ch := make(chan int)
 		for w := 0; w < r.workers; w++ {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				for it := range ch {
-					r.apply(inflight, it)
+				for i := range ch {
+					results[i] = r.apply(inflight, &items[i])
 				}
 			}()
 		}
 		for i := range items {
-			ch <- &items[i]
+			ch <- i
 		}
 		close(ch)
 		wg.Wait()
+		r.record(inflight, items, results)
 	}
 }
 
-func (r *InboxRunner) apply(ctx context.Context, it *store.InboxItem) {
-	log := r.log.With("inbox_item", it.ID, "type", it.Type, "actor", it.ActorIRI)
+// result is the outcome of applying one item, written with its batch.
+type result struct {
+	status, reason string
+	retryAt        time.Time // non-zero: try again then
+}
+
+func (r *InboxRunner) apply(ctx context.Context, it *store.InboxItem) result {
 	status, reason, err := r.handle(ctx, it)
 	if err != nil {
-		if it.Attempts+1 >= r.maxTry {
-			log.Warn("inbox item failed", "err", err)
-			status, reason = store.InboxFailed, err.Error()
-		} else {
+		log := r.log.With("inbox_item", it.ID, "type", it.Type, "actor", it.ActorIRI)
+		if it.Attempts+1 < r.maxTry {
 			log.Info("inbox item will be retried", "err", err)
-			if rerr := r.st.RetryInboxItem(ctx, it, r.now().Add(Backoff(it.Attempts+1, 10*time.Second, time.Hour)), err.Error()); rerr != nil {
-				log.Error("reschedule inbox item", "err", rerr)
-			}
-			return
+			return result{reason: err.Error(), retryAt: r.now().Add(Backoff(it.Attempts+1, 10*time.Second, time.Hour))}
 		}
+		log.Warn("inbox item failed", "err", err)
+		status, reason = store.InboxFailed, err.Error()
 	}
 	if r.m != nil {
 		r.m.InboxApplied.WithLabelValues(it.Type, status).Inc()
 	}
-	if ferr := r.st.FinishInboxItem(ctx, it.ID, status, reason); ferr != nil {
-		log.Error("record inbox result", "err", ferr)
+	return result{status: status, reason: reason}
+}
+
+// record writes a batch's outcomes in one transaction: one commit instead
+// of one per item. Should the process die before it, the items are applied
+// again after their lease, which the handlers tolerate (idempotent).
+func (r *InboxRunner) record(ctx context.Context, items []store.InboxItem, results []result) {
+	err := r.st.Tx(ctx, func(tx *store.Store) error {
+		for i := range items {
+			res := results[i]
+			var err error
+			if !res.retryAt.IsZero() {
+				err = tx.RetryInboxItem(ctx, &items[i], res.retryAt, res.reason)
+			} else {
+				err = tx.FinishInboxItem(ctx, items[i].ID, res.status, res.reason)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		r.log.Error("record inbox results", "items", len(items), "err", err)
 	}
 }

@@ -47,18 +47,15 @@ func (s *Store) ClaimInboxItems(ctx context.Context, worker string, lease time.D
 // FinishInboxItem records the outcome of processing.
 func (s *Store) FinishInboxItem(ctx context.Context, id int64, status, reason string) error {
 	defer s.write()()
-	now := s.now()
-	return s.ctx(ctx).Model(&InboxItem{}).Where("id = ?", id).Updates(map[string]any{
-		"status": status, "reason": truncate(reason, 500), "processed_at": &now, "locked_until": nil,
-	}).Error
+	return s.ctx(ctx).Exec(`UPDATE inbox_items SET status = ?, reason = ?, processed_at = ?, locked_until = NULL WHERE id = ?`,
+		status, truncate(reason, 500), s.now(), id).Error
 }
 
 // RetryInboxItem schedules processing again (e.g. a fetch failed).
 func (s *Store) RetryInboxItem(ctx context.Context, it *InboxItem, next time.Time, reason string) error {
 	defer s.write()()
-	return s.ctx(ctx).Model(&InboxItem{}).Where("id = ?", it.ID).Updates(map[string]any{
-		"attempts": it.Attempts + 1, "next_attempt_at": next.UTC(), "reason": truncate(reason, 500), "locked_until": nil,
-	}).Error
+	return s.ctx(ctx).Exec(`UPDATE inbox_items SET attempts = ?, next_attempt_at = ?, reason = ?, locked_until = NULL WHERE id = ?`,
+		it.Attempts+1, next.UTC(), truncate(reason, 500), it.ID).Error
 }
 
 // InboxItemByIRI loads a received activity by its id.
