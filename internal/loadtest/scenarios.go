@@ -545,7 +545,7 @@ func (w *inboxWorld) presign(tg *Torget, n int) ([]presigned, error) {
 // checkStored waits for the inbox queue to drain and checks that every
 // accepted id is stored and processed: lost (missing or still pending) and
 // failed.
-func checkStored(ctx context.Context, st *store.Store, accepted []string, d time.Duration) (lost, failed int64, counts map[string]int64) {
+func checkStored(ctx context.Context, st *store.Store, accepted []string, d time.Duration) (lost, pending, failed int64, counts map[string]int64) {
 	dl := time.Now().Add(d)
 	for time.Now().Before(dl) {
 		c, err := st.InboxCounts(ctx)
@@ -558,13 +558,15 @@ func checkStored(ctx context.Context, st *store.Store, accepted []string, d time
 	for _, id := range accepted {
 		it, err := st.InboxItemByIRI(ctx, id)
 		switch {
-		case err != nil || it.Status == store.InboxPending:
+		case err != nil:
 			lost++
+		case it.Status == store.InboxPending:
+			pending++
 		case it.Status == store.InboxFailed:
 			failed++
 		}
 	}
-	return lost, failed, counts
+	return lost, pending, failed, counts
 }
 
 func (r *runner) inbox(ctx context.Context) error {
@@ -623,7 +625,8 @@ func (r *runner) inbox(ctx context.Context) error {
 			ids = append(ids, acts[i].id)
 		}
 	}
-	lost, failed, counts := checkStored(ctx, tg.App.Store, ids, 2*time.Minute)
+	lost, pending, failed, counts := checkStored(ctx, tg.App.Store, ids, 2*time.Minute)
+	lost += pending // without a crash, everything accepted must have been processed
 	sigErrs, _ := w.fv.SignatureErrors()
 	rejected := a.Failed + b.Failed
 	errs := failed + rejected + sigErrs
