@@ -139,8 +139,16 @@ func (r *runner) torget(ctx context.Context, child bool, workers int) (*Torget, 
 	if r.cfg.Workers > 0 {
 		workers = r.cfg.Workers
 	}
+	// A short delivery lease only where a crash is simulated (so the restart
+	// reclaims the dead process's rows quickly); elsewhere the default 2m:
+	// under heavy load a 3s lease runs out while a delivery waits for the
+	// CPU, and a second worker sends it again.
+	lease := 2 * time.Minute
+	if r.cfg.Scenario == "crash" {
+		lease = 3 * time.Second
+	}
 	return StartTorget(ctx, Options{Backend: r.cfg.Backend, PostgresURL: r.cfg.PostgresURL, Dir: r.dir, Child: child,
-		Workers: workers, PerDomain: 4, BaseBackoff: time.Second, Lease: 3 * time.Second, Timeout: 5 * time.Second, MaxConns: 16})
+		Workers: workers, PerDomain: 4, BaseBackoff: time.Second, Lease: lease, Timeout: 5 * time.Second, MaxConns: 16})
 }
 
 // actorRef is one simulated remote actor.
