@@ -41,6 +41,7 @@ type App struct {
 	Metrics   *metrics.Metrics
 	Deliverer *queue.Deliverer
 	Inbox     *queue.InboxRunner
+	InboxW    *queue.InboxWriter
 	HTTP      *echo.Echo
 	Client    *transport.Client
 }
@@ -100,7 +101,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, st *store.S
 	})
 	m := metrics.New()
 	u := uris.New(cfg.Server.BaseURL)
-	a := &App{Config: cfg, Log: log, Store: st, Metrics: m, Client: client}
+	a := &App{Config: cfg, Log: log, Store: st, Metrics: m, Client: client, InboxW: queue.NewInboxWriter(st)}
 	fed := federation.New(st, u, client, log, federation.Options{
 		Limits:             activitypub.Limits{MaxBytes: cfg.Federation.MaxBodyBytes, MaxDepth: activitypub.DefaultLimits.MaxDepth},
 		SignatureMaxAge:    cfg.Federation.SignatureMaxAge.Duration,
@@ -109,6 +110,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, st *store.S
 		Now:                opt.Now,
 		WakeDelivery:       func() { a.Deliverer.Wake() },
 		WakeInbox:          func() { a.Inbox.Wake() },
+		StoreInbox:         a.InboxW.Write,
 	})
 	if err := fed.Init(ctx); err != nil {
 		return nil, err
@@ -182,9 +184,10 @@ func (a *App) Close() error { return a.Store.Close() }
 // for the work in hand.
 func (a *App) RunWorkers(ctx context.Context) *sync.WaitGroup {
 	var wg sync.WaitGroup
-	wg.Add(2)
+	wg.Add(3)
 	go func() { defer wg.Done(); a.Deliverer.Run(ctx) }()
 	go func() { defer wg.Done(); a.Inbox.Run(ctx) }()
+	go func() { defer wg.Done(); a.InboxW.Run(ctx) }()
 	return &wg
 }
 

@@ -111,7 +111,7 @@ func (s *Service) Receive(ctx context.Context, r *http.Request, body []byte, slu
 	if group != nil {
 		item.GroupID = &group.ID
 	}
-	inserted, err := s.store.InsertInboxItem(ctx, item)
+	inserted, err := s.opt.StoreInbox(ctx, item)
 	if err != nil {
 		return nil, err
 	}

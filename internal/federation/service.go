@@ -37,6 +37,9 @@ type Options struct {
 	WakeDelivery func()
 	// WakeInbox is called after an inbox item was stored.
 	WakeInbox func()
+	// StoreInbox stores a received activity before it is acknowledged
+	// (group commit in production); the store's InsertInboxItem by default.
+	StoreInbox func(ctx context.Context, it *store.InboxItem) (bool, error)
 }
 
 // Service is the federation core.
@@ -80,6 +83,9 @@ func New(st *store.Store, u uris.Builder, client *transport.Client, log *slog.Lo
 	}
 	if opt.WakeInbox == nil {
 		opt.WakeInbox = func() {}
+	}
+	if opt.StoreInbox == nil {
+		opt.StoreInbox = st.InsertInboxItem
 	}
 	return &Service{store: st, uris: u, client: client, log: log, opt: opt,
 		render: markup.New(u.Tag), keys: newKeyCache(20000)}

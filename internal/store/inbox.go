@@ -80,3 +80,20 @@ func (s *Store) InboxCounts(ctx context.Context) (map[string]int64, error) {
 	}
 	return out, err
 }
+
+// InsertInboxItems stores several received activities in one transaction
+// (one commit, one fsync): inserted[i] says whether items[i] was new.
+func (s *Store) InsertInboxItems(ctx context.Context, items []*InboxItem) ([]bool, error) {
+	inserted := make([]bool, len(items))
+	err := s.Tx(ctx, func(tx *Store) error {
+		for i, it := range items {
+			ok, err := tx.InsertInboxItem(ctx, it)
+			if err != nil {
+				return err
+			}
+			inserted[i] = ok
+		}
+		return nil
+	})
+	return inserted, err
+}
