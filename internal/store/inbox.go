@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"gorm.io/gorm/clause"
@@ -81,19 +82,42 @@ func (s *Store) InboxCounts(ctx context.Context) (map[string]int64, error) {
 	return out, err
 }
 
-// InsertInboxItems stores several received activities in one transaction
-// (one commit, one fsync): inserted[i] says whether items[i] was new.
+// InsertInboxItems stores several received activities with one statement
+// and one commit (one fsync): inserted[i] says whether items[i] was new.
 func (s *Store) InsertInboxItems(ctx context.Context, items []*InboxItem) ([]bool, error) {
+	defer s.write()()
+	now := s.now()
 	inserted := make([]bool, len(items))
-	err := s.Tx(ctx, func(tx *Store) error {
-		for i, it := range items {
-			ok, err := tx.InsertInboxItem(ctx, it)
-			if err != nil {
-				return err
-			}
-			inserted[i] = ok
+	var sb strings.Builder
+	sb.WriteString(`INSERT INTO inbox_items (activity_iri, group_id, actor_iri, key_id, type, raw, status, reason, attempts, next_attempt_at, locked_by, received_at) VALUES `)
+	args := make([]any, 0, len(items)*12)
+	seen := map[string]int{}
+	for i, it := range items {
+		it.ReceivedAt, it.NextAttemptAt = now, now
+		if it.Status == "" {
+			it.Status = InboxPending
 		}
-		return nil
-	})
-	return inserted, err
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		sb.WriteString("(?, ?, ?, ?, ?, ?, ?, '', 0, ?, '', ?)")
+		args = append(args, it.ActivityIRI, it.GroupID, it.ActorIRI, it.KeyID, it.Type, it.Raw, it.Status, now, now)
+		if it.ActivityIRI == nil {
+			inserted[i] = true // id-less activities are never duplicates
+		} else if _, dup := seen[*it.ActivityIRI]; !dup {
+			seen[*it.ActivityIRI] = i
+		}
+	}
+	sb.WriteString(" ON CONFLICT DO NOTHING RETURNING activity_iri")
+	var rows []struct{ ActivityIRI *string }
+	if err := s.ctx(ctx).Raw(sb.String(), args...).Scan(&rows).Error; err != nil {
+		return nil, fmt.Errorf("store inbox items: %w", translate(err))
+	}
+	for _, r := range rows {
+		if r.ActivityIRI != nil {
+			// The first of several copies in one batch is the new one.
+			inserted[seen[*r.ActivityIRI]] = true
+		}
+	}
+	return inserted, nil
 }
