@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 
 	"github.com/torget/torget/internal/loadtest"
 )
@@ -45,7 +46,20 @@ func main() {
 	flag.StringVar(&c.Page, "page", "", "-target: public HTML page URL or path")
 	flag.StringVar(&c.PostPage, "post-page", "", "-target: public post page URL or path")
 	flag.StringVar(&jsonPath, "json", "", "write one JSON object per result (JSON Lines) here")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of this process (in-process torget included) here")
 	flag.Parse()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	if c.Target != "" && c.Scenario == "" {
 		c.Scenario = "read"
 	}
@@ -57,6 +71,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	rep, err := loadtest.Run(ctx, c)
+	pprof.StopCPUProfile()
 	rep.Markdown(os.Stdout)
 	if jsonPath != "" {
 		if werr := rep.WriteJSON(jsonPath); werr != nil {

@@ -252,18 +252,13 @@ func (d *Deliverer) deliver(ctx context.Context, row *store.Delivery) {
 	switch res.Outcome {
 	case transport.Delivered:
 		result = "delivered"
-		if d.knownHealthy(row.Host) {
-			err = d.st.FinishDelivery(ctx, row, d.worker, store.DeliveryDone, res.Status, "")
-			break
-		}
-		err = d.st.Tx(ctx, func(tx *store.Store) error {
-			if err := tx.FinishDelivery(ctx, row, d.worker, store.DeliveryDone, res.Status, ""); err != nil {
-				return err
+		err = d.st.FinishDelivery(ctx, row, d.worker, store.DeliveryDone, res.Status, "")
+		if err == nil && !d.knownHealthy(row.Host) {
+			// A crash right before this leaves a failure count that the
+			// next success resets: nothing is lost.
+			if err = d.st.DomainSucceeded(ctx, row.Host); err == nil {
+				d.setHealthy(row.Host, true)
 			}
-			return tx.DomainSucceeded(ctx, row.Host)
-		})
-		if err == nil {
-			d.setHealthy(row.Host, true)
 		}
 	case transport.Gone:
 		result = "gone"

@@ -3,8 +3,6 @@ package store
 import (
 	"context"
 	"time"
-
-	"gorm.io/gorm/clause"
 )
 
 // DomainByHost loads a domain's delivery health (ErrNotFound if never seen).
@@ -16,16 +14,19 @@ func (s *Store) DomainByHost(ctx context.Context, host string) (*Domain, error) 
 	return &d, nil
 }
 
-// DomainSucceeded closes the breaker for host after a delivery went through.
+// DomainSucceeded closes the breaker for host after a delivery went
+// through. Hosts with no failures on record are left alone (a read, no
+// write): a fan-out reaches thousands of healthy hosts.
 func (s *Store) DomainSucceeded(ctx context.Context, host string) error {
+	var failing int64
+	if err := s.ctx(ctx).Model(&Domain{}).Where("host = ? AND (consecutive_failures > 0 OR unreachable_since IS NOT NULL)", host).
+		Count(&failing).Error; err != nil || failing == 0 {
+		return err
+	}
 	defer s.write()()
 	now := s.now()
-	d := Domain{Host: host, LastSuccessAt: &now, UpdatedAt: now}
-	return s.ctx(ctx).Clauses(clause.OnConflict{
-		Columns: []clause.Column{{Name: "host"}},
-		DoUpdates: clause.Assignments(map[string]any{"consecutive_failures": 0, "unreachable_since": nil, "next_probe_at": nil,
-			"last_success_at": now, "updated_at": now}),
-	}).Create(&d).Error
+	return s.ctx(ctx).Exec(`UPDATE domains SET consecutive_failures = 0, unreachable_since = NULL, next_probe_at = NULL,
+		last_success_at = ?, updated_at = ? WHERE host = ?`, now, now, host).Error
 }
 
 // DomainFailed counts a failed attempt; after threshold consecutive
