@@ -152,6 +152,9 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, st *store.S
 		o, err := fed.Process(ctx, it)
 		return o.Status, o.Reason, err
 	}, log, m, cfg.Delivery.InboxWorkers)
+	if cfg.Delivery.Lease.Duration > 0 {
+		a.Inbox.Lease = cfg.Delivery.Lease.Duration
+	}
 	m.GaugeFunc("torget_delivery_queue_depth", "Deliveries waiting (pending).", nil, func() float64 {
 		c, err := st.DeliveryCounts(context.Background())
 		if err != nil {

@@ -25,12 +25,15 @@ type InboxRunner struct {
 	worker  string
 	wake    chan struct{}
 	now     func() time.Time
+	// Lease is how long claimed items are this process's (default 2m);
+	// after a crash they are applied again once it ends.
+	Lease time.Duration
 }
 
 // NewInboxRunner returns a runner with n workers.
 func NewInboxRunner(st *store.Store, handle InboxHandler, log *slog.Logger, m *metrics.Metrics, n int) *InboxRunner {
 	return &InboxRunner{st: st, handle: handle, log: log, m: m, workers: n, maxTry: 12, poll: time.Second,
-		worker: workerID(), wake: make(chan struct{}, 1), now: time.Now}
+		worker: workerID(), wake: make(chan struct{}, 1), now: time.Now, Lease: 2 * time.Minute}
 }
 
 // Wake makes an idle runner look for work now.
@@ -48,7 +51,7 @@ func (r *InboxRunner) Run(ctx context.Context) {
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for ctx.Err() == nil {
-		items, err := r.st.ClaimInboxItems(ctx, r.worker, 2*time.Minute, r.workers*4)
+		items, err := r.st.ClaimInboxItems(ctx, r.worker, r.Lease, r.workers*4)
 		if err != nil && ctx.Err() == nil {
 			r.log.Error("claim inbox items", "err", err)
 		}
