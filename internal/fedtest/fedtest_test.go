@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/torget/torget/internal/fedtest/mastosig"
 	"net/http"
 	"strings"
 	"sync"
@@ -224,15 +225,15 @@ func TestConcurrentDeliveries(t *testing.T) {
 }
 
 func TestParseSignature(t *testing.T) {
-	p, err := parseSignature(`keyId="https://x/a#main-key",algorithm="hs2019", headers="(request-target) host date digest",signature="YWJj+/=="`)
+	p, err := mastosig.ParseSignature(`keyId="https://x/a#main-key",algorithm="hs2019", headers="(request-target) host date digest",signature="YWJj+/=="`)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if p["keyid"] != "https://x/a#main-key" || p["algorithm"] != "hs2019" || p["signature"] != "YWJj+/==" ||
-		len(p.signedHeaders()) != 4 {
+		len(p.SignedHeaders()) != 4 {
 		t.Fatalf("%v", p)
 	}
-	if _, err := parseSignature(`keyId="unterminated`); err == nil {
+	if _, err := mastosig.ParseSignature(`keyId="unterminated`); err == nil {
 		t.Fatal("unterminated accepted")
 	}
 }

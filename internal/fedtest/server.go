@@ -13,6 +13,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"github.com/torget/torget/internal/fedtest/mastosig"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -366,7 +367,7 @@ func (s *Server) newSignedRequest(ctx context.Context, user, method, target stri
 	if o.keyOf != "" {
 		key = s.mustUser(o.keyOf).key
 	}
-	if err := signRequest(req, key, s.KeyID(user), alg, headers); err != nil {
+	if err := mastosig.SignRequest(req, key, s.KeyID(user), alg, headers); err != nil {
 		return nil, err
 	}
 	return req, nil
@@ -515,9 +516,9 @@ func (s *Server) checkFetchSignature(w http.ResponseWriter, r *http.Request) boo
 	if !s.opt.RequireSignedFetch {
 		return true
 	}
-	p, err := signatureHeader(r)
+	p, err := mastosig.SignatureHeader(r)
 	if err == nil {
-		err = p.checkStructure(r, []string{"(request-target)", "host", "date"}, time.Now())
+		err = p.CheckStructure(r, []string{"(request-target)", "host", "date"}, time.Now())
 	}
 	if err != nil {
 		http.Error(w, "Request not signed: "+err.Error(), http.StatusUnauthorized)
@@ -653,7 +654,7 @@ func (s *Server) receive(r *http.Request, d *Delivery) (int, string) {
 			return http.StatusNotFound, "unknown user " + name
 		}
 	}
-	p, err := signatureHeader(r)
+	p, err := mastosig.SignatureHeader(r)
 	if err != nil {
 		return http.StatusUnauthorized, err.Error()
 	}
@@ -675,14 +676,14 @@ func (s *Server) receive(r *http.Request, d *Delivery) (int, string) {
 	return code, ""
 }
 
-func (s *Server) verify(r *http.Request, p sigParams, body []byte, act map[string]any) error {
-	if err := p.checkStructure(r, []string{"(request-target)", "host", "date", "digest"}, time.Now()); err != nil {
+func (s *Server) verify(r *http.Request, p mastosig.Params, body []byte, act map[string]any) error {
+	if err := p.CheckStructure(r, []string{"(request-target)", "host", "date", "digest"}, time.Now()); err != nil {
 		return err
 	}
-	if err := checkDigest(r, body); err != nil {
+	if err := mastosig.CheckDigest(r, body); err != nil {
 		return err
 	}
-	ss, err := p.signingString(r)
+	ss, err := p.SigningString(r)
 	if err != nil {
 		return err
 	}
@@ -690,7 +691,7 @@ func (s *Server) verify(r *http.Request, p sigParams, body []byte, act map[strin
 	if err != nil {
 		return fmt.Errorf("fetching key %s: %v", p["keyid"], err)
 	}
-	if err := verifyRSA(key.pub, ss, p["signature"]); err != nil {
+	if err := mastosig.VerifyRSA(key.pub, ss, p["signature"]); err != nil {
 		return err
 	}
 	if act == nil {
@@ -780,7 +781,7 @@ func (s *Server) fetchKey(ctx context.Context, keyID string) (cachedKey, error) 
 			return cachedKey{}, fmt.Errorf("publicKey.owner %q is not the actor id %q", owner, actorID)
 		}
 		pemStr, _ := c["publicKeyPem"].(string)
-		pub, err := parsePublicKeyPEM(pemStr)
+		pub, err := mastosig.ParsePublicKeyPEM(pemStr)
 		if err != nil {
 			return cachedKey{}, err
 		}

@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"github.com/torget/torget/internal/fedtest/mastosig"
 	"io"
 	mrand "math/rand/v2"
 	"net"
@@ -325,17 +326,17 @@ func (f *Fediverse) inbox(w http.ResponseWriter, r *http.Request, s *Server, b *
 // date and digest signed; Digest matches; Date within an hour; the key
 // fetched from its id; the activity's actor is the key's owner.
 func (f *Fediverse) verify(r *http.Request, body []byte, act map[string]any) error {
-	p, err := signatureHeader(r)
+	p, err := mastosig.SignatureHeader(r)
 	if err != nil {
 		return err
 	}
-	if err := p.checkStructure(r, []string{"(request-target)", "host", "date", "digest"}, time.Now()); err != nil {
+	if err := p.CheckStructure(r, []string{"(request-target)", "host", "date", "digest"}, time.Now()); err != nil {
 		return err
 	}
-	if err := checkDigest(r, body); err != nil {
+	if err := mastosig.CheckDigest(r, body); err != nil {
 		return err
 	}
-	ss, err := p.signingString(r)
+	ss, err := p.SigningString(r)
 	if err != nil {
 		return err
 	}
@@ -345,7 +346,7 @@ func (f *Fediverse) verify(r *http.Request, body []byte, act map[string]any) err
 	if k.err != nil {
 		return fmt.Errorf("fetch key %s: %w", p["keyid"], k.err)
 	}
-	if err := verifyRSA(k.pub, ss, p["signature"]); err != nil {
+	if err := mastosig.VerifyRSA(k.pub, ss, p["signature"]); err != nil {
 		return err
 	}
 	if actor := idOf(act["actor"]); actor != k.owner {
@@ -380,7 +381,7 @@ func (f *Fediverse) fetchKey(keyID string) (*rsa.PublicKey, string, error) {
 	if doc.PublicKey.ID != keyID {
 		return nil, "", fmt.Errorf("key id %q, want %q", doc.PublicKey.ID, keyID)
 	}
-	pub, err := parsePublicKeyPEM(doc.PublicKey.PublicKeyPem)
+	pub, err := mastosig.ParsePublicKeyPEM(doc.PublicKey.PublicKeyPem)
 	return pub, doc.PublicKey.Owner, err
 }
 
@@ -404,7 +405,7 @@ func SignedPost(s *Server, u int, target string, body []byte) (*http.Request, er
 	}
 	req.Header.Set("Content-Type", "application/activity+json")
 	req.Header.Set("Digest", "SHA-256="+digestB64(body))
-	if err := signRequest(req, s.Key.Priv, s.KeyID(u), "rsa-sha256", []string{"(request-target)", "host", "date", "digest"}); err != nil {
+	if err := mastosig.SignRequest(req, s.Key.Priv, s.KeyID(u), "rsa-sha256", []string{"(request-target)", "host", "date", "digest"}); err != nil {
 		return nil, err
 	}
 	return req, nil

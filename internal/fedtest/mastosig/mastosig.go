@@ -1,4 +1,8 @@
-package fedtest
+// Package mastosig signs and verifies HTTP requests the way Mastodon does
+// (draft-cavage rsa-sha256). It is an implementation independent of
+// torget's activitypub/httpsig, so that tests check our signing with other
+// code than our own.
+package mastosig
 
 import (
 	"crypto"
@@ -15,18 +19,18 @@ import (
 	"time"
 )
 
-// maxClockSkew is how far a signed Date may lie from now, either way.
-const maxClockSkew = time.Hour
+// MaxClockSkew is how far a signed Date may lie from now, either way.
+const MaxClockSkew = time.Hour
 
-// sigParams are the parameters of a Signature header.
-type sigParams map[string]string
+// Params are the parameters of a Signature header.
+type Params map[string]string
 
-// parseSignature parses the value of a Signature header (or the part of an
+// ParseSignature parses the value of a Signature header (or the part of an
 // Authorization header after "Signature "): comma-separated name="value"
 // pairs; names are case-insensitive, quoted values may contain escaped
 // characters.
-func parseSignature(v string) (sigParams, error) {
-	p := sigParams{}
+func ParseSignature(v string) (Params, error) {
+	p := Params{}
 	i := 0
 	for i < len(v) {
 		for i < len(v) && (v[i] == ' ' || v[i] == '\t' || v[i] == ',') {
@@ -82,9 +86,9 @@ func parseSignature(v string) (sigParams, error) {
 	return p, nil
 }
 
-// signatureHeader returns the signature parameters of r, taken from the
+// SignatureHeader returns the signature parameters of r, taken from the
 // Signature header or from "Authorization: Signature …".
-func signatureHeader(r *http.Request) (sigParams, error) {
+func SignatureHeader(r *http.Request) (Params, error) {
 	v := r.Header.Get("Signature")
 	if v == "" {
 		a := r.Header.Get("Authorization")
@@ -95,7 +99,7 @@ func signatureHeader(r *http.Request) (sigParams, error) {
 	if v == "" {
 		return nil, errors.New("request is not signed (no Signature header)")
 	}
-	p, err := parseSignature(v)
+	p, err := ParseSignature(v)
 	if err != nil {
 		return nil, err
 	}
@@ -112,9 +116,9 @@ func signatureHeader(r *http.Request) (sigParams, error) {
 	return p, nil
 }
 
-// signedHeaders returns the lower-cased names listed in p's headers
+// SignedHeaders returns the lower-cased names listed in p's headers
 // parameter ("date" when absent, as draft-cavage says).
-func (p sigParams) signedHeaders() []string {
+func (p Params) SignedHeaders() []string {
 	h := p["headers"]
 	if strings.TrimSpace(h) == "" {
 		return []string{"date"}
@@ -122,10 +126,10 @@ func (p sigParams) signedHeaders() []string {
 	return strings.Fields(strings.ToLower(h))
 }
 
-// checkStructure applies Mastodon's checks that need no key: the required
+// CheckStructure applies Mastodon's checks that need no key: the required
 // headers are signed, the Date is fresh, (created)/(expires) are sane.
-func (p sigParams) checkStructure(r *http.Request, required []string, now time.Time) error {
-	signed := p.signedHeaders()
+func (p Params) CheckStructure(r *http.Request, required []string, now time.Time) error {
+	signed := p.SignedHeaders()
 	has := map[string]bool{}
 	for _, h := range signed {
 		has[h] = true
@@ -144,8 +148,8 @@ func (p sigParams) checkStructure(r *http.Request, required []string, now time.T
 		if err != nil {
 			return fmt.Errorf("unparseable Date %q: %v", d, err)
 		}
-		if skew := now.Sub(t); skew > maxClockSkew || skew < -maxClockSkew {
-			return fmt.Errorf("Date %q is outside ±%v of now", d, maxClockSkew)
+		if skew := now.Sub(t); skew > MaxClockSkew || skew < -MaxClockSkew {
+			return fmt.Errorf("Date %q is outside ±%v of now", d, MaxClockSkew)
 		}
 	}
 	if has["(created)"] {
@@ -153,7 +157,7 @@ func (p sigParams) checkStructure(r *http.Request, required []string, now time.T
 		if err != nil {
 			return fmt.Errorf("bad created parameter %q", p["created"])
 		}
-		if time.Unix(c, 0).After(now.Add(maxClockSkew)) {
+		if time.Unix(c, 0).After(now.Add(MaxClockSkew)) {
 			return errors.New("created lies in the future")
 		}
 	}
@@ -169,10 +173,10 @@ func (p sigParams) checkStructure(r *http.Request, required []string, now time.T
 	return nil
 }
 
-// signingString rebuilds the string the signer signed.
-func (p sigParams) signingString(r *http.Request) (string, error) {
+// SigningString rebuilds the string the signer signed.
+func (p Params) SigningString(r *http.Request) (string, error) {
 	var lines []string
-	for _, h := range p.signedHeaders() {
+	for _, h := range p.SignedHeaders() {
 		var v string
 		switch h {
 		case "(request-target)":
@@ -198,8 +202,8 @@ func (p sigParams) signingString(r *http.Request) (string, error) {
 	return strings.Join(lines, "\n"), nil
 }
 
-// checkDigest checks that a Digest header carries SHA-256 of body.
-func checkDigest(r *http.Request, body []byte) error {
+// CheckDigest checks that a Digest header carries SHA-256 of body.
+func CheckDigest(r *http.Request, body []byte) error {
 	d := r.Header.Get("Digest")
 	if d == "" {
 		return errors.New("Digest header missing")
@@ -222,22 +226,22 @@ func checkDigest(r *http.Request, body []byte) error {
 	return fmt.Errorf("Digest %q has no SHA-256 value", d)
 }
 
-// verifyRSA checks an RSASSA-PKCS1-v1_5 SHA-256 signature.
-func verifyRSA(pub *rsa.PublicKey, signingString, sigB64 string) error {
+// VerifyRSA checks an RSASSA-PKCS1-v1_5 SHA-256 signature.
+func VerifyRSA(pub *rsa.PublicKey, SigningString, sigB64 string) error {
 	sig, err := base64.StdEncoding.DecodeString(sigB64)
 	if err != nil {
 		return fmt.Errorf("signature is not base64: %v", err)
 	}
-	h := sha256.Sum256([]byte(signingString))
+	h := sha256.Sum256([]byte(SigningString))
 	if err := rsa.VerifyPKCS1v15(pub, crypto.SHA256, h[:], sig); err != nil {
-		return fmt.Errorf("RSA signature does not verify over %q", signingString)
+		return fmt.Errorf("RSA signature does not verify over %q", SigningString)
 	}
 	return nil
 }
 
-// parsePublicKeyPEM decodes an RSA public key from SPKI ("PUBLIC KEY") or
+// ParsePublicKeyPEM decodes an RSA public key from SPKI ("PUBLIC KEY") or
 // PKCS#1 ("RSA PUBLIC KEY") PEM.
-func parsePublicKeyPEM(s string) (*rsa.PublicKey, error) {
+func ParsePublicKeyPEM(s string) (*rsa.PublicKey, error) {
 	b, _ := pem.Decode([]byte(s))
 	if b == nil {
 		return nil, errors.New("publicKeyPem is not PEM")
@@ -259,9 +263,9 @@ func parsePublicKeyPEM(s string) (*rsa.PublicKey, error) {
 	return nil, fmt.Errorf("unexpected PEM block %q", b.Type)
 }
 
-// signRequest adds Date (if absent) and a Signature header over headers to
+// SignRequest adds Date (if absent) and a Signature header over headers to
 // req, signing with key under keyID and algorithm alg.
-func signRequest(req *http.Request, key *rsa.PrivateKey, keyID, alg string, headers []string) error {
+func SignRequest(req *http.Request, key *rsa.PrivateKey, keyID, alg string, headers []string) error {
 	if req.Header.Get("Date") == "" {
 		req.Header.Set("Date", time.Now().UTC().Format(http.TimeFormat))
 	}
