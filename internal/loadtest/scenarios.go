@@ -577,6 +577,17 @@ func checkStored(ctx context.Context, st *store.Store, accepted []string, d time
 	return lost, pending, failed, counts
 }
 
+// waitInboxDrained waits until no received activity is pending.
+func waitInboxDrained(ctx context.Context, st *store.Store, d time.Duration) {
+	dl := time.Now().Add(d)
+	for time.Now().Before(dl) && ctx.Err() == nil {
+		if c, err := st.InboxCounts(ctx); err == nil && c[store.InboxPending] == 0 {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 func (r *runner) inbox(ctx context.Context) error {
 	q := r.cfg.Quick
 	S, U := r.cfg.Servers, 5
@@ -626,6 +637,10 @@ func (r *runner) inbox(ctx context.Context) error {
 	a := ClosedLoop(r.conc(64), N, 0, 0, do(0))
 	cpuA := ReadProc(pid).CPU - cpu0
 	half := a.PerSec() / 2
+	// The half-rate phase measures steady state: let the backlog of the
+	// full-speed phase be applied first (it is counted by checkStored below).
+	waitInboxDrained(ctx, tg.App.Store, 2*time.Minute)
+	_ = waitDrained(ctx, tg, 2*time.Minute)
 	b := ClosedLoop(r.conc(64), N/2, 0, half, do(N))
 	var ids []string
 	for i, ok := range accepted {
