@@ -141,4 +141,8 @@ type OrderedCollectionPage struct {
 	Prev       string
 	TotalItems int
 	Items      []json.RawMessage
+	// ItemsEncodedHere says the items were written by this package's
+	// encoders (arrays already forced), so only their @context is dropped,
+	// without decoding them.
+	ItemsEncodedHere bool
 }

@@ -82,3 +82,37 @@ func (s *Service) groupEntry(ctx context.Context, slug string) (groupEntry, erro
 
 // InstanceActorJSON returns the instance actor's encoded document.
 func (s *Service) InstanceActorJSON() []byte { return s.instanceJSON }
+
+// followerCounts caches accepted-follower counts: a COUNT over a large
+// group's followers is too slow to run on every page view.
+type followerCounts struct {
+	mu sync.Mutex
+	m  map[int64]countEntry
+}
+
+type countEntry struct {
+	n  int64
+	at time.Time
+}
+
+// FollowerCount returns a group's accepted followers, at most
+// groupCacheTTL old.
+func (s *Service) FollowerCount(ctx context.Context, groupID int64) (int64, error) {
+	s.counts.mu.Lock()
+	e, ok := s.counts.m[groupID]
+	s.counts.mu.Unlock()
+	if ok && time.Since(e.at) < groupCacheTTL {
+		return e.n, nil
+	}
+	n, err := s.store.CountFollowers(ctx, groupID, store.FollowAccepted)
+	if err != nil {
+		return 0, err
+	}
+	s.counts.mu.Lock()
+	if s.counts.m == nil || len(s.counts.m) > 10000 {
+		s.counts.m = map[int64]countEntry{}
+	}
+	s.counts.m[groupID] = countEntry{n, time.Now()}
+	s.counts.mu.Unlock()
+	return n, nil
+}

@@ -57,6 +57,7 @@ type Service struct {
 	groupKeys sync.Map // group id → *rsa.PrivateKey
 	keys      *keyCache
 	groups    groupCache
+	counts    followerCounts
 
 	instanceJSON []byte
 }

@@ -60,7 +60,7 @@ func (s *Server) group(c echo.Context) error {
 		}
 		return asJSON(c, http.StatusOK, body)
 	}
-	g, err := s.st.GroupBySlug(ctx, c.Param("slug"))
+	g, err := s.fed.Group(ctx, c.Param("slug"))
 	if err != nil {
 		return err
 	}
@@ -70,7 +70,7 @@ func (s *Server) group(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	n, err := s.st.CountFollowers(ctx, g.ID, store.FollowAccepted)
+	n, err := s.fed.FollowerCount(ctx, g.ID)
 	if err != nil {
 		return err
 	}

@@ -14,7 +14,7 @@ import (
 const pageSize = 20
 
 func (s *Server) groupFor(c echo.Context) (*store.Group, error) {
-	return s.st.GroupBySlug(c.Request().Context(), c.Param("slug"))
+	return s.fed.Group(c.Request().Context(), c.Param("slug"))
 }
 
 func (s *Server) outbox(c echo.Context) error {
@@ -55,7 +55,7 @@ func (s *Server) outboxPage(c echo.Context) error {
 		return err
 	}
 	p := &activitypub.OrderedCollectionPage{ID: s.u.OutboxPage(g.Slug, before), PartOf: s.u.GroupOutbox(g.Slug), TotalItems: int(n),
-		Items: []json.RawMessage{}}
+		Items: []json.RawMessage{}, ItemsEncodedHere: true}
 	for _, a := range acts {
 		p.Items = append(p.Items, json.RawMessage(a.JSON))
 	}
@@ -76,7 +76,7 @@ func (s *Server) followers(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	n, err := s.st.CountFollowers(c.Request().Context(), g.ID, store.FollowAccepted)
+	n, err := s.fed.FollowerCount(c.Request().Context(), g.ID)
 	if err != nil {
 		return err
 	}
