@@ -230,3 +230,20 @@ func TestTagPage(t *testing.T) {
 		t.Fatalf("invalid tag: %d", code)
 	}
 }
+
+// The cached group page shows a new post at once.
+func TestGroupPageShowsNewPostAtOnce(t *testing.T) {
+	tg := startInstance(t)
+	tg.group(t, "bibliotek", false)
+	c := newClient(t, tg)
+	url := tg.Base + "/groups/bibliotek"
+	if code, _, body := c.get(url, "text/html"); code != 200 || !strings.Contains(body, "Inga inlägg ännu") {
+		t.Fatalf("empty page: %d", code)
+	}
+	if _, _, err := tg.Fed.Publish(context.Background(), "bibliotek", federation.PostInput{Text: "Nya öppettider"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, body := c.get(url, "text/html"); !strings.Contains(body, "Nya öppettider") {
+		t.Fatal("the page served from cache lacks the new post")
+	}
+}

@@ -116,3 +116,9 @@ func (s *Service) FollowerCount(ctx context.Context, groupID int64) (int64, erro
 	s.counts.mu.Unlock()
 	return n, nil
 }
+
+// ContentVersion changes whenever this node publishes, edits or deletes a
+// post: caches of rendered pages compare it to know they are stale.
+func (s *Service) ContentVersion() uint64 { return s.contentVersion.Load() }
+
+func (s *Service) contentChanged() { s.contentVersion.Add(1) }

@@ -96,6 +96,7 @@ func (s *Service) Publish(ctx context.Context, slug string, in PostInput) (*stor
 	if err != nil {
 		return nil, "", fmt.Errorf("publish in %s: %w", slug, err)
 	}
+	s.contentChanged()
 	s.opt.WakeDelivery()
 	return p, s.uris.Post(g.Slug, p.PublicID), nil
 }
@@ -172,6 +173,7 @@ func (s *Service) Edit(ctx context.Context, ref string, in PostInput) (*store.Po
 	if err != nil {
 		return nil, fmt.Errorf("edit %s: %w", ref, err)
 	}
+	s.contentChanged()
 	s.opt.WakeDelivery()
 	return p, nil
 }
@@ -204,6 +206,7 @@ func (s *Service) Delete(ctx context.Context, ref string) error {
 	if err != nil {
 		return fmt.Errorf("delete %s: %w", ref, err)
 	}
+	s.contentChanged()
 	s.opt.WakeDelivery()
 	return nil
 }

@@ -16,6 +16,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/torget/torget/activitypub"
@@ -58,6 +59,8 @@ type Service struct {
 	keys      *keyCache
 	groups    groupCache
 	counts    followerCounts
+
+	contentVersion atomic.Uint64
 
 	instanceJSON []byte
 }
@@ -204,6 +207,7 @@ func (s *Service) CreateGroup(ctx context.Context, in GroupInput) (*store.Group,
 		return nil, err
 	}
 	s.groups.forget(g.Slug)
+	s.contentChanged()
 	return g, nil
 }
 

@@ -140,7 +140,7 @@ func (r *runner) crash(ctx context.Context) error {
 		OK: lost == 0 && failed == 0, Target: "0 lost",
 		Notes: fmt.Sprintf("%d POSTs, %d answered 202 (the rest refused while torget was down); every 202 checked in the store; inbox rows %v", N, sent, counts)})
 	r.rep.Add(Result{Metric: "inbox_pending_after_restart", Value: float64(pending), Unit: "activities", OK: true,
-		Notes: "stored, not yet applied: claimed by the killed process, applied once its fixed 2-minute inbox lease (internal/queue/inbox.go) runs out"})
+		Notes: "stored, not yet applied: claimed by the killed process, applied once its lease (delivery.lease) runs out"})
 	tg.Term(10 * time.Second)
 	return nil
 }

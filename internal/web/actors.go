@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"html/template"
 	"net/http"
 	"strconv"
@@ -65,6 +66,12 @@ func (s *Server) group(c echo.Context) error {
 		return err
 	}
 	before, _ := strconv.ParseInt(c.QueryParam("before"), 10, 64)
+	version := s.fed.ContentVersion()
+	if before == 0 {
+		if body, ok := s.pages.get(g.Slug, version); ok {
+			return s.html(c, http.StatusOK, body)
+		}
+	}
 	const perPage = 20
 	posts, err := s.st.ListPosts(ctx, g.ID, before, perPage)
 	if err != nil {
@@ -81,7 +88,14 @@ func (s *Server) group(c echo.Context) error {
 	if len(posts) == perPage {
 		v.Older = s.u.Group(g.Slug) + "?before=" + strconv.FormatInt(posts[len(posts)-1].ID, 10)
 	}
-	return s.render(c, http.StatusOK, "group.html", v)
+	var buf bytes.Buffer
+	if err := s.tmpl.ExecuteTemplate(&buf, "group.html", v); err != nil {
+		return err
+	}
+	if before == 0 {
+		s.pages.put(g.Slug, version, buf.Bytes())
+	}
+	return s.html(c, http.StatusOK, buf.Bytes())
 }
 
 type indexPage struct {

@@ -3,6 +3,7 @@
 package web
 
 import (
+	"bytes"
 	"embed"
 	"errors"
 	"fmt"
@@ -42,13 +43,14 @@ type Options struct {
 
 // Server holds the handlers' dependencies.
 type Server struct {
-	fed  *federation.Service
-	st   *store.Store
-	u    uris.Builder
-	log  *slog.Logger
-	m    *metrics.Metrics
-	opt  Options
-	tmpl *template.Template
+	fed   *federation.Service
+	st    *store.Store
+	u     uris.Builder
+	log   *slog.Logger
+	m     *metrics.Metrics
+	opt   Options
+	tmpl  *template.Template
+	pages pageCache
 }
 
 // New builds the echo instance with every route.
@@ -176,10 +178,17 @@ func asJSON(c echo.Context, code int, body []byte) error {
 }
 
 func (s *Server) render(c echo.Context, code int, name string, data any) error {
+	var buf bytes.Buffer
+	if err := s.tmpl.ExecuteTemplate(&buf, name, data); err != nil {
+		return err
+	}
+	return s.html(c, code, buf.Bytes())
+}
+
+// html writes a rendered page.
+func (s *Server) html(c echo.Context, code int, body []byte) error {
 	c.Response().Header().Set("Vary", "Accept")
-	c.Response().Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
-	c.Response().WriteHeader(code)
-	return s.tmpl.ExecuteTemplate(c.Response(), name, data)
+	return c.Blob(code, echo.MIMETextHTMLCharsetUTF8, body)
 }
 
 func (s *Server) ready(c echo.Context) error {
