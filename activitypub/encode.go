@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"sync"
 	"time"
 
 	"github.com/go-fed/activity/streams"
@@ -682,6 +683,12 @@ func rawItems(items []json.RawMessage, ours bool) ([]any, error) {
 // stored activities, and a decode/encode round trip of each dominated the
 // cost of serving a page. Anything else takes the general path.
 func dropLeadingContext(b json.RawMessage) (json.RawMessage, bool) {
+	// Our documents start with exactly this: a prefix test and a slice.
+	if p := ourContextPrefix(); bytes.HasPrefix(b, p) {
+		out := make([]byte, 0, len(b)-len(p)+1)
+		out = append(out, '{')
+		return append(out, b[len(p):]...), true
+	}
 	const prefix = `{"@context":`
 	if !bytes.HasPrefix(b, []byte(prefix)) {
 		return nil, false
@@ -703,6 +710,19 @@ func dropLeadingContext(b json.RawMessage) (json.RawMessage, bool) {
 	}
 	return out, true
 }
+
+// ourContextPrefix is how every document finish writes begins:
+// {"@context":…, with the context as finish encodes it.
+var ourContextPrefix = sync.OnceValue(func() []byte {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(map[string]any{"@context": documentContext(), "~": 0}); err != nil {
+		panic(err)
+	}
+	b := buf.Bytes()
+	return b[:bytes.LastIndex(b, []byte(`"~"`))]
+})
 
 // EncodeCollection encodes an OrderedCollection root: totalItems, first and
 // last page IRIs, and orderedItems only when InlineItems is set or Items is

@@ -1,6 +1,7 @@
 package activitypub
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -77,5 +78,19 @@ func TestCollectionPageFastPathSameResult(t *testing.T) {
 	}
 	if a, b := page(true), page(false); !reflect.DeepEqual(a, b) {
 		t.Fatalf("fast path differs:\n%v\n%v", a, b)
+	}
+}
+
+func TestOurContextPrefix(t *testing.T) {
+	b, err := EncodeNote(&Note{ID: "https://t.example/n/1", AttributedTo: "https://t.example/g", Content: "<p>x</p>"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(b, ourContextPrefix()) {
+		t.Fatalf("encoded note does not start with the context prefix:\n%s\n%s", b[:80], ourContextPrefix())
+	}
+	out, ok := dropLeadingContext(b)
+	if !ok || !json.Valid(out) || bytes.Contains(out, []byte("@context")) {
+		t.Fatalf("fast path: %s", out)
 	}
 }
