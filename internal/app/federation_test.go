@@ -100,6 +100,18 @@ func TestMastodonFollowsAndReceives(t *testing.T) {
 	if o := objectOf(acc); o == nil || o["id"] != follow["id"] {
 		t.Fatalf("Accept object %v, want the Follow %v", acc.Activity["object"], follow["id"])
 	}
+	// torget fetched alice's actor with a GET signed by its instance actor,
+	// and the authorized-fetch server verified that signature.
+	var instanceFetch bool
+	for _, f := range m.Fetches() {
+		if !f.Verified {
+			t.Fatalf("a signed GET from torget failed verification: %+v", f)
+		}
+		instanceFetch = instanceFetch || f.KeyID == tg.Base+"/actor#main-key"
+	}
+	if !instanceFetch {
+		t.Fatalf("no GET signed by the instance actor reached the peer: %+v", m.Fetches())
+	}
 	waitUntil(t, 5*time.Second, "follower stored", func() bool {
 		n, _ := tg.Store.CountFollowers(ctx, g.ID, store.FollowAccepted)
 		return n == 1

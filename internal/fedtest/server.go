@@ -103,9 +103,33 @@ type Server struct {
 
 	mu          sync.Mutex
 	received    []Delivery
+	fetches     []Fetch
 	inboxStatus int
 	keys        map[string]cachedKey
 	seq         int
+}
+
+// Fetch records a signed GET this server checked (RequireSignedFetch).
+type Fetch struct {
+	Path      string
+	KeyID     string
+	Verified  bool // the signature verified against the signer's fetched key
+	VerifyErr string
+}
+
+// keyFetchHeader marks the GETs fedtest servers make to fetch keys. A
+// fedtest server checks such a GET's signature only structurally: two
+// servers that both demand signed fetches would otherwise fetch each
+// other's keys forever (Mastodon breaks the same loop by serving its
+// instance actor unsigned). Real servers never send it, so their GETs are
+// verified in full.
+const keyFetchHeader = "X-Fedtest-Key-Fetch"
+
+// Fetches returns the signed GETs checked so far, in order.
+func (s *Server) Fetches() []Fetch {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Fetch(nil), s.fetches...)
 }
 
 // NewServer starts a fake server for opt and registers its shutdown with
@@ -508,10 +532,9 @@ func (s *Server) serveWebFinger(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// checkFetchSignature applies RequireSignedFetch. Signed GETs are checked
-// structurally (parseable, covering (request-target) host date, fresh Date)
-// but the signer's key is not fetched, to avoid fetch loops between two
-// servers that both demand signatures.
+// checkFetchSignature applies RequireSignedFetch: a GET must carry a
+// signature covering (request-target) host date, fresh, that verifies
+// against the signer's key (fetched and cached like for inbox POSTs).
 func (s *Server) checkFetchSignature(w http.ResponseWriter, r *http.Request) bool {
 	if !s.opt.RequireSignedFetch {
 		return true
@@ -524,7 +547,35 @@ func (s *Server) checkFetchSignature(w http.ResponseWriter, r *http.Request) boo
 		http.Error(w, "Request not signed: "+err.Error(), http.StatusUnauthorized)
 		return false
 	}
+	if r.Header.Get(keyFetchHeader) != "" {
+		return true
+	}
+	f := Fetch{Path: r.URL.Path, KeyID: p["keyid"]}
+	err = s.verifyGet(r, p)
+	f.Verified = err == nil
+	if err != nil {
+		f.VerifyErr = err.Error()
+	}
+	s.mu.Lock()
+	s.fetches = append(s.fetches, f)
+	s.mu.Unlock()
+	if err != nil {
+		http.Error(w, "Signature not verified: "+err.Error(), http.StatusUnauthorized)
+		return false
+	}
 	return true
+}
+
+func (s *Server) verifyGet(r *http.Request, p mastosig.Params) error {
+	ss, err := p.SigningString(r)
+	if err != nil {
+		return err
+	}
+	key, err := s.lookupKey(r.Context(), p["keyid"])
+	if err != nil {
+		return fmt.Errorf("fetching key %s: %v", p["keyid"], err)
+	}
+	return mastosig.VerifyRSA(key.pub, ss, p["signature"])
 }
 
 // ActorDocument returns the actor document served for user.
@@ -797,7 +848,12 @@ func (s *Server) fetchJSON(ctx context.Context, target string) (map[string]any, 
 	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	code, ctype, b, err := s.SignedGet(ctx, s.order[0], target)
+	req, err := s.newSignedRequest(ctx, s.order[0], http.MethodGet, target, nil, signOpts{})
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set(keyFetchHeader, "1")
+	code, ctype, b, err := s.do(req)
 	if err != nil {
 		return nil, err
 	}
