@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
@@ -26,7 +27,27 @@ type instance struct {
 	Domain string
 	Base   string
 	Pool   *x509.CertPool
+	Clock  *testClock
 	cancel context.CancelFunc
+}
+
+// testClock is the wall clock plus an offset tests may advance.
+type testClock struct {
+	mu  sync.Mutex
+	off time.Duration
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.off)
+}
+
+// Advance moves the clock forward.
+func (c *testClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.off += d
 }
 
 // testPool trusts every httptest TLS server (they share one certificate).
@@ -71,7 +92,8 @@ func startInstance(t testing.TB, opts ...instanceOpt) *instance {
 	}
 	pool := testPool(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	a, err := app.New(ctx, cfg, testLogger(), app.Options{RootCAs: pool})
+	clock := &testClock{}
+	a, err := app.New(ctx, cfg, testLogger(), app.Options{RootCAs: pool, Now: clock.Now})
 	if err != nil {
 		cancel()
 		t.Fatal(err)
@@ -81,7 +103,7 @@ func startInstance(t testing.TB, opts ...instanceOpt) *instance {
 	srv.Listener = ln
 	srv.StartTLS()
 	wg := a.RunWorkers(ctx)
-	in := &instance{App: a, srv: srv, Domain: domain, Base: cfg.Server.BaseURL, Pool: pool, cancel: cancel}
+	in := &instance{App: a, srv: srv, Domain: domain, Base: cfg.Server.BaseURL, Pool: pool, Clock: clock, cancel: cancel}
 	t.Cleanup(func() {
 		cancel()
 		wg.Wait()

@@ -132,6 +132,9 @@ func (c *keyCache) forgetOwner(owner string) {
 	}
 }
 
+// minRefetchInterval is the least time between two fetches of one key.
+const minRefetchInterval = time.Minute
+
 // errKeyGone marks a key whose actor answered 404/410 (deleted actor).
 var errKeyGone = errors.New("key owner is gone")
 
@@ -144,6 +147,13 @@ func (s *Service) lookupKey(ctx context.Context, keyID string, refresh bool) (ca
 	}
 	if s.uris.IsLocal(keyID) {
 		return cachedKey{}, fmt.Errorf("key %s: %w: a local key cannot sign remote requests", keyID, activitypub.ErrOrigin)
+	}
+	if refresh {
+		// A refetch is what a bad signature buys: allow one per key and
+		// minute, or anyone could make us hammer a victim's server.
+		if k, ok := s.keys.get(keyID); ok && s.opt.Now().Sub(k.fetched) < minRefetchInterval {
+			return k, nil
+		}
 	}
 	if !refresh {
 		if k, ok := s.keys.get(keyID); ok && s.opt.Now().Sub(k.fetched) < s.opt.ActorCacheTTL {

@@ -78,9 +78,10 @@ type Delivery struct {
 
 type user struct {
 	name        string
-	key         *rsa.PrivateKey
+	key         *rsa.PrivateKey // guarded by Server.mu, like the fields below
 	pubPEM      string
 	displayName string
+	gone        bool
 }
 
 type cachedKey struct {
@@ -229,7 +230,38 @@ func (s *Server) Acct(user string) string { return user + "@" + s.Host }
 func (s *Server) HTTPClient() *http.Client { return s.client }
 
 // PublicKeyPEM returns user's public key as SPKI PEM ("BEGIN PUBLIC KEY").
-func (s *Server) PublicKeyPEM(user string) string { return s.mustUser(user).pubPEM }
+func (s *Server) PublicKeyPEM(user string) string {
+	u := s.mustUser(user)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return u.pubPEM
+}
+
+// RotateKey gives user a new RSA key under the same key id, as a server
+// that rotated its keys would: peers holding the old key must refetch.
+func (s *Server) RotateKey(user string) {
+	u := s.mustUser(user)
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		panic(err)
+	}
+	der, err := x509.MarshalPKIXPublicKey(&k.PublicKey)
+	if err != nil {
+		panic(err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u.key, u.pubPEM = k, string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
+}
+
+// SetGone makes user's actor answer 410 Gone, as after an account deletion.
+// The user can still sign (Mastodon signs the Delete with the old key).
+func (s *Server) SetGone(user string) {
+	u := s.mustUser(user)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u.gone = true
+}
 
 // SetInboxStatus sets the status answered to inbox POSTs whose signature
 // verifies (default 202); SetInboxStatus(0) restores the default. Failed
@@ -387,10 +419,12 @@ func (s *Server) newSignedRequest(ctx context.Context, user, method, target stri
 			alg = "hs2019"
 		}
 	}
+	s.mu.Lock()
 	key := u.key
 	if o.keyOf != "" {
 		key = s.mustUser(o.keyOf).key
 	}
+	s.mu.Unlock()
 	if err := mastosig.SignRequest(req, key, s.KeyID(user), alg, headers); err != nil {
 		return nil, err
 	}
@@ -582,7 +616,7 @@ func (s *Server) verifyGet(r *http.Request, p mastosig.Params) error {
 func (s *Server) ActorDocument(user string) map[string]any {
 	u := s.mustUser(user)
 	s.mu.Lock()
-	name := u.displayName
+	name, pubPEM := u.displayName, u.pubPEM
 	s.mu.Unlock()
 	id := s.ActorID(user)
 	doc := map[string]any{
@@ -601,7 +635,7 @@ func (s *Server) ActorDocument(user string) map[string]any {
 		"publicKey": map[string]any{
 			"id":           s.KeyID(user),
 			"owner":        id,
-			"publicKeyPem": u.pubPEM,
+			"publicKeyPem": pubPEM,
 		},
 	}
 	if s.opt.Software != "gotosocial" {
@@ -619,6 +653,14 @@ func (s *Server) serveActor(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("user")
 	if _, ok := s.users[name]; !ok {
 		http.NotFound(w, r)
+		return
+	}
+	s.mu.Lock()
+	gone := s.users[name].gone
+	s.mu.Unlock()
+	if gone {
+		writeJSON(w, ActivityJSON+"; charset=utf-8", http.StatusGone, map[string]any{
+			"@context": ContextAS, "id": s.ActorID(name), "type": "Tombstone"})
 		return
 	}
 	if !s.checkFetchSignature(w, r) {
@@ -644,7 +686,7 @@ func (s *Server) serveCollection(w http.ResponseWriter, r *http.Request) {
 			"preferredUsername": name,
 			"inbox":             s.Inbox(name),
 			"publicKey": map[string]any{
-				"id": s.KeyID(name), "owner": id, "publicKeyPem": s.users[name].pubPEM,
+				"id": s.KeyID(name), "owner": id, "publicKeyPem": s.PublicKeyPEM(name),
 			},
 		})
 		return
