@@ -234,7 +234,7 @@ func (r *runner) soak(ctx context.Context) error {
 		})
 	}()
 	start := time.Now()
-	var xs, rss, fds, socks, depth []float64
+	var xs, rss, fds, socks, depth, gors []float64
 	nextPub := start
 	posts := 0
 	for time.Since(start) < d {
@@ -252,6 +252,7 @@ func (r *runner) soak(ctx context.Context) error {
 		fds = append(fds, float64(p.FDs))
 		socks = append(socks, float64(p.Sockets))
 		depth = append(depth, float64(c[store.DeliveryPending]))
+		gors = append(gors, ScrapeGauge(cl, tg.Base+"/metrics", "go_goroutines"))
 		time.Sleep(sample)
 	}
 	in, rd := <-inDone, <-readDone
@@ -292,12 +293,14 @@ func (r *runner) soak(ctx context.Context) error {
 	_, fdN := trend(fds)
 	_, skN := trend(socks)
 	_, dpN := trend(depth)
+	_, grN := trend(gors)
 	note := fmt.Sprintf("%v, %d samples, %d posts (one per %v) to %d followers on %d servers (%d unreachable, 1 down for %v, 1 gone, 1 slow, 2%% 500s); %d inbox activities at %.0f/s, %d reads at 50/s; torget child process",
 		d, len(xs), posts, every, len(fs), S, unreachable, (d / 3).Round(time.Second), in.OK, rate, rd.OK)
 	add := func(res Result) { res.Lost, res.Errors, res.OK = lost, errs, ok; r.rep.Add(res) }
 	add(Result{Metric: "max_rss", Value: maxOf(rss), Unit: "MB", Target: "< 150 MB on SQLite, no growth", Notes: rssN + "; " + note})
 	add(Result{Metric: "max_open_fds", Value: maxOf(fds), Unit: "fds", Notes: fdN})
 	add(Result{Metric: "max_open_sockets", Value: maxOf(socks), Unit: "sockets", Notes: skN})
+	add(Result{Metric: "max_goroutines", Value: maxOf(gors), Unit: "goroutines", Notes: grN + " (from torget's /metrics)"})
 	add(Result{Metric: "max_delivery_queue_depth", Value: maxOf(depth), Unit: "pending", Notes: dpN + " (unreachable servers keep retrying)"})
 	add(Result{Metric: "inbox_p99", Value: in.P(99), Unit: "ms", Notes: errNote(in)})
 	add(Result{Metric: "read_p99", Value: rd.P(99), Unit: "ms", Notes: errNote(rd)})

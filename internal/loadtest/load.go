@@ -9,6 +9,8 @@ import (
 	"net"
 	"net/http"
 	"runtime"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -156,4 +158,26 @@ func MeasureTrivial(conc int, d time.Duration) (float64, float64, error) {
 		return 0, 0, fmt.Errorf("trivial handler: %d failed: %s", r.Failed, r.FirstErr)
 	}
 	return r.PerSec(), r.P(99), nil
+}
+
+// ScrapeGauge reads one unlabelled gauge (e.g. go_goroutines) from a
+// Prometheus text endpoint; -1 when it cannot.
+func ScrapeGauge(c *http.Client, url, name string) float64 {
+	resp, err := c.Get(url)
+	if err != nil {
+		return -1
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+	if err != nil || resp.StatusCode != http.StatusOK {
+		return -1
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			if f, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil {
+				return f
+			}
+		}
+	}
+	return -1
 }
