@@ -126,6 +126,9 @@ func TestDiscoveryAndCollections(t *testing.T) {
 			}
 		}
 		code, h, body := c.get(groupID, "text/html,application/xhtml+xml")
+		if h.Get("X-Content-Type-Options") != "nosniff" || !strings.Contains(h.Get("Content-Security-Policy"), "default-src 'none'") {
+			t.Fatalf("security headers missing: %v", h)
+		}
 		if code != 200 || !strings.HasPrefix(h.Get("Content-Type"), "text/html") || !strings.Contains(body, "<html lang=\"sv\">") ||
 			!strings.Contains(body, `rel="alternate" type="application/activity+json"`) {
 			t.Fatalf("HTML: %d %s", code, h.Get("Content-Type"))
