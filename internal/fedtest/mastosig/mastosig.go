@@ -149,7 +149,7 @@ func (p Params) CheckStructure(r *http.Request, required []string, now time.Time
 			return fmt.Errorf("unparseable Date %q: %v", d, err)
 		}
 		if skew := now.Sub(t); skew > MaxClockSkew || skew < -MaxClockSkew {
-			return fmt.Errorf("Date %q is outside ±%v of now", d, MaxClockSkew)
+			return fmt.Errorf("header Date %q is outside ±%v of now", d, MaxClockSkew)
 		}
 	}
 	if has["(created)"] {
@@ -206,7 +206,7 @@ func (p Params) SigningString(r *http.Request) (string, error) {
 func CheckDigest(r *http.Request, body []byte) error {
 	d := r.Header.Get("Digest")
 	if d == "" {
-		return errors.New("Digest header missing")
+		return errors.New("header Digest missing")
 	}
 	sum := sha256.Sum256(body)
 	for _, part := range strings.Split(d, ",") {
@@ -216,14 +216,14 @@ func CheckDigest(r *http.Request, body []byte) error {
 		}
 		got, err := base64.StdEncoding.DecodeString(val)
 		if err != nil {
-			return fmt.Errorf("Digest SHA-256 value is not base64: %v", err)
+			return fmt.Errorf("header Digest: SHA-256 value is not base64: %v", err)
 		}
 		if string(got) != string(sum[:]) {
-			return errors.New("Digest SHA-256 does not match the body")
+			return errors.New("header Digest: SHA-256 does not match the body")
 		}
 		return nil
 	}
-	return fmt.Errorf("Digest %q has no SHA-256 value", d)
+	return fmt.Errorf("header Digest %q has no SHA-256 value", d)
 }
 
 // VerifyRSA checks an RSASSA-PKCS1-v1_5 SHA-256 signature.
