@@ -25,3 +25,13 @@ func (s *Store) SetSettingIfAbsent(ctx context.Context, key, value string) (stri
 	}
 	return s.Setting(ctx, key)
 }
+
+// SetSetting stores value under key, replacing any earlier value.
+func (s *Store) SetSetting(ctx context.Context, key, value string) error {
+	defer s.write()()
+	row := Setting{Key: key, Value: value, UpdatedAt: s.now()}
+	return s.ctx(ctx).Clauses(clause.OnConflict{
+		Columns:   []clause.Column{{Name: "key"}},
+		DoUpdates: clause.AssignmentColumns([]string{"value", "updated_at"}),
+	}).Create(&row).Error
+}
