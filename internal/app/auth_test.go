@@ -16,7 +16,6 @@ import (
 	"github.com/torget/torget/internal/auth"
 	"github.com/torget/torget/internal/config"
 	"github.com/torget/torget/internal/store"
-	"github.com/torget/torget/internal/web"
 )
 
 // browser is a staff member's browser: a cookie jar, no redirects followed.
@@ -381,7 +380,7 @@ func TestTOTP(t *testing.T) {
 func TestRequireTOTPForcesEnrolment(t *testing.T) {
 	tg := startInstance(t)
 	tg.user(t, "admin", auth.RoleAdmin)
-	if err := tg.Store.SetSetting(context.Background(), web.SettingRequireTOTP, "on"); err != nil {
+	if err := tg.Store.SetSetting(context.Background(), store.SettingRequireTOTP, "on"); err != nil {
 		t.Fatal(err)
 	}
 	b := newBrowser(t, tg)

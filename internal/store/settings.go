@@ -6,6 +6,9 @@ import (
 	"gorm.io/gorm/clause"
 )
 
+// SettingRequireTOTP makes the second factor mandatory for all staff ("on").
+const SettingRequireTOTP = "auth.require_totp"
+
 // Setting returns a setting's value or ErrNotFound.
 func (s *Store) Setting(ctx context.Context, key string) (string, error) {
 	var row Setting

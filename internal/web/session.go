@@ -61,8 +61,6 @@ const (
 	loginCSRFCookie = "torget_csrf"
 	csrfField       = "csrf"
 	staffKey        = "torget.staff"
-	// SettingRequireTOTP makes the second factor mandatory for all staff ("on").
-	SettingRequireTOTP = "auth.require_totp"
 )
 
 // staff is the signed-in user of a request.
@@ -242,7 +240,7 @@ func (s *Server) startSession(c echo.Context, u *store.User, totpPassed bool) er
 
 // requireTOTP reports the instance setting.
 func (s *Server) requireTOTP(ctx context.Context) (bool, error) {
-	v, err := s.st.Setting(ctx, SettingRequireTOTP)
+	v, err := s.st.Setting(ctx, store.SettingRequireTOTP)
 	if errors.Is(err, store.ErrNotFound) {
 		return false, nil
 	}
