@@ -84,25 +84,55 @@ func (e *cmdEnv) migrate(args []string) error {
 }
 
 func (e *cmdEnv) admin(args []string) error {
-	if len(args) == 0 || args[0] != "create-user" {
+	if len(args) == 0 {
 		return errUsage
 	}
+	switch args[0] {
+	case "create-user":
+		return e.createUser(args[1:])
+	case "reset-password":
+		return e.resetPassword(args[1:])
+	case "require-totp":
+		return e.requireTOTP(args[1:])
+	}
+	return errUsage
+}
+
+// cliUser is the audit log's name for changes made from the command line.
+const cliUser = "cli"
+
+// audit records a change made from the command line.
+func (e *cmdEnv) audit(a *app.App, action, target, detail string) error {
+	return a.Store.AppendAudit(e.ctx, &store.AuditEntry{Username: cliUser, Action: action, Target: target,
+		UserAgent: "torget " + version() + " (command line)", Detail: detail})
+}
+
+// readPassword reads one line from standard input.
+func (e *cmdEnv) readPassword() (string, error) {
+	line, err := bufio.NewReader(e.stdin).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", fmt.Errorf("read password: %w", err)
+	}
+	return strings.TrimRight(line, "\r\n"), nil
+}
+
+func (e *cmdEnv) createUser(args []string) error {
 	fs := flag.NewFlagSet("admin create-user", flag.ContinueOnError)
 	cfgPath := fs.String("config", "", "configuration file")
 	role := fs.String("role", "", "admin, moderator or editor")
 	stdinPw := fs.Bool("password-stdin", false, "read the password from standard input")
-	pos, err := parse(fs, args[1:])
+	pos, err := parse(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 1 || !auth.ValidRole(*role) || !*stdinPw {
 		return fmt.Errorf("usage: torget admin create-user NAME --role admin|moderator|editor --password-stdin")
 	}
-	line, err := bufio.NewReader(e.stdin).ReadString('\n')
-	if err != nil && !errors.Is(err, io.EOF) {
-		return fmt.Errorf("read password: %w", err)
+	pw, err := e.readPassword()
+	if err != nil {
+		return err
 	}
-	hash, err := auth.HashPassword(strings.TrimRight(line, "\r\n"))
+	hash, err := auth.HashPassword(pw)
 	if err != nil {
 		return err
 	}
@@ -114,7 +144,76 @@ func (e *cmdEnv) admin(args []string) error {
 	if err := a.Store.CreateUser(e.ctx, &store.User{Username: pos[0], Role: *role, PasswordHash: hash}); err != nil {
 		return err
 	}
+	if err := e.audit(a, "user_create", pos[0], "role "+*role); err != nil {
+		return err
+	}
 	fmt.Fprintf(e.stdout, "created %s %s\n", *role, pos[0])
+	return nil
+}
+
+// resetPassword sets a new password, which the user must change at the
+// next sign-in, and ends the user's sessions.
+func (e *cmdEnv) resetPassword(args []string) error {
+	fs := flag.NewFlagSet("admin reset-password", flag.ContinueOnError)
+	cfgPath := fs.String("config", "", "configuration file")
+	stdinPw := fs.Bool("password-stdin", false, "read the password from standard input")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 || !*stdinPw {
+		return fmt.Errorf("usage: torget admin reset-password NAME --password-stdin")
+	}
+	pw, err := e.readPassword()
+	if err != nil {
+		return err
+	}
+	hash, err := auth.HashPassword(pw)
+	if err != nil {
+		return err
+	}
+	a, err := e.open(*cfgPath)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	u, err := a.Store.UserByName(e.ctx, pos[0])
+	if err != nil {
+		return err
+	}
+	ended, err := a.Store.ResetPassword(e.ctx, u.ID, hash, true)
+	if err != nil {
+		return err
+	}
+	if err := e.audit(a, "password_reset", u.Username, fmt.Sprintf("from the command line; %d sessions ended", ended)); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "new password set for %s; %d sessions ended; it must be changed at the next sign-in\n", u.Username, ended)
+	return nil
+}
+
+func (e *cmdEnv) requireTOTP(args []string) error {
+	fs := flag.NewFlagSet("admin require-totp", flag.ContinueOnError)
+	cfgPath := fs.String("config", "", "configuration file")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 || (pos[0] != "on" && pos[0] != "off") {
+		return fmt.Errorf("usage: torget admin require-totp on|off")
+	}
+	a, err := e.open(*cfgPath)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if err := a.Store.SetSetting(e.ctx, store.SettingRequireTOTP, pos[0]); err != nil {
+		return err
+	}
+	if err := e.audit(a, "require_totp", "instance", pos[0]); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "TOTP required for all staff: %s\n", pos[0])
 	return nil
 }
 
@@ -149,6 +248,9 @@ func (e *cmdEnv) group(args []string) error {
 		g, err := a.Fed.CreateGroup(e.ctx, federation.GroupInput{Slug: pos[0], Name: *name, Purpose: *purpose, Summary: *summary,
 			WebsiteURL: *website, Language: *lang, ManualApproval: *manual})
 		if err != nil {
+			return err
+		}
+		if err := e.audit(a, "group_create", u.Group(g.Slug), "name "+g.Name); err != nil {
 			return err
 		}
 		fmt.Fprintf(e.stdout, "created group @%s@%s\n%s\n", g.Slug, u.Domain, u.Group(g.Slug))
@@ -199,6 +301,9 @@ func (e *cmdEnv) group(args []string) error {
 		if err != nil {
 			return err
 		}
+		if err := e.audit(a, "follower_"+args[0], pos[1], "group "+pos[0]); err != nil {
+			return err
+		}
 		fmt.Fprintf(e.stdout, "%sd %s\n", strings.TrimSuffix(args[0], "e"), pos[1])
 	default:
 		return errUsage
@@ -229,15 +334,24 @@ func (e *cmdEnv) post(args []string) error {
 		if _, err := a.Fed.Edit(e.ctx, pos[1], federation.PostInput{Text: *text, Summary: *summary, Language: *lang}); err != nil {
 			return err
 		}
+		if err := e.audit(a, "post_edit", pos[1], ""); err != nil {
+			return err
+		}
 		fmt.Fprintf(e.stdout, "edited %s\n", pos[1])
 	case pos[0] == "delete" && len(pos) == 2:
 		if err := a.Fed.Delete(e.ctx, pos[1]); err != nil {
+			return err
+		}
+		if err := e.audit(a, "post_delete", pos[1], ""); err != nil {
 			return err
 		}
 		fmt.Fprintf(e.stdout, "deleted %s\n", pos[1])
 	case len(pos) == 1:
 		_, id, err := a.Fed.Publish(e.ctx, pos[0], federation.PostInput{Text: *text, Summary: *summary, Language: *lang})
 		if err != nil {
+			return err
+		}
+		if err := e.audit(a, "post_create", id, "group "+pos[0]); err != nil {
 			return err
 		}
 		fmt.Fprintln(e.stdout, id)

@@ -50,6 +50,9 @@ func (e *cmdEnv) demo(args []string) error {
 	case err == nil:
 		err = a.Store.SetPassword(e.ctx, u.ID, hash)
 	}
+	if err == nil {
+		err = e.audit(a, "demo_admin_password", "admin", "demo start: new password for the demo administrator")
+	}
 	if err != nil {
 		return err
 	}

@@ -18,6 +18,8 @@ Usage:
   torget migrate [--config FILE]
   torget demo    [--config FILE]
   torget admin create-user NAME --role admin|moderator|editor --password-stdin [--config FILE]
+  torget admin reset-password NAME --password-stdin   (ends the user's sessions)
+  torget admin require-totp on|off                    (TOTP mandatory for all staff)
   torget group create SLUG --name "…" --purpose "…" [--summary "…"] [--website URL] [--language sv] [--manual-approval]
   torget group list
   torget group followers SLUG [--pending]

@@ -5,7 +5,9 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/torget/torget/internal/auth"
 	"github.com/torget/torget/internal/store"
 	"github.com/torget/torget/internal/store/storetest"
 )
@@ -75,5 +77,87 @@ func TestCommands(t *testing.T) {
 	}
 	if _, err := cli(t, "", "post", "aldreomsorg", "--bogus", "x"); err == nil {
 		t.Fatal("unknown flag accepted")
+	}
+}
+
+// Account commands, and an audit row with username "cli" for every change.
+func TestAdminCommandsAudit(t *testing.T) {
+	ctx := context.Background()
+	dbURL := storetest.URL(t)
+	t.Setenv("TORGET_DATABASE_URL", dbURL)
+	t.Setenv("TORGET_SERVER_DOMAIN", "social.example.se")
+	if _, err := cli(t, "ett långt lösenord\n", "admin", "create-user", "anna", "--role", "editor", "--password-stdin"); err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(dbURL, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	u, err := st.UserByName(ctx, "anna")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := st.Now()
+	if err := st.CreateSession(ctx, &store.Session{ID: "x", UserID: u.ID, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := cli(t, "ett annat långt lösenord\n", "admin", "reset-password", "anna", "--password-stdin")
+	if err != nil || !strings.Contains(out, "1 sessions ended") {
+		t.Fatalf("reset-password: %q %v", out, err)
+	}
+	if n, _ := st.CountUserSessions(ctx, u.ID); n != 0 {
+		t.Fatalf("%d sessions after reset", n)
+	}
+	u, _ = st.UserByName(ctx, "anna")
+	if ok, _ := auth.CheckPassword(u.PasswordHash, "ett annat långt lösenord"); !ok || !u.MustChangePassword {
+		t.Fatalf("after reset: ok=%v must_change=%v", ok, u.MustChangePassword)
+	}
+	if _, err := cli(t, "kort\n", "admin", "reset-password", "anna", "--password-stdin"); err == nil {
+		t.Fatal("short password accepted")
+	}
+	if _, err := cli(t, "ett annat långt lösenord\n", "admin", "reset-password", "nobody", "--password-stdin"); err == nil {
+		t.Fatal("reset of an unknown user succeeded")
+	}
+	for _, v := range []string{"on", "off", "on"} {
+		if out, err := cli(t, "", "admin", "require-totp", v); err != nil || !strings.Contains(out, ": "+v) {
+			t.Fatalf("require-totp %s: %q %v", v, out, err)
+		}
+	}
+	if v, _ := st.Setting(ctx, store.SettingRequireTOTP); v != "on" {
+		t.Fatalf("setting = %q", v)
+	}
+	if _, err := cli(t, "", "admin", "require-totp", "maybe"); err == nil {
+		t.Fatal("require-totp maybe accepted")
+	}
+	if _, err := cli(t, "", "group", "create", "g", "--name", "G", "--purpose", "p"); err != nil {
+		t.Fatal(err)
+	}
+	id, err := cli(t, "", "post", "g", "--text", "hej")
+	if err != nil {
+		t.Fatal(err)
+	}
+	id = strings.TrimSpace(id)
+	if _, err := cli(t, "", "post", "edit", id, "--text", "hej igen"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cli(t, "", "post", "delete", id); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := st.ListAudit(ctx, 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range rows {
+		if r.Username != "cli" || r.UserID != nil {
+			t.Fatalf("audit row %+v: want username cli, no user id", r)
+		}
+		got = append([]string{r.Action + " " + r.Target}, got...)
+	}
+	want := []string{"user_create anna", "password_reset anna", "require_totp instance", "require_totp instance", "require_totp instance",
+		"group_create https://social.example.se/groups/g", "post_create " + id, "post_edit " + id, "post_delete " + id}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("audit rows:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -172,7 +173,11 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, st *store.S
 	in := cfg.Instance
 	e, err := web.New(fed, log, m, web.Options{Version: Version, MaxBodyBytes: cfg.Federation.MaxBodyBytes,
 		Instance: web.Instance{Name: in.Name, Description: in.Description, Organisation: in.Organisation,
-			OrganisationURL: in.OrganisationURL, ContactEmail: in.ContactEmail}})
+			OrganisationURL: in.OrganisationURL, ContactEmail: in.ContactEmail},
+		Auth: web.AuthOptions{IdleTimeout: cfg.Auth.SessionIdleTimeout.Duration, Lifetime: cfg.Auth.SessionLifetime.Duration,
+			LockoutFailures: cfg.Auth.LockoutFailures, LockoutWindow: cfg.Auth.LockoutWindow.Duration,
+			LockoutDuration: cfg.Auth.LockoutDuration.Duration, IPMaxFailures: cfg.Auth.IPMaxFailures,
+			SecureCookies: strings.HasPrefix(cfg.Server.BaseURL, "https://")}})
 	if err != nil {
 		return nil, err
 	}

@@ -40,6 +40,7 @@ type Config struct {
 	Database   Database   `toml:"database"`
 	Federation Federation `toml:"federation"`
 	Delivery   Delivery   `toml:"delivery"`
+	Auth       Auth       `toml:"auth"`
 	Log        Log        `toml:"log"`
 }
 
@@ -93,6 +94,16 @@ type Delivery struct {
 	Lease            Duration `toml:"lease"`
 }
 
+// Auth tunes staff sign-in: sessions and login throttling.
+type Auth struct {
+	SessionIdleTimeout Duration `toml:"session_idle_timeout"`
+	SessionLifetime    Duration `toml:"session_lifetime"`
+	LockoutFailures    int      `toml:"lockout_failures"`
+	LockoutWindow      Duration `toml:"lockout_window"`
+	LockoutDuration    Duration `toml:"lockout_duration"`
+	IPMaxFailures      int      `toml:"ip_max_failures"`
+}
+
 // Log configures log/slog.
 type Log struct {
 	Level  string `toml:"level"`
@@ -129,6 +140,14 @@ func Default() Config {
 			ProbeInterval:    Duration{10 * time.Minute},
 			InboxWorkers:     4,
 			Lease:            Duration{2 * time.Minute},
+		},
+		Auth: Auth{
+			SessionIdleTimeout: Duration{12 * time.Hour},
+			SessionLifetime:    Duration{7 * 24 * time.Hour},
+			LockoutFailures:    5,
+			LockoutWindow:      Duration{15 * time.Minute},
+			LockoutDuration:    Duration{15 * time.Minute},
+			IPMaxFailures:      30,
 		},
 		Log: Log{Level: "info", Format: "text"},
 	}
@@ -263,6 +282,12 @@ func (c *Config) Validate() error {
 	}
 	if c.Delivery.RetryFor.Duration < time.Minute {
 		errs = append(errs, errors.New("delivery.retry_for must be at least 1m"))
+	}
+	if c.Auth.SessionIdleTimeout.Duration <= 0 || c.Auth.SessionLifetime.Duration < c.Auth.SessionIdleTimeout.Duration {
+		errs = append(errs, errors.New("auth.session_idle_timeout must be positive and at most auth.session_lifetime"))
+	}
+	if c.Auth.LockoutFailures <= 0 || c.Auth.IPMaxFailures <= 0 || c.Auth.LockoutWindow.Duration <= 0 || c.Auth.LockoutDuration.Duration <= 0 {
+		errs = append(errs, errors.New("auth.lockout_failures, ip_max_failures, lockout_window and lockout_duration must be positive"))
 	}
 	return errors.Join(errs...)
 }

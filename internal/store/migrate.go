@@ -169,6 +169,53 @@ CREATE TABLE domains (
 ALTER TABLE posts ADD COLUMN mentions TEXT NOT NULL DEFAULT '';
 ALTER TABLE post_versions ADD COLUMN mentions TEXT NOT NULL DEFAULT '';
 `},
+	{3, "staff accounts: sessions, sign-in throttling, TOTP, group staff, audit log", `
+ALTER TABLE users ADD COLUMN totp_secret TEXT NOT NULL DEFAULT '';
+ALTER TABLE users ADD COLUMN totp_enabled BOOLEAN NOT NULL DEFAULT FALSE;
+ALTER TABLE users ADD COLUMN totp_last_step BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE users ADD COLUMN disabled BOOLEAN NOT NULL DEFAULT FALSE;
+ALTER TABLE users ADD COLUMN must_change_password BOOLEAN NOT NULL DEFAULT FALSE;
+CREATE TABLE sessions (
+	id TEXT PRIMARY KEY,
+	user_id BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+	created_at {{ts}} NOT NULL,
+	last_seen_at {{ts}} NOT NULL,
+	expires_at {{ts}} NOT NULL,
+	user_agent TEXT NOT NULL DEFAULT '',
+	ip TEXT NOT NULL DEFAULT '',
+	totp_passed BOOLEAN NOT NULL DEFAULT FALSE
+);
+CREATE INDEX sessions_user ON sessions (user_id);
+CREATE TABLE login_attempts (
+	id {{id}},
+	at {{ts}} NOT NULL,
+	username TEXT NOT NULL,
+	ip TEXT NOT NULL,
+	success BOOLEAN NOT NULL
+);
+CREATE INDEX login_attempts_username ON login_attempts (username, at);
+CREATE INDEX login_attempts_ip ON login_attempts (ip, at);
+CREATE TABLE group_staff (
+	group_id BIGINT NOT NULL REFERENCES groups (id) ON DELETE CASCADE,
+	user_id BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+	role TEXT NOT NULL,
+	created_at {{ts}} NOT NULL,
+	PRIMARY KEY (group_id, user_id)
+);
+CREATE INDEX group_staff_user ON group_staff (user_id);
+CREATE TABLE audit_log (
+	id {{id}},
+	at {{ts}} NOT NULL,
+	user_id BIGINT,
+	username TEXT NOT NULL,
+	action TEXT NOT NULL,
+	target TEXT NOT NULL DEFAULT '',
+	ip TEXT NOT NULL DEFAULT '',
+	user_agent TEXT NOT NULL DEFAULT '',
+	detail TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX audit_log_at ON audit_log (at);
+`},
 }
 
 // Migrate applies every migration not yet applied, each in its own

@@ -4,13 +4,67 @@ import "time"
 
 // User is a staff account.
 type User struct {
-	ID           int64
-	Username     string
-	Role         string
-	PasswordHash string
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	ID                 int64
+	Username           string
+	Role               string
+	PasswordHash       string
+	TOTPSecret         string `gorm:"column:totp_secret"`
+	TOTPEnabled        bool   `gorm:"column:totp_enabled"`
+	TOTPLastStep       int64  `gorm:"column:totp_last_step"` // last accepted time step: a code is used once
+	Disabled           bool
+	MustChangePassword bool
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
 }
+
+// Session is a signed-in staff member's session. ID is the hex SHA-256 of
+// the token in the cookie; the token itself is never stored.
+type Session struct {
+	ID         string `gorm:"primaryKey"`
+	UserID     int64
+	CreatedAt  time.Time
+	LastSeenAt time.Time
+	ExpiresAt  time.Time
+	UserAgent  string
+	IP         string `gorm:"column:ip"`
+	TOTPPassed bool   `gorm:"column:totp_passed"`
+}
+
+// LoginAttempt is one sign-in attempt, kept to throttle guessing.
+type LoginAttempt struct {
+	ID       int64
+	At       time.Time
+	Username string
+	IP       string `gorm:"column:ip"`
+	Success  bool
+}
+
+// GroupStaff assigns a staff member to a group with a role there.
+type GroupStaff struct {
+	GroupID   int64 `gorm:"primaryKey;autoIncrement:false"`
+	UserID    int64 `gorm:"primaryKey;autoIncrement:false"`
+	Role      string
+	CreatedAt time.Time
+}
+
+// TableName keeps gorm from pluralising.
+func (GroupStaff) TableName() string { return "group_staff" }
+
+// AuditEntry is one row of the append-only audit log.
+type AuditEntry struct {
+	ID        int64
+	At        time.Time
+	UserID    *int64
+	Username  string
+	Action    string
+	Target    string
+	IP        string `gorm:"column:ip"`
+	UserAgent string
+	Detail    string
+}
+
+// TableName is audit_log.
+func (AuditEntry) TableName() string { return "audit_log" }
 
 // Group is a local Group actor. Its key pair never changes once created.
 type Group struct {

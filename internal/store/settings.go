@@ -6,6 +6,9 @@ import (
 	"gorm.io/gorm/clause"
 )
 
+// SettingRequireTOTP makes the second factor mandatory for all staff ("on").
+const SettingRequireTOTP = "auth.require_totp"
+
 // Setting returns a setting's value or ErrNotFound.
 func (s *Store) Setting(ctx context.Context, key string) (string, error) {
 	var row Setting
@@ -24,4 +27,14 @@ func (s *Store) SetSettingIfAbsent(ctx context.Context, key, value string) (stri
 		return "", err
 	}
 	return s.Setting(ctx, key)
+}
+
+// SetSetting stores value under key, replacing any earlier value.
+func (s *Store) SetSetting(ctx context.Context, key, value string) error {
+	defer s.write()()
+	row := Setting{Key: key, Value: value, UpdatedAt: s.now()}
+	return s.ctx(ctx).Clauses(clause.OnConflict{
+		Columns:   []clause.Column{{Name: "key"}},
+		DoUpdates: clause.AssignmentColumns([]string{"value", "updated_at"}),
+	}).Create(&row).Error
 }

@@ -22,6 +22,7 @@ func (s *Server) instanceActor(c echo.Context) error {
 // page is the data every page template gets.
 type page struct {
 	Lang, Title, InstanceName, Organisation, OrganisationURL, Description, AlternateAS string
+	Staff                                                                              *staffNav // set on staff pages
 }
 
 func (s *Server) page(title, alt string) page {

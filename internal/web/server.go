@@ -39,6 +39,7 @@ type Options struct {
 	Version      string
 	MaxBodyBytes int64
 	Instance     Instance
+	Auth         AuthOptions
 }
 
 // Server holds the handlers' dependencies.
@@ -58,6 +59,7 @@ func New(fed *federation.Service, log *slog.Logger, m *metrics.Metrics, opt Opti
 	if opt.MaxBodyBytes <= 0 {
 		opt.MaxBodyBytes = 1 << 20
 	}
+	opt.Auth.defaults()
 	tmpl, err := template.New("").Funcs(template.FuncMap{
 		"date": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
 		"iso":  func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
@@ -69,7 +71,10 @@ func New(fed *federation.Service, log *slog.Logger, m *metrics.Metrics, opt Opti
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.errorHandler
-	e.Use(s.observe, secureHeaders)
+	// X-Forwarded-For is believed only from loopback and private addresses
+	// (the TLS proxy in front); a client cannot pick its own address.
+	e.IPExtractor = echo.ExtractIPFromXFFHeader()
+	e.Use(s.observe, secureHeaders, s.guard)
 
 	e.GET("/.well-known/webfinger", s.webfinger)
 	e.GET("/.well-known/host-meta", s.hostMeta)
@@ -90,6 +95,8 @@ func New(fed *federation.Service, log *slog.Logger, m *metrics.Metrics, opt Opti
 	e.GET(uris.RoutePost, s.post)
 	e.GET(uris.RouteActivity, s.activity)
 	e.GET(uris.RouteTag, s.tag)
+
+	s.staffRoutes(e)
 
 	e.GET("/", s.index)
 	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok\n") })

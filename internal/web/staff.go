@@ -1,0 +1,321 @@
+package web
+
+import (
+	"fmt"
+	"html/template"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/torget/torget/internal/auth"
+	"github.com/torget/torget/internal/store"
+)
+
+// The staff area: /staff and below, for signed-in staff only.
+
+type staffNav struct {
+	Username, Role, CSRF string
+	Admin                bool
+}
+
+func (s *Server) staffRoutes(e *echo.Echo) {
+	e.GET("/login", s.loginForm)
+	e.POST("/login", s.login)
+	e.GET("/login/totp", s.totpForm)
+	e.POST("/login/totp", s.totpLogin)
+	e.POST("/logout", s.logout)
+
+	g := e.Group("/staff", s.requireUser)
+	g.GET("", s.staffHome)
+	g.GET("/totp", s.totpPage)
+	g.POST("/totp/new", s.totpNew)
+	g.POST("/totp/confirm", s.totpConfirm)
+	g.POST("/totp/disable", s.totpDisable)
+	g.GET("/password", s.passwordForm)
+	g.POST("/password", s.changePassword)
+
+	admin := g.Group("", requireRole(auth.RoleAdmin))
+	admin.GET("/users", s.usersPage)
+	admin.POST("/users/:id/password", s.resetPassword)
+	admin.GET("/audit", s.auditPage)
+}
+
+// staffPage is the frame of a staff page, with the staff navigation.
+func (s *Server) staffPage(c echo.Context, title string) page {
+	p := s.page(title, "")
+	if sc := staffFrom(c); sc != nil && sc.sess.TOTPPassed {
+		p.Staff = &staffNav{Username: sc.user.Username, Role: roleName(sc.user.Role), CSRF: csrfFor(sc.token), Admin: sc.user.Role == auth.RoleAdmin}
+	}
+	return p
+}
+
+func roleName(r string) string {
+	switch r {
+	case auth.RoleAdmin:
+		return "administratör"
+	case auth.RoleModerator:
+		return "moderator"
+	case auth.RoleEditor:
+		return "redaktör"
+	}
+	return r
+}
+
+type staffGroup struct {
+	Name, Handle, URL, Purpose string
+	CanPublish                 bool
+}
+
+type staffHomePage struct {
+	page
+	Groups []staffGroup
+}
+
+func (s *Server) staffHome(c echo.Context) error {
+	ctx := c.Request().Context()
+	sc := staffFrom(c)
+	gs, err := s.st.ListGroups(ctx)
+	if err != nil {
+		return err
+	}
+	v := staffHomePage{page: s.staffPage(c, "Grupper")}
+	for _, g := range gs {
+		ok, err := s.st.CanPublish(ctx, sc.user, g.ID)
+		if err != nil {
+			return err
+		}
+		v.Groups = append(v.Groups, staffGroup{Name: g.Name, Handle: "@" + g.Slug + "@" + s.u.Domain, URL: s.u.Group(g.Slug), Purpose: g.Purpose, CanPublish: ok})
+	}
+	return s.render(c, http.StatusOK, "staff.html", v)
+}
+
+type userRow struct {
+	ID                  int64
+	Username, Role      string
+	TOTP, Disabled, Own bool
+}
+
+type usersPage struct {
+	page
+	CSRF          string
+	Users         []userRow
+	Notice, Error string
+}
+
+func (s *Server) usersPage(c echo.Context) error {
+	return s.renderUsers(c, http.StatusOK, c.QueryParam("notice"), "")
+}
+
+func (s *Server) renderUsers(c echo.Context, code int, notice, msg string) error {
+	us, err := s.st.ListUsers(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	sc := staffFrom(c)
+	v := usersPage{page: s.staffPage(c, "Konton"), CSRF: csrfFor(sc.token), Notice: notice, Error: msg}
+	for _, u := range us {
+		v.Users = append(v.Users, userRow{ID: u.ID, Username: u.Username, Role: roleName(u.Role), TOTP: u.TOTPEnabled, Disabled: u.Disabled, Own: u.ID == sc.user.ID})
+	}
+	return s.render(c, code, "staff_users.html", v)
+}
+
+// resetPassword sets a password chosen by an administrator; the user must
+// change it at next sign-in, and every session of theirs ends.
+func (s *Server) resetPassword(c echo.Context) error {
+	ctx := c.Request().Context()
+	sc := staffFrom(c)
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return echo.NewHTTPError(http.StatusNotFound, "not found")
+	}
+	u, err := s.st.UserByID(ctx, id)
+	if err != nil {
+		return err
+	}
+	pw := c.FormValue("password")
+	hash, err := auth.HashPassword(pw)
+	if err != nil {
+		return s.renderUsers(c, http.StatusUnprocessableEntity, "", fmt.Sprintf("Lösenordet för %s måste ha minst %d tecken.", u.Username, auth.MinPasswordLen))
+	}
+	ended, err := s.st.ResetPassword(ctx, u.ID, hash, true)
+	if err != nil {
+		return err
+	}
+	if err := s.audit(c, sc.user, sc.user.Username, "password_reset", u.Username, fmt.Sprintf("by administrator; %d sessions ended", ended)); err != nil {
+		return err
+	}
+	if u.ID == sc.user.ID {
+		c.SetCookie(s.cookie(sessionCookie, "", -1))
+		return c.Redirect(http.StatusSeeOther, "/login")
+	}
+	return c.Redirect(http.StatusSeeOther, "/staff/users?notice="+url.QueryEscape("Nytt lösenord satt för "+u.Username+". Hen måste byta det vid nästa inloggning."))
+}
+
+type auditPage struct {
+	page
+	Rows  []store.AuditEntry
+	Older string
+}
+
+const auditPageSize = 50
+
+func (s *Server) auditPage(c echo.Context) error {
+	before, _ := strconv.ParseInt(c.QueryParam("before"), 10, 64)
+	rows, err := s.st.ListAudit(c.Request().Context(), before, auditPageSize)
+	if err != nil {
+		return err
+	}
+	v := auditPage{page: s.staffPage(c, "Granskningslogg"), Rows: rows}
+	if len(rows) == auditPageSize {
+		v.Older = "/staff/audit?before=" + strconv.FormatInt(rows[len(rows)-1].ID, 10)
+	}
+	return s.render(c, http.StatusOK, "staff_audit.html", v)
+}
+
+type passwordPage struct {
+	page
+	CSRF, Error string
+	Forced      bool
+}
+
+func (s *Server) passwordForm(c echo.Context) error {
+	sc := staffFrom(c)
+	return s.render(c, http.StatusOK, "staff_password.html", passwordPage{page: s.staffPage(c, "Byt lösenord"), CSRF: csrfFor(sc.token), Forced: sc.user.MustChangePassword})
+}
+
+func (s *Server) changePassword(c echo.Context) error {
+	ctx := c.Request().Context()
+	sc := staffFrom(c)
+	fail := func(msg string) error {
+		return s.render(c, http.StatusUnprocessableEntity, "staff_password.html", passwordPage{page: s.staffPage(c, "Byt lösenord"),
+			CSRF: csrfFor(sc.token), Forced: sc.user.MustChangePassword, Error: msg})
+	}
+	if ok, _ := auth.CheckPassword(sc.user.PasswordHash, c.FormValue("current")); !ok {
+		if err := s.audit(c, sc.user, sc.user.Username, "password_change_failed", sc.user.Username, "wrong current password"); err != nil {
+			return err
+		}
+		return fail("Det nuvarande lösenordet stämmer inte.")
+	}
+	pw := c.FormValue("new")
+	if pw != c.FormValue("confirm") {
+		return fail("De två nya lösenorden är inte lika.")
+	}
+	hash, err := auth.HashPassword(pw)
+	if err != nil {
+		return fail(fmt.Sprintf("Det nya lösenordet måste ha minst %d tecken.", auth.MinPasswordLen))
+	}
+	if err := s.st.ChangeOwnPassword(ctx, sc.user.ID, hash, sc.sess.ID); err != nil {
+		return err
+	}
+	if err := s.audit(c, sc.user, sc.user.Username, "password_change", sc.user.Username, "other sessions ended"); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/staff")
+}
+
+// TOTP enrolment.
+
+type totpPage struct {
+	page
+	CSRF                      string
+	Enabled, Required, Forced bool
+	Secret, Error, Notice     string
+	URI                       template.URL // otpauth://, which html/template would otherwise refuse
+	HasPending                bool
+}
+
+func (s *Server) totpPage(c echo.Context) error {
+	return s.renderTOTP(c, http.StatusOK, "")
+}
+
+func (s *Server) renderTOTP(c echo.Context, code int, msg string) error {
+	sc := staffFrom(c)
+	req, err := s.requireTOTP(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	u := sc.user
+	v := totpPage{page: s.staffPage(c, "Tvåstegsverifiering"), CSRF: csrfFor(sc.token), Enabled: u.TOTPEnabled, Required: req,
+		Forced: req && !u.TOTPEnabled, Error: msg}
+	if !u.TOTPEnabled && u.TOTPSecret != "" {
+		v.HasPending, v.Secret = true, u.TOTPSecret
+		v.URI = template.URL(auth.TOTPURI(s.opt.Instance.Name, u.Username+"@"+s.u.Domain, u.TOTPSecret))
+	}
+	return s.render(c, code, "staff_totp.html", v)
+}
+
+func (s *Server) totpNew(c echo.Context) error {
+	sc := staffFrom(c)
+	if sc.user.TOTPEnabled {
+		return c.Redirect(http.StatusSeeOther, "/staff/totp")
+	}
+	secret, _, err := auth.NewTOTP(s.opt.Instance.Name, sc.user.Username+"@"+s.u.Domain)
+	if err != nil {
+		return err
+	}
+	if err := s.st.SetTOTPSecret(c.Request().Context(), sc.user.ID, secret); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/staff/totp")
+}
+
+func (s *Server) totpConfirm(c echo.Context) error {
+	sc := staffFrom(c)
+	u := sc.user
+	if u.TOTPEnabled || u.TOTPSecret == "" {
+		return c.Redirect(http.StatusSeeOther, "/staff/totp")
+	}
+	ok, reason, err := s.checkTOTP(c, u, c.FormValue("code"))
+	if err != nil {
+		return err
+	}
+	if !ok {
+		if err := s.audit(c, u, u.Username, "totp_enrol_failed", u.Username, reason); err != nil {
+			return err
+		}
+		return s.renderTOTP(c, http.StatusUnprocessableEntity, msgBadCode)
+	}
+	if err := s.st.SetTOTPEnabled(c.Request().Context(), u.ID, true); err != nil {
+		return err
+	}
+	if err := s.audit(c, u, u.Username, "totp_enrol", u.Username, "second factor turned on"); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/staff")
+}
+
+// totpDisable turns the second factor off, with a current code, unless the
+// instance requires it.
+func (s *Server) totpDisable(c echo.Context) error {
+	sc := staffFrom(c)
+	u := sc.user
+	if !u.TOTPEnabled {
+		return c.Redirect(http.StatusSeeOther, "/staff/totp")
+	}
+	req, err := s.requireTOTP(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	if req {
+		return s.renderTOTP(c, http.StatusForbidden, "Tvåstegsverifiering är obligatorisk på den här servern och kan inte stängas av.")
+	}
+	ok, reason, err := s.checkTOTP(c, u, c.FormValue("code"))
+	if err != nil {
+		return err
+	}
+	if !ok {
+		if err := s.audit(c, u, u.Username, "totp_disable_failed", u.Username, reason); err != nil {
+			return err
+		}
+		return s.renderTOTP(c, http.StatusUnprocessableEntity, msgBadCode)
+	}
+	if err := s.st.SetTOTPEnabled(c.Request().Context(), u.ID, false); err != nil {
+		return err
+	}
+	if err := s.audit(c, u, u.Username, "totp_disable", u.Username, "second factor turned off"); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/staff/totp")
+}
