@@ -24,7 +24,9 @@ func plainText(h string) string {
 			name, _ := z.TagName()
 			switch string(name) {
 			case "p", "br", "li", "blockquote", "pre", "h1", "h2", "h3", "h4", "h5", "h6":
-				b.WriteByte('\n')
+				if b.Len() > 0 && !strings.HasSuffix(b.String(), "\n") {
+					b.WriteByte('\n')
+				}
 			}
 		}
 	}
