@@ -28,6 +28,8 @@ Usage:
   torget post SLUG --text "markdown…" [--summary "content warning"] [--lang sv]
   torget post edit ID --text "…" [--summary "…"] [--lang sv]
   torget post delete ID
+  torget about set about|rules|privacy|accessibility --file FILE.md
+  torget about reset PAGE
   torget version
 
 Every command takes --config FILE (default: built-in defaults, SQLite under
@@ -69,6 +71,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return env.group(args[1:])
 	case "post":
 		return env.post(args[1:])
+	case "about":
+		return env.about(args[1:])
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "torget", version())
 		return nil

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 
 	"gorm.io/gorm/clause"
 )
@@ -33,8 +34,21 @@ func (s *Store) SetSettingIfAbsent(ctx context.Context, key, value string) (stri
 func (s *Store) SetSetting(ctx context.Context, key, value string) error {
 	defer s.write()()
 	row := Setting{Key: key, Value: value, UpdatedAt: s.now()}
-	return s.ctx(ctx).Clauses(clause.OnConflict{
+	err := s.ctx(ctx).Clauses(clause.OnConflict{
 		Columns:   []clause.Column{{Name: "key"}},
 		DoUpdates: clause.AssignmentColumns([]string{"value", "updated_at"}),
 	}).Create(&row).Error
+	if err != nil {
+		return fmt.Errorf("set setting %q: %w", key, translate(err))
+	}
+	return nil
+}
+
+// DeleteSetting removes key; removing a missing key is no error.
+func (s *Store) DeleteSetting(ctx context.Context, key string) error {
+	defer s.write()()
+	if err := s.ctx(ctx).Where("key = ?", key).Delete(&Setting{}).Error; err != nil {
+		return fmt.Errorf("delete setting %q: %w", key, translate(err))
+	}
+	return nil
 }

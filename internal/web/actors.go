@@ -5,6 +5,7 @@ import (
 	"html/template"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -21,14 +22,39 @@ func (s *Server) instanceActor(c echo.Context) error {
 
 // page is the data every page template gets.
 type page struct {
-	Lang, Title, InstanceName, Organisation, OrganisationURL, Description, AlternateAS string
-	Staff                                                                              *staffNav // set on staff pages
+	Lang, Title, InstanceName, Organisation, OrganisationURL, ContactEmail, Description string
+	// Alternates become <link rel="alternate">: the ActivityPub
+	// representation, feeds.
+	Alternates []alternate
+	OG         *openGraph
+	Staff      *staffNav // set on staff pages
 }
 
+// alternate is one <link rel="alternate">; Kind is "as" (ActivityPub),
+// "rss" or "atom" (the template writes the media type: html/template
+// would escape the "+" in one we pass).
+type alternate struct{ Kind, Title, Href string }
+
+// openGraph is what link previews show (https://ogp.me/); URLs absolute.
+type openGraph struct {
+	Type, SiteName, Title, Description, URL, Image, ImageAlt, Published string
+}
+
+// page returns the common page data; alt is the ActivityPub
+// representation of what the page shows, if any.
 func (s *Server) page(title, alt string) page {
 	in := s.opt.Instance
-	return page{Lang: "sv", Title: title, InstanceName: in.Name, Organisation: in.Organisation,
-		OrganisationURL: in.OrganisationURL, Description: in.Description, AlternateAS: alt}
+	if title == "" {
+		title = in.Name
+	} else if title != in.Name {
+		title += " – " + in.Name
+	}
+	p := page{Lang: "sv", Title: title, InstanceName: in.Name, Organisation: in.Organisation,
+		OrganisationURL: in.OrganisationURL, ContactEmail: in.ContactEmail, Description: in.Description}
+	if alt != "" {
+		p.Alternates = append(p.Alternates, alternate{Kind: "as", Href: alt})
+	}
+	return p
 }
 
 type postView struct {
@@ -40,17 +66,25 @@ type postView struct {
 
 func (s *Server) postView(g *store.Group, p *store.Post) postView {
 	return postView{URL: s.u.Post(g.Slug, p.PublicID), Summary: p.Summary, Language: p.Language,
-		// ContentHTML was sanitised with the allow-list when it was stored.
-		Content: template.HTML(p.ContentHTML), Published: p.PublishedAt, Edited: p.EditedAt != nil}
+		// ContentHTML was sanitised with the allow-list when it was stored;
+		// its headings sit below the page's h1 and section h2.
+		Content: template.HTML(shiftHeadings(p.ContentHTML, 2)), Published: p.PublishedAt, Edited: p.EditedAt != nil}
 }
+
+// groupIconPath is the group avatar every group has until staff can
+// upload one (the actor's icon too).
+const groupIconPath = "/static/group-icon.png"
 
 type groupPage struct {
 	page
-	Group     *store.Group
-	Handle    string
-	Followers int64
-	Posts     []postView
-	Older     string
+	Group         *store.Group
+	Handle, Icon  string
+	IconAlt       string
+	RSS, Atom     string
+	Followers     int64
+	Pinned, Posts []postView
+	Older, Newer  string
+	Follow        followForm
 }
 
 func (s *Server) group(c echo.Context) error {
@@ -66,6 +100,7 @@ func (s *Server) group(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	allowFollowRedirect(c)
 	before, _ := strconv.ParseInt(c.QueryParam("before"), 10, 64)
 	version := s.fed.ContentVersion()
 	if before == 0 {
@@ -82,12 +117,32 @@ func (s *Server) group(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v := groupPage{page: s.page(g.Name, s.u.Group(g.Slug)), Group: g, Handle: "@" + g.Slug + "@" + s.u.Domain, Followers: n}
+	groupURL := s.u.Group(g.Slug)
+	v := groupPage{page: s.page(g.Name, groupURL), Group: g, Handle: s.handle(g.Slug), Followers: n,
+		Icon: groupIconPath, IconAlt: "Ikon för " + g.Name, RSS: groupURL + "/feed.rss", Atom: groupURL + "/feed.atom",
+		Follow: followForm{Slug: g.Slug}}
+	v.Alternates = append(v.Alternates,
+		alternate{Kind: "rss", Title: g.Name + " (RSS)", Href: v.RSS},
+		alternate{Kind: "atom", Title: g.Name + " (Atom)", Href: v.Atom})
+	v.OG = &openGraph{Type: "profile", SiteName: v.InstanceName, Title: g.Name, Description: firstNonEmpty(g.Summary, g.Purpose),
+		URL: groupURL, Image: s.u.Base + groupIconPath, ImageAlt: v.IconAlt}
+	if before == 0 {
+		pinned, err := s.st.PinnedPosts(ctx, g.ID)
+		if err != nil {
+			return err
+		}
+		for i := range pinned {
+			v.Pinned = append(v.Pinned, s.postView(g, &pinned[i]))
+		}
+	} else {
+		v.Newer = groupURL
+		v.Title = g.Name + " – äldre inlägg – " + v.InstanceName
+	}
 	for i := range posts {
 		v.Posts = append(v.Posts, s.postView(g, &posts[i]))
 	}
 	if len(posts) == perPage {
-		v.Older = s.u.Group(g.Slug) + "?before=" + strconv.FormatInt(posts[len(posts)-1].ID, 10)
+		v.Older = groupURL + "?before=" + strconv.FormatInt(posts[len(posts)-1].ID, 10)
 	}
 	var buf bytes.Buffer
 	if err := s.tmpl.ExecuteTemplate(&buf, "group.html", v); err != nil {
@@ -99,21 +154,11 @@ func (s *Server) group(c echo.Context) error {
 	return s.html(c, http.StatusOK, buf.Bytes())
 }
 
-type indexPage struct {
-	page
-	Groups []groupItem
-}
-
-type groupItem struct{ URL, Name, Handle, Purpose string }
-
-func (s *Server) index(c echo.Context) error {
-	gs, err := s.st.ListGroups(c.Request().Context())
-	if err != nil {
-		return err
+func firstNonEmpty(v ...string) string {
+	for _, s := range v {
+		if strings.TrimSpace(s) != "" {
+			return s
+		}
 	}
-	v := indexPage{page: s.page(s.opt.Instance.Name, "")}
-	for _, g := range gs {
-		v.Groups = append(v.Groups, groupItem{URL: s.u.Group(g.Slug), Name: g.Name, Handle: "@" + g.Slug + "@" + s.u.Domain, Purpose: g.Purpose})
-	}
-	return s.render(c, http.StatusOK, "index.html", v)
+	return ""
 }

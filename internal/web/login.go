@@ -57,7 +57,7 @@ func (s *Server) locked(c echo.Context, username, ip string) (bool, error) {
 
 func (s *Server) login(c echo.Context) error {
 	ctx := c.Request().Context()
-	name := clip(strings.TrimSpace(c.FormValue("username")), 200)
+	name := clipBytes(strings.TrimSpace(c.FormValue("username")), 200)
 	pw := c.FormValue("password")
 	ip := c.RealIP()
 	fail := func(code int, msg string) error {

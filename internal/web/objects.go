@@ -1,7 +1,9 @@
 package web
 
 import (
+	"html/template"
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -48,8 +50,12 @@ func (s *Server) post(c echo.Context) error {
 		}
 		return asJSON(c, http.StatusOK, body)
 	}
-	v := postPage{page: s.page(g.Name, s.u.Post(g.Slug, p.PublicID)), GroupName: g.Name, GroupURL: s.u.Group(g.Slug), Post: s.postView(g, p)}
-	v.Lang = p.Language
+	postURL := s.u.Post(g.Slug, p.PublicID)
+	v := postPage{page: s.page("Inlägg från "+g.Name, postURL), GroupName: g.Name, GroupURL: s.u.Group(g.Slug), Post: s.postView(g, p)}
+	v.Post.Content = template.HTML(shiftHeadings(p.ContentHTML, 1)) // under the page's h1 only
+	// The page's own text is Swedish; the post carries its language.
+	v.OG = &openGraph{Type: "article", SiteName: v.InstanceName, Title: "Inlägg från " + g.Name, Description: postDescription(p),
+		URL: postURL, Image: s.u.Base + groupIconPath, ImageAlt: "Ikon för " + g.Name, Published: p.PublishedAt.UTC().Format(time.RFC3339)}
 	return s.render(c, http.StatusOK, "post.html", v)
 }
 
@@ -60,4 +66,13 @@ func (s *Server) activity(c echo.Context) error {
 		return err
 	}
 	return asJSON(c, http.StatusOK, []byte(a.JSON))
+}
+
+// postDescription is the text a link preview shows: the content warning
+// alone when there is one, so that previews respect it.
+func postDescription(p *store.Post) string {
+	if p.Summary != "" {
+		return "Innehållsvarning: " + p.Summary
+	}
+	return clip(plainText(p.ContentHTML), 200)
 }

@@ -16,10 +16,12 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/microcosm-cc/bluemonday"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/torget/torget/activitypub"
 	"github.com/torget/torget/internal/federation"
+	"github.com/torget/torget/internal/markup"
 	"github.com/torget/torget/internal/metrics"
 	"github.com/torget/torget/internal/store"
 	"github.com/torget/torget/internal/uris"
@@ -52,6 +54,9 @@ type Server struct {
 	opt   Options
 	tmpl  *template.Template
 	pages pageCache
+
+	policy      *bluemonday.Policy
+	aboutMarkup *markup.Renderer
 }
 
 // New builds the echo instance with every route.
@@ -67,7 +72,8 @@ func New(fed *federation.Service, log *slog.Logger, m *metrics.Metrics, opt Opti
 	if err != nil {
 		return nil, fmt.Errorf("parse templates: %w", err)
 	}
-	s := &Server{fed: fed, st: fed.Store(), u: fed.URIs(), log: log, m: m, opt: opt, tmpl: tmpl}
+	s := &Server{fed: fed, st: fed.Store(), u: fed.URIs(), log: log, m: m, opt: opt, tmpl: tmpl,
+		policy: markup.Policy(), aboutMarkup: markup.New(nil)}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.errorHandler
@@ -95,6 +101,11 @@ func New(fed *federation.Service, log *slog.Logger, m *metrics.Metrics, opt Opti
 	e.GET(uris.RoutePost, s.post)
 	e.GET(uris.RouteActivity, s.activity)
 	e.GET(uris.RouteTag, s.tag)
+	e.GET(uris.RouteGroup+"/feed.rss", s.feedRSS)
+	e.GET(uris.RouteGroup+"/feed.atom", s.feedAtom)
+	e.POST("/follow", s.follow)
+	e.GET("/about", s.about)
+	e.GET("/about/:page", s.about)
 
 	s.staffRoutes(e)
 
@@ -106,6 +117,8 @@ func New(fed *federation.Service, log *slog.Logger, m *metrics.Metrics, opt Opti
 	return e, nil
 }
 
+const csp = "default-src 'none'; img-src 'self'; style-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
 // secureHeaders sets what every response should carry: no MIME sniffing,
 // no framing, a strict content-security policy (our pages need no script
 // and load nothing from elsewhere; remote images arrive through our own
@@ -116,7 +129,7 @@ func secureHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
-		h.Set("Content-Security-Policy", "default-src 'none'; img-src 'self'; style-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+		h.Set("Content-Security-Policy", csp)
 		return next(c)
 	}
 }

@@ -98,6 +98,11 @@ func staffFrom(c echo.Context) *staff {
 // inboxRoutes are authenticated by HTTP signatures, not cookies: no CSRF.
 var inboxRoutes = map[string]bool{uris.RouteInstanceInbox: true, uris.RouteSharedInbox: true, uris.RouteGroupInbox: true}
 
+// tokenlessRoutes are public forms that change nothing on our side (the
+// follow form only redirects the visitor to their own server); they check
+// Origin themselves and carry no session, so no synchronizer token.
+var tokenlessRoutes = map[string]bool{"/follow": true}
+
 func isStaffPath(p string) bool {
 	return p == "/login" || strings.HasPrefix(p, "/login/") || p == "/logout" || p == "/staff" || strings.HasPrefix(p, "/staff/")
 }
@@ -111,7 +116,7 @@ func safeMethod(m string) bool {
 func (s *Server) guard(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		route := c.Path()
-		if inboxRoutes[route] {
+		if inboxRoutes[route] || tokenlessRoutes[route] {
 			return next(c)
 		}
 		r := c.Request()
@@ -229,7 +234,7 @@ func (s *Server) startSession(c echo.Context, u *store.User, totpPassed bool) er
 	now := s.st.Now()
 	tok := newToken()
 	sess := &store.Session{ID: hashToken(tok), UserID: u.ID, CreatedAt: now, LastSeenAt: now,
-		ExpiresAt: now.Add(s.opt.Auth.Lifetime), UserAgent: clip(r.UserAgent(), 300), IP: c.RealIP(), TOTPPassed: totpPassed}
+		ExpiresAt: now.Add(s.opt.Auth.Lifetime), UserAgent: clipBytes(r.UserAgent(), 300), IP: c.RealIP(), TOTPPassed: totpPassed}
 	if err := s.st.ReplaceSession(r.Context(), old, sess); err != nil {
 		return err
 	}
@@ -299,8 +304,8 @@ func requireRole(roles ...string) echo.MiddlewareFunc {
 // (a failed sign-in); then name is what was typed.
 func (s *Server) audit(c echo.Context, u *store.User, name, action, target, detail string) error {
 	r := c.Request()
-	e := &store.AuditEntry{Username: clip(name, 200), Action: action, Target: clip(target, 500), IP: c.RealIP(),
-		UserAgent: clip(r.UserAgent(), 300), Detail: clip(detail, 1000)}
+	e := &store.AuditEntry{Username: clipBytes(name, 200), Action: action, Target: clipBytes(target, 500), IP: c.RealIP(),
+		UserAgent: clipBytes(r.UserAgent(), 300), Detail: clipBytes(detail, 1000)}
 	if u != nil {
 		id := u.ID
 		e.UserID, e.Username = &id, u.Username
@@ -308,7 +313,8 @@ func (s *Server) audit(c echo.Context, u *store.User, name, action, target, deta
 	return s.st.AppendAudit(r.Context(), e)
 }
 
-func clip(s string, n int) string {
+// clipBytes cuts s to at most n bytes on a rune boundary (database limits).
+func clipBytes(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
