@@ -6,13 +6,16 @@ import (
 	"bytes"
 	"fmt"
 	"html"
+	"reflect"
 	"regexp"
 	"strings"
 
 	"github.com/microcosm-cc/bluemonday"
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/extension"
+	"github.com/yuin/goldmark/parser"
 	ghtml "github.com/yuin/goldmark/renderer/html"
+	"github.com/yuin/goldmark/util"
 )
 
 // Mention is an @user@host found in a text.
@@ -40,10 +43,33 @@ type Renderer struct {
 // New returns a Renderer; tagURL builds the link of a hashtag page.
 func New(tagURL func(tag string) string) *Renderer {
 	md := goldmark.New(
+		goldmark.WithParser(textOnlyParser()),
 		goldmark.WithExtensions(extension.Linkify, extension.Strikethrough),
-		goldmark.WithRendererOptions(ghtml.WithHardWraps()), // raw HTML is escaped (goldmark's default)
+		goldmark.WithRendererOptions(ghtml.WithHardWraps()),
 	)
 	return &Renderer{md: md, policy: Policy(), tagURL: tagURL}
+}
+
+// textOnlyParser is goldmark's parser without raw HTML: what staff type as
+// "<script>" or "<3" is text and shows as such. (With the default parser
+// goldmark drops raw HTML from the output, so a post starting with a tag
+// would be published empty.)
+func textOnlyParser() parser.Parser {
+	htmlBlock := reflect.TypeOf(parser.NewHTMLBlockParser())
+	rawHTML := reflect.TypeOf(parser.NewRawHTMLParser())
+	var blocks, inlines []util.PrioritizedValue
+	for _, v := range parser.DefaultBlockParsers() {
+		if reflect.TypeOf(v.Value) != htmlBlock {
+			blocks = append(blocks, v)
+		}
+	}
+	for _, v := range parser.DefaultInlineParsers() {
+		if reflect.TypeOf(v.Value) != rawHTML {
+			inlines = append(inlines, v)
+		}
+	}
+	return parser.NewParser(parser.WithBlockParsers(blocks...), parser.WithInlineParsers(inlines...),
+		parser.WithParagraphTransformers(parser.DefaultParagraphTransformers()...))
 }
 
 // Policy is the allow-list used for everything we publish: what Mastodon

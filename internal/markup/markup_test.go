@@ -14,7 +14,8 @@ func TestRender(t *testing.T) {
 		notContains []string
 	}{
 		{"paragraph and emphasis", "Hej **Älvsjö**!", []string{"<p>Hej <strong>Älvsjö</strong>!</p>"}, nil},
-		{"raw html escaped", "<script>alert(1)</script> <b onclick=x>hi</b>", nil, []string{"<script", "onclick"}},
+		{"raw html escaped", "<script>alert(1)</script> <b onclick=x>hi</b>", []string{"&lt;script&gt;alert(1)&lt;/script&gt;"}, []string{"<script", "<b "}},
+		{"text that looks like html is kept", "<3 och <div> är text", []string{"&lt;3 och &lt;div&gt; är text"}, nil},
 		{"javascript link dropped", "[click](javascript:alert(1))", nil, []string{"javascript:"}},
 		{"hashtag linked", "Möte om #Parkering idag", []string{`<a href="https://x.example/tags/parkering" class="mention hashtag" rel="tag">#<span>Parkering</span></a>`}, nil},
 		{"no hashtag in code", "`#notatag`", []string{"<code>#notatag</code>"}, []string{"hashtag"}},
