@@ -3,6 +3,7 @@
 # with a fresh SQLite database, runs e2e/*.test.mjs with node's test runner
 # against it in headless Chromium, and stops the server, also on failure.
 # Needs /usr/bin/chromium (Debian's chromium) and `npm ci --prefix e2e`.
+# Arguments, if any, are the test files to run instead of all of them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PATH:/usr/local/go/bin"
@@ -48,7 +49,7 @@ echo "torget demo at $base"
 export TORGET_E2E_BASE="$base" TORGET_E2E_ADMIN_PASSWORD="$pw"
 export TORGET_E2E_TOTP_USER=e2e-totp TORGET_E2E_TOTP_PASSWORD="$totp_pw"
 set +e
-node --test e2e/*.test.mjs
+if [ "$#" -gt 0 ]; then node --test "$@"; else node --test e2e/*.test.mjs; fi
 rc=$?
 set -e
 if [ "$rc" -ne 0 ]; then echo "--- server log (last 40 lines)"; tail -n 40 "$tmp/demo.log" | grep -v 'Login:'; fi
