@@ -34,7 +34,7 @@ printf '%s\n' "$totp_pw" | "$tmp/torget" admin create-user e2e-totp --role edito
 "$tmp/torget" demo >"$tmp/demo.log" 2>&1 &
 demo_pid=$!
 base="" pw=""
-for _ in $(seq 100); do
+for _ in $(seq 300); do
   if ! kill -0 "$demo_pid" 2>/dev/null; then cat "$tmp/demo.log"; echo "torget demo exited"; exit 1; fi
   if grep -q '^  Login:' "$tmp/demo.log"; then
     base=$(sed -n 's/^  URL: *\(http[^ ]*\)\/$/\1/p' "$tmp/demo.log" | head -n1)
