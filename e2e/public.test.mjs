@@ -1,0 +1,64 @@
+// Public pages: axe-core finds no serious or critical WCAG 2.1 A/AA
+// violations, and the group page works without JavaScript.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { axeCheck, BASE, goto, GROUP, launch, withPage } from './lib.mjs';
+
+let browser;
+before(async () => { browser = await launch(); });
+after(async () => { await browser?.close(); });
+
+const pages = ['/', `/groups/${GROUP}`, '/about', '/about/privacy', '/about/accessibility', '/about/rules', '/tags/demo'];
+
+describe('axe on public pages', () => {
+  for (const path of pages) {
+    test(`axe ${path}`, (t) => withPage(browser, t, async (page) => {
+      await goto(page, path);
+      await axeCheck(page);
+    }));
+  }
+
+  test('axe on a post permalink', (t) => withPage(browser, t, async (page) => {
+    await goto(page, `/groups/${GROUP}`);
+    const href = await page.getAttribute('article .meta a', 'href');
+    assert.ok(href, 'the group page links a post');
+    const path = new URL(href, BASE).pathname;
+    assert.match(path, new RegExp(`^/groups/${GROUP}/posts/`));
+    await goto(page, path);
+    await axeCheck(page);
+  }));
+
+  test('axe on the follow form after an invalid handle', (t) => withPage(browser, t, async (page) => {
+    await goto(page, `/groups/${GROUP}`);
+    await page.fill('#follow-handle', 'inte en adress');
+    const [res] = await Promise.all([page.waitForNavigation(), page.click('form.follow button[type=submit]')]);
+    assert.equal(res.status(), 400);
+    assert.equal(new URL(page.url()).pathname, '/follow');
+    const error = page.locator('#follow-error[role=alert]');
+    assert.ok(await error.isVisible(), 'the error is shown');
+    assert.equal(await page.getAttribute('#follow-handle', 'aria-invalid'), 'true');
+    assert.match(await page.getAttribute('#follow-handle', 'aria-describedby'), /follow-error/);
+    await axeCheck(page);
+  }));
+});
+
+test('feeds answer with XML', (t) => withPage(browser, t, async (page) => {
+  for (const [path, type] of [[`/groups/${GROUP}/feed.rss`, /xml/], [`/groups/${GROUP}/feed.atom`, /xml/]]) {
+    const res = await page.request.get(BASE + path);
+    assert.equal(res.status(), 200, path);
+    assert.match(res.headers()['content-type'], type, path);
+    assert.match(await res.text(), /Välkommen till/, path);
+  }
+}));
+
+test('the group page needs no JavaScript', (t) => withPage(browser, t, async (page) => {
+  await goto(page, `/groups/${GROUP}`);
+  assert.match(await page.textContent('h1'), /Hägersten-Älvsjö/);
+  const posts = page.locator('section[aria-labelledby=posts-h] article');
+  assert.ok(await posts.count() >= 1, 'posts are listed');
+  assert.match(await posts.first().textContent(), /Välkommen till Hägersten-Älvsjö på torget!/);
+  // The permalink opens without JavaScript too.
+  await Promise.all([page.waitForNavigation(), posts.first().locator('.meta a').click()]);
+  assert.match(new URL(page.url()).pathname, new RegExp(`^/groups/${GROUP}/posts/`));
+  assert.match(await page.textContent('main'), /Välkommen till Hägersten-Älvsjö på torget!/);
+}, { javaScriptEnabled: false }));

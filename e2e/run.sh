@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Browser tests: builds torget, starts `torget demo` on a free loopback port
+# with a fresh SQLite database, runs e2e/*.test.mjs with node's test runner
+# against it in headless Chromium, and stops the server, also on failure.
+# Needs /usr/bin/chromium (Debian's chromium) and `npm ci --prefix e2e`.
+# Arguments, if any, are the test files to run instead of all of them.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PATH:/usr/local/go/bin"
+export GOFLAGS="${GOFLAGS:--buildvcs=false}"
+
+tmp=$(mktemp -d)
+demo_pid=""
+cleanup() {
+  if [ -n "$demo_pid" ]; then
+    kill -TERM "$demo_pid" 2>/dev/null || true
+    wait "$demo_pid" 2>/dev/null || true
+  fi
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+go build -o "$tmp/torget" ./cmd/torget
+
+# A free port: ask the kernel for one, then hand it to torget.
+port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
+export TORGET_SERVER_LISTEN="127.0.0.1:$port" TORGET_SERVER_DOMAIN="localhost:$port" TORGET_DATABASE_URL="sqlite:$tmp/e2e.db"
+
+# A second account, an editor, for the TOTP test, so that turning on the
+# second factor does not change how the other tests sign in as admin.
+totp_pw=$(node -e 'console.log(require("crypto").randomBytes(12).toString("hex"))')
+printf '%s\n' "$totp_pw" | "$tmp/torget" admin create-user e2e-totp --role editor --password-stdin >/dev/null
+
+"$tmp/torget" demo >"$tmp/demo.log" 2>&1 &
+demo_pid=$!
+base="" pw=""
+for _ in $(seq 300); do
+  if ! kill -0 "$demo_pid" 2>/dev/null; then cat "$tmp/demo.log"; echo "torget demo exited"; exit 1; fi
+  if grep -q '^  Login:' "$tmp/demo.log"; then
+    base=$(sed -n 's/^  URL: *\(http[^ ]*\)\/$/\1/p' "$tmp/demo.log" | head -n1)
+    pw=$(sed -n 's/^  Login: *admin \/ \(.*\)$/\1/p' "$tmp/demo.log" | head -n1)
+    curl -fsS -o /dev/null "http://127.0.0.1:$port/healthz" 2>/dev/null && break
+  fi
+  sleep 0.2
+done
+[ -n "$base" ] && [ -n "$pw" ] || { cat "$tmp/demo.log"; echo "torget demo did not come up"; exit 1; }
+echo "torget demo at $base"
+
+export TORGET_E2E_BASE="$base" TORGET_E2E_ADMIN_PASSWORD="$pw"
+export TORGET_E2E_TOTP_USER=e2e-totp TORGET_E2E_TOTP_PASSWORD="$totp_pw"
+set +e
+if [ "$#" -gt 0 ]; then node --test "$@"; else node --test e2e/*.test.mjs; fi
+rc=$?
+set -e
+if [ "$rc" -ne 0 ]; then echo "--- server log (last 40 lines)"; tail -n 40 "$tmp/demo.log" | grep -v 'Login:'; fi
+exit "$rc"

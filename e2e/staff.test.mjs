@@ -1,0 +1,148 @@
+// Staff pages: axe-core on every page reachable after sign-in, sign-in and
+// sign-out with the keyboard only, and sign-in with a TOTP second factor.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { ADMIN, axeCheck, currentStep, goto, launch, signIn, TOTP_USER, totp, withPage } from './lib.mjs';
+
+let browser;
+before(async () => { browser = await launch(); });
+after(async () => { await browser?.close(); });
+
+const path = (page) => new URL(page.url()).pathname;
+
+// focused describes the element that has the focus.
+const focused = (page) => page.evaluate(() => {
+  const e = document.activeElement;
+  if (!e || e === document.body) return { tag: 'body' };
+  return { tag: e.tagName.toLowerCase(), id: e.id, cls: e.className, href: e.getAttribute('href'), type: e.getAttribute('type'),
+    text: (e.textContent || '').trim().slice(0, 40), visible: (() => {
+      // On screen: a skip link parked off-screen until focused fails this.
+      const r = e.getBoundingClientRect();
+      return r.width > 0 && r.height > 0 && r.right > 0 && r.bottom > 0 && r.left < innerWidth && r.top < innerHeight;
+    })() };
+});
+
+// tabTo presses Tab until check(focused) holds, and returns the elements
+// focused on the way; it fails if the focus goes backwards in the document
+// (a positive tabindex or a reordered layout) or lands on a hidden element.
+async function tabTo(page, check, max = 40) {
+  const seen = [];
+  await page.evaluate(() => { window.__prevFocus = null; });
+  for (let i = 0; i < max; i++) {
+    await page.keyboard.press('Tab');
+    const f = await focused(page);
+    seen.push(f);
+    assert.ok(f.tag === 'body' || f.visible, `focus on an element off screen or hidden: ${JSON.stringify(f)}`);
+    const forward = await page.evaluate(() => {
+      const prev = window.__prevFocus, cur = document.activeElement;
+      window.__prevFocus = cur;
+      return !prev || !!(prev.compareDocumentPosition(cur) & Node.DOCUMENT_POSITION_FOLLOWING);
+    });
+    assert.ok(forward, `focus went backwards to ${JSON.stringify(f)} after ${JSON.stringify(seen.at(-2))}`);
+    if (check(f)) return seen;
+  }
+  throw new Error(`not reached in ${max} tabs; focus order: ${seen.map((f) => f.id || f.href || f.text || f.tag).join(' → ')}`);
+}
+
+test('axe on /login', (t) => withPage(browser, t, async (page) => {
+  await goto(page, '/login');
+  await axeCheck(page);
+}));
+
+test('axe on /login after a failed sign-in', (t) => withPage(browser, t, async (page) => {
+  // One failure only: sign-in failures count towards the lockout.
+  await signIn(page, { username: 'nobody', password: 'wrong password' });
+  assert.equal(path(page), '/login');
+  assert.ok(await page.locator('#login-error[role=alert]').isVisible());
+  await axeCheck(page);
+}));
+
+describe('staff pages as administrator', () => {
+  for (const p of ['/staff', '/staff/totp', '/staff/password', '/staff/users', '/staff/audit']) {
+    test(`axe ${p}`, (t) => withPage(browser, t, async (page) => {
+      await signIn(page, ADMIN);
+      assert.equal(path(page), '/staff');
+      await goto(page, p);
+      await axeCheck(page);
+    }));
+  }
+});
+
+test('sign in and out with the keyboard only', (t) => withPage(browser, t, async (page) => {
+  await goto(page, '/login');
+  // The skip link comes first and moves the focus to the main content.
+  await page.keyboard.press('Tab');
+  let f = await focused(page);
+  assert.equal(f.cls, 'skip', `first focusable element is the skip link, got ${JSON.stringify(f)}`);
+  assert.equal(f.href, '#main');
+  assert.ok(f.visible, 'the skip link is on screen when focused');
+  await page.keyboard.press('Enter');
+  f = await focused(page);
+  assert.equal(f.id, 'main', `the skip link moves focus to main, got ${JSON.stringify(f)}`);
+  // From main, the next stop is the username field.
+  await page.keyboard.press('Tab');
+  assert.equal((await focused(page)).id, 'username');
+  await page.keyboard.type(ADMIN.username);
+  await page.keyboard.press('Tab');
+  assert.equal((await focused(page)).id, 'password');
+  await page.keyboard.type(ADMIN.password);
+  await Promise.all([page.waitForURL((u) => u.pathname === '/staff'), page.keyboard.press('Enter')]);
+  assert.match(await page.textContent('h1'), /Grupper/);
+
+  // On /staff: skip link first, then the menus in document order, to the
+  // sign-out button.
+  const order = await tabTo(page, (x) => x.tag === 'button' && /Logga ut/.test(x.text));
+  assert.equal(order[0].cls, 'skip', `focus order starts with the skip link: ${JSON.stringify(order[0])}`);
+  const hrefs = order.map((x) => x.href).filter(Boolean);
+  for (const h of ['/staff', '/staff/totp', '/staff/password', '/staff/users', '/staff/audit']) {
+    assert.ok(hrefs.includes(h), `the staff menu link ${h} is reached before sign-out; order: ${hrefs.join(' ')}`);
+  }
+  await Promise.all([page.waitForURL((u) => u.pathname === '/login'), page.keyboard.press('Enter')]);
+  await goto(page, '/staff');
+  assert.equal(path(page), '/login', 'signed out: /staff sends to the sign-in page');
+}));
+
+test('sign in with a TOTP second factor', (t) => withPage(browser, t, async (page) => {
+  await signIn(page, TOTP_USER);
+  assert.equal(path(page), '/staff');
+
+  // Enrol: create a key, read it from the page, confirm with a code.
+  await goto(page, '/staff/totp');
+  await Promise.all([page.waitForNavigation(), page.click('form[action="/staff/totp/new"] button')]);
+  assert.equal(path(page), '/staff/totp');
+  const secret = (await page.textContent('code.secret')).trim();
+  assert.match(secret, /^[A-Z2-7]{16,}$/, 'the key is shown in base32');
+  await axeCheck(page);
+  const step = currentStep();
+  await page.fill('#code', totp(secret, step));
+  await Promise.all([page.waitForNavigation(), page.click('form[action="/staff/totp/confirm"] button')]);
+  assert.equal(path(page), '/staff', 'confirmed: back on /staff');
+  await goto(page, '/staff/totp');
+  assert.match(await page.textContent('main'), /Tvåstegsverifiering är på/);
+  await axeCheck(page);
+
+  // Sign out, then in again: the password alone is not enough.
+  await Promise.all([page.waitForNavigation(), page.click('form[action="/logout"] button')]);
+  await signIn(page, TOTP_USER);
+  assert.equal(path(page), '/login/totp');
+  await goto(page, '/staff');
+  assert.equal(path(page), '/login/totp', '/staff waits for the code');
+  await axeCheck(page);
+
+  // A wrong code is refused with a message.
+  const valid = new Set([-1, 0, 1, 2].map((d) => totp(secret, step + d)));
+  let wrong = 0;
+  while (valid.has(String(wrong).padStart(6, '0'))) wrong++;
+  await page.fill('#code', String(wrong).padStart(6, '0'));
+  await Promise.all([page.waitForNavigation(), page.click('form[action="/login/totp"] button')]);
+  assert.equal(path(page), '/login/totp');
+  assert.ok(await page.locator('#code-error[role=alert]').isVisible(), 'a wrong code is refused');
+  await axeCheck(page);
+
+  // The code of the next step: the confirm step's code is used up, and the
+  // server accepts one step either side of now.
+  await page.fill('#code', totp(secret, step + 1));
+  await Promise.all([page.waitForNavigation(), page.click('form[action="/login/totp"] button')]);
+  assert.equal(path(page), '/staff', 'signed in with the second factor');
+  assert.match(await page.textContent('header'), new RegExp(`Inloggad som ${TOTP_USER.username}`));
+}));
