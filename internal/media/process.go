@@ -163,24 +163,26 @@ func Process(r io.Reader, limits Limits) (*Image, error) {
 		return nil, err
 	}
 
-	orientation := 1
+	// Scale first, straight from the decoded image (the scaler has fast
+	// paths for the decoders' own pixel formats), then turn the smaller
+	// result upright; the cap applies to the longer side, so the order
+	// does not change the sizes.
+	orig := fit(m, limits.OriginalSide)
 	if src == TypeJPEG {
-		orientation = jpegOrientation(data)
+		orig = orient(orig, jpegOrientation(data))
 	}
-	rgba := orient(toRGBA(m), orientation)
+	prev := fit(orig, limits.PreviewSide)
 
 	outType := TypePNG
 	switch src {
 	case TypeJPEG:
 		outType = TypeJPEG
 	case TypeWebP:
-		if rgba.Opaque() {
+		if orig.Opaque() {
 			outType = TypeJPEG
 		}
 	}
 
-	orig := fit(rgba, limits.OriginalSide)
-	prev := fit(orig, limits.PreviewSide)
 	img := &Image{SourceType: src, MediaType: outType}
 	if img.Original, err = encode(orig, outType, limits.JPEGQuality); err != nil {
 		return nil, err
@@ -230,12 +232,16 @@ func toRGBA(m image.Image) *image.RGBA {
 	return dst
 }
 
-// fit scales m down so that its longer side is at most side; an image that
-// already fits is returned as it is.
-func fit(m *image.RGBA, side int) *image.RGBA {
+// fit scales m down into a new RGBA image whose longer side is at most
+// side; an image that already fits is only copied (or, when it is an RGBA
+// image at the origin already, returned as it is).
+func fit(m image.Image, side int) *image.RGBA {
 	w, h := m.Bounds().Dx(), m.Bounds().Dy()
 	if w <= side && h <= side {
-		return m
+		if r, ok := m.(*image.RGBA); ok && r.Rect.Min == (image.Point{}) {
+			return r
+		}
+		return toRGBA(m)
 	}
 	var nw, nh int
 	if w >= h {
