@@ -344,6 +344,32 @@ func TestProcessAppliesExifOrientation(t *testing.T) {
 	}
 }
 
+func TestProcessOrientsAfterScaling(t *testing.T) {
+	img := process(t, withSegment(encodeJPEG(t, halves(3000, 2000)), exifAPP1(8)))
+	checkImage(t, img, Limits{})
+	if img.Width != 1707 || img.Height != 2560 || img.Preview.Width != 427 || img.Preview.Height != 640 {
+		t.Fatalf("got %dx%d / %dx%d", img.Width, img.Height, img.Preview.Width, img.Preview.Height)
+	}
+	// Orientation 8: turn 90° counter-clockwise, so the right (blue) half
+	// ends up on top.
+	m := decode(t, img.Preview)
+	if !near(m.At(200, 50), blue) || !near(m.At(200, 600), red) {
+		t.Fatalf("top %v bottom %v, want blue over red", m.At(200, 50), m.At(200, 600))
+	}
+}
+
+func TestTIFFOrientationLittleEndian(t *testing.T) {
+	// II, 42, IFD0 at 8; one entry: 0x0112 SHORT 1 value 3.
+	tiff := []byte{'I', 'I', 42, 0, 8, 0, 0, 0, 1, 0, 0x12, 0x01, 3, 0, 1, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0}
+	if o := tiffOrientation(tiff); o != 3 {
+		t.Fatalf("got %d, want 3", o)
+	}
+	tiff[18] = 9 // out of range
+	if o := tiffOrientation(tiff); o != 0 {
+		t.Fatalf("got %d for orientation 9, want 0", o)
+	}
+}
+
 func TestOrientAllEight(t *testing.T) {
 	// A 3×2 image with distinct pixels 0..5 in reading order:
 	//   0 1 2
