@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/johannesboyne/gofakes3"
@@ -188,6 +190,50 @@ func TestStorage(t *testing.T) {
 				if err := s.Put(ctx, "ct", ct, strings.NewReader("x"), 1); err == nil {
 					t.Errorf("content type %q accepted", ct)
 				}
+			}
+		}},
+		{"concurrent overwrites are never seen half-written", func(t *testing.T, s Storage) {
+			contents := make([][]byte, 4)
+			for i := range contents {
+				contents[i] = bytes.Repeat([]byte{byte('a' + i)}, 64<<10)
+			}
+			if err := s.Put(ctx, "race", "text/plain", bytes.NewReader(contents[0]), int64(len(contents[0]))); err != nil {
+				t.Fatal(err)
+			}
+			var wg sync.WaitGroup
+			errs := make(chan error, 64)
+			for i, c := range contents {
+				wg.Add(2)
+				go func() {
+					defer wg.Done()
+					for range 5 {
+						if err := s.Put(ctx, "race", "text/plain", bytes.NewReader(c), int64(len(c))); err != nil {
+							errs <- err
+						}
+					}
+				}()
+				go func() {
+					defer wg.Done()
+					for range 5 {
+						rc, _, err := s.Get(ctx, "race")
+						if err != nil {
+							errs <- fmt.Errorf("reader %d: %w", i, err)
+							continue
+						}
+						b, err := io.ReadAll(rc)
+						_ = rc.Close()
+						if err != nil {
+							errs <- err
+						} else if len(b) != len(c) || !bytes.Equal(b, bytes.Repeat(b[:1], len(b))) {
+							errs <- fmt.Errorf("reader %d saw a mixed or partial object (%d bytes)", i, len(b))
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				t.Error(err)
 			}
 		}},
 		{"cancelled context", func(t *testing.T, s Storage) {
