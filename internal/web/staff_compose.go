@@ -178,7 +178,7 @@ func (s *Server) deleteConfirm(c echo.Context) error {
 	v := deletePage{page: s.staffPage(c, "Ta bort inlägg"), CSRF: csrfFor(staffFrom(c).token), Action: "/staff/posts/" + p.PublicID + "/delete",
 		GroupPath: staffGroupPath(g.Slug), GroupName: g.Name,
 		Post: staffPostRow{ID: p.PublicID, URL: s.u.Post(g.Slug, p.PublicID), Summary: p.Summary, Language: p.Language,
-			Content: template.HTML(shiftHeadings(p.ContentHTML, 2)), Published: p.PublishedAt.UTC().Format("2006-01-02 15:04 UTC")}}
+			Content: template.HTML(shiftHeadings(p.ContentHTML, 1)), Published: p.PublishedAt.UTC().Format("2006-01-02 15:04 UTC")}}
 	return s.render(c, http.StatusOK, "staff_delete.html", v)
 }
 
