@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -51,6 +52,24 @@ func expectBody(t *testing.T, what, body string, wants ...string) {
 	}
 }
 
+var headingRe = regexp.MustCompile(`<h([1-6])[ >]`)
+
+// checkHeadings asserts one h1 first and no skipped heading levels.
+func checkHeadings(t *testing.T, what, body string) {
+	t.Helper()
+	prev := 0
+	for i, m := range headingRe.FindAllStringSubmatch(body, -1) {
+		l := int(m[1][0] - '0')
+		if (i == 0 && l != 1) || (i > 0 && l == 1) || l > prev+1 {
+			t.Fatalf("%s: heading h%d after h%d:\n%s", what, l, prev, body)
+		}
+		prev = l
+	}
+	if prev == 0 {
+		t.Fatalf("%s: no headings", what)
+	}
+}
+
 func livePosts(t *testing.T, tg *instance, g *store.Group) []store.Post {
 	t.Helper()
 	ps, err := tg.Store.ListPosts(context.Background(), g.ID, 0, 100)
@@ -81,6 +100,7 @@ func TestStaffComposeFlow(t *testing.T) {
 	expectBody(t, "admin's /staff", body, `href="/staff/groups/new"`, `href="/staff/groups/grupp-a"`, `href="/staff/groups/grupp-b"`)
 	resp, body = ab.get("/staff/groups/new")
 	expectStatus(t, "new group form", resp, body, 200)
+	checkHeadings(t, "new group form", body)
 	expectBody(t, "new group form", body, `<label for="slug">`, `<label for="purpose">`, `<legend>`, `name="manual_approval"`)
 	resp, body = ab.form("/staff/groups/new", "/staff/groups/new", url.Values{"slug": {"grupp-c"}, "name": {"Grupp C"}, "purpose": {" "}})
 	expectStatus(t, "group without purpose", resp, body, http.StatusUnprocessableEntity)
@@ -102,6 +122,7 @@ func TestStaffComposeFlow(t *testing.T) {
 		expectNotice(t, "assign "+slug, resp, body, "/staff/groups/"+slug)
 	}
 	_, body = ab.get("/staff/groups/grupp-c")
+	checkHeadings(t, "group C staff page (admin)", body)
 	expectBody(t, "group C staff", body, "<td>erik</td>", `action="/staff/groups/grupp-c/staff/`+itoa(ed.ID)+`/remove"`)
 	resp, body = ab.form("/staff/groups/grupp-c", "/staff/groups/grupp-c/staff/"+itoa(ed.ID)+"/remove", nil)
 	expectNotice(t, "unassign", resp, body, "/staff/groups/grupp-c")
@@ -130,13 +151,12 @@ func TestStaffComposeFlow(t *testing.T) {
 	expectStatus(t, "compose form", resp, body, 200)
 	expectBody(t, "compose form", body, `<label for="text">`, `<label for="summary">`, `<label for="language">`, `name="language" type="text" value="sv"`,
 		`<legend>Inlägg</legend>`, `value="preview">Förhandsgranska</button>`, `value="publish">Publicera</button>`)
-	if n := strings.Count(body, "<h1"); n != 1 {
-		t.Fatalf("compose form has %d h1", n)
-	}
-	resp, body = eb.form(compose, compose, url.Values{"text": {"Hej **Älvsjö**! #parkering"}, "summary": {"trafik"}, "language": {"en"}, "action": {"preview"}})
+	checkHeadings(t, "compose form", body)
+	resp, body = eb.form(compose, compose, url.Values{"text": {"# Rubrik\n\nHej **Älvsjö**! #parkering"}, "summary": {"trafik"}, "language": {"en"}, "action": {"preview"}})
 	expectStatus(t, "preview", resp, body, 200)
+	checkHeadings(t, "preview", body)
 	expectBody(t, "preview", body, `<h2 id="preview-h">Förhandsgranskning</h2>`, `<article lang="en">`, `<strong>Älvsjö</strong>`,
-		`<summary>trafik</summary>`, `>Hej **Älvsjö**! #parkering</textarea>`)
+		`<summary>trafik</summary>`, `<h3>Rubrik</h3>`, `>`+"# Rubrik\n\nHej **Älvsjö**! #parkering</textarea>")
 	if ps := livePosts(t, tg, ga); len(ps) != 0 {
 		t.Fatalf("preview created %d posts", len(ps))
 	}
@@ -164,6 +184,7 @@ func TestStaffComposeFlow(t *testing.T) {
 		t.Fatalf("Create: verified=%v (%s) %v", cr.Verified, cr.VerifyErr, cr.Activity)
 	}
 	_, body = eb.get("/staff/groups/grupp-a")
+	checkHeadings(t, "group A staff page", body)
 	expectBody(t, "group A with a post", body, `href="/staff/posts/`+postID+`/edit"`, `action="/staff/posts/`+postID+`/pin"`, `href="/staff/posts/`+postID+`/delete"`)
 
 	// A POST without the CSRF token changes nothing.
@@ -265,6 +286,7 @@ func TestStaffComposeFlow(t *testing.T) {
 	del := "/staff/posts/" + postID + "/delete"
 	resp, body = eb.get(del)
 	expectStatus(t, "delete confirmation", resp, body, 200)
+	checkHeadings(t, "delete confirmation", body)
 	expectBody(t, "delete confirmation", body, `action="`+del+`"`, "Hej igen", "Ta bort inlägget</button>")
 	if len(livePosts(t, tg, ga)) != 1 {
 		t.Fatal("the confirmation page deleted the post")
