@@ -338,6 +338,14 @@ func (e *cmdEnv) post(args []string) error {
 			return err
 		}
 		fmt.Fprintf(e.stdout, "edited %s\n", pos[1])
+	case (pos[0] == "pin" || pos[0] == "unpin") && len(pos) == 2:
+		if _, err := a.Fed.Pin(e.ctx, pos[1], pos[0] == "pin"); err != nil {
+			return err
+		}
+		if err := e.audit(a, "post_"+pos[0], pos[1], ""); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "%sned %s\n", pos[0], pos[1])
 	case pos[0] == "delete" && len(pos) == 2:
 		if err := a.Fed.Delete(e.ctx, pos[1]); err != nil {
 			return err

@@ -28,6 +28,7 @@ Usage:
   torget post SLUG --text "markdown…" [--summary "content warning"] [--lang sv]
   torget post edit ID --text "…" [--summary "…"] [--lang sv]
   torget post delete ID
+  torget post pin|unpin ID
   torget about set about|rules|privacy|accessibility --file FILE.md
   torget about reset PAGE
   torget version

@@ -56,6 +56,11 @@ func TestCommands(t *testing.T) {
 	if out, err := cli(t, "", "post", "edit", id, "--text", "Hej igen"); err != nil || !strings.Contains(out, "edited") {
 		t.Fatalf("post edit: %q %v", out, err)
 	}
+	for _, verb := range []string{"pin", "unpin"} {
+		if out, err := cli(t, "", "post", verb, id); err != nil || !strings.Contains(out, verb+"ned") {
+			t.Fatalf("post %s: %q %v", verb, out, err)
+		}
+	}
 	if out, err := cli(t, "", "post", "delete", id); err != nil || !strings.Contains(out, "deleted") {
 		t.Fatalf("post delete: %q %v", out, err)
 	}
@@ -141,6 +146,11 @@ func TestAdminCommandsAudit(t *testing.T) {
 	if _, err := cli(t, "", "post", "edit", id, "--text", "hej igen"); err != nil {
 		t.Fatal(err)
 	}
+	for _, verb := range []string{"pin", "unpin"} {
+		if _, err := cli(t, "", "post", verb, id); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if _, err := cli(t, "", "post", "delete", id); err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +166,7 @@ func TestAdminCommandsAudit(t *testing.T) {
 		got = append([]string{r.Action + " " + r.Target}, got...)
 	}
 	want := []string{"user_create anna", "password_reset anna", "require_totp instance", "require_totp instance", "require_totp instance",
-		"group_create https://social.example.se/groups/g", "post_create " + id, "post_edit " + id, "post_delete " + id}
+		"group_create https://social.example.se/groups/g", "post_create " + id, "post_edit " + id, "post_pin " + id, "post_unpin " + id, "post_delete " + id}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("audit rows:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}

@@ -234,3 +234,58 @@ func decodeMentionsWithInbox(ctx context.Context, s *Service, stored string) []m
 	}
 	return ms
 }
+
+// Preview renders Markdown as Publish would store it, without publishing:
+// the same renderer and sanitiser. Mentions are not resolved (that would
+// fetch remote actors), so they show as plain text.
+func (s *Service) Preview(text string) (string, error) {
+	r, err := s.render.Render(strings.TrimSpace(text))
+	if err != nil {
+		return "", err
+	}
+	return r.HTML, nil
+}
+
+// Pin pins or unpins a post and federates the change the way Mastodon
+// does: an Add (pin) or Remove (unpin) whose object is the Note's id and
+// whose target is the group's featured collection, queued for every
+// follower in the transaction that changes the post. Pinning a pinned
+// post (or unpinning an unpinned one) changes and sends nothing.
+func (s *Service) Pin(ctx context.Context, ref string, pinned bool) (*store.Post, error) {
+	p, g, err := s.postForIRI(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	if p.DeletedAt != nil {
+		return nil, fmt.Errorf("%w: the post was deleted", ErrInvalid)
+	}
+	if (p.PinnedAt != nil) == pinned {
+		return p, nil
+	}
+	typ := "Remove"
+	if pinned {
+		typ = "Add"
+	}
+	now := s.opt.Now().UTC()
+	id := s.uris.Post(g.Slug, p.PublicID)
+	err = s.store.Tx(ctx, func(tx *store.Store) error {
+		if err := tx.SetPinned(ctx, p.ID, pinned); err != nil {
+			return err
+		}
+		act := &activitypub.Activity{ID: s.uris.Activity(newID(16)), Type: typ, Actor: s.uris.Group(g.Slug),
+			Object: id, Target: s.uris.Featured(g.Slug),
+			To: []string{activitypub.PublicIRI}, CC: []string{s.uris.Followers(g.Slug)}, Published: now}
+		return s.queue(ctx, tx, g, act, id, false, nil)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("pin %s: %w", ref, err)
+	}
+	if pinned {
+		p.PinnedAt = &now
+	} else {
+		p.PinnedAt = nil
+	}
+	s.contentChanged()
+	s.opt.WakeDelivery()
+	return p, nil
+}

@@ -19,6 +19,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/text/language"
+
 	"github.com/torget/torget/activitypub"
 	"github.com/torget/torget/activitypub/transport"
 	"github.com/torget/torget/internal/markup"
@@ -176,7 +178,7 @@ var ErrInvalid = errors.New("invalid")
 func (s *Service) CreateGroup(ctx context.Context, in GroupInput) (*store.Group, error) {
 	in.Slug = strings.TrimSpace(in.Slug)
 	var problems []string
-	if !SlugPattern.MatchString(in.Slug) || reservedSlugs[in.Slug] {
+	if !ValidSlug(in.Slug) {
 		problems = append(problems, "slug must be 1-63 lowercase letters, digits, '-' or '_'")
 	}
 	if strings.TrimSpace(in.Name) == "" {
@@ -190,11 +192,16 @@ func (s *Service) CreateGroup(ctx context.Context, in GroupInput) (*store.Group,
 			problems = append(problems, "website must be an http(s) URL")
 		}
 	}
-	if len(problems) > 0 {
-		return nil, fmt.Errorf("%w: %s", ErrInvalid, strings.Join(problems, "; "))
-	}
 	if in.Language == "" {
 		in.Language = "sv"
+	}
+	if tag, err := language.Parse(in.Language); err != nil {
+		problems = append(problems, "language must be a BCP 47 tag")
+	} else {
+		in.Language = tag.String()
+	}
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("%w: %s", ErrInvalid, strings.Join(problems, "; "))
 	}
 	priv, pub, err := GenerateKeyPair()
 	if err != nil {
@@ -252,5 +259,9 @@ func newID(n int) string {
 	return idEncoding.EncodeToString(b)
 }
 
-// reservedSlugs would collide with CLI words or well-known names.
-var reservedSlugs = map[string]bool{"actor": true, "edit": true, "delete": true, "admin": true, "inbox": true}
+// reservedSlugs would collide with CLI words, well-known names or staff
+// pages (/staff/groups/new).
+var reservedSlugs = map[string]bool{"actor": true, "edit": true, "delete": true, "admin": true, "inbox": true, "new": true}
+
+// ValidSlug reports whether slug may name a new group.
+func ValidSlug(slug string) bool { return SlugPattern.MatchString(slug) && !reservedSlugs[slug] }

@@ -62,6 +62,25 @@ func TestCanPublish(t *testing.T) {
 	if ok, _ := s.CanPublish(ctx, ed, a.ID); ok {
 		t.Fatal("editor reassigned as moderator can still publish")
 	}
+
+	// Listing and removing assignments.
+	ms, err := s.ListGroupStaff(ctx, a.ID)
+	if err != nil || len(ms) != 2 || ms[0] != (store.GroupStaffMember{UserID: ed.ID, Username: "ed", Role: store.RoleModerator}) ||
+		ms[1] != (store.GroupStaffMember{UserID: mod.ID, Username: "mod", Role: store.RoleModerator}) {
+		t.Fatalf("ListGroupStaff = %+v, %v", ms, err)
+	}
+	if ms, err := s.ListGroupStaff(ctx, b.ID); err != nil || len(ms) != 0 {
+		t.Fatalf("ListGroupStaff(b) = %+v, %v", ms, err)
+	}
+	if err := s.RemoveGroupStaff(ctx, a.ID, mod.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RemoveGroupStaff(ctx, a.ID, mod.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("removing twice: %v", err)
+	}
+	if r, err := s.GroupRole(ctx, a.ID, mod.ID); err != nil || r != "" {
+		t.Fatalf("role after removal %q, %v", r, err)
+	}
 }
 
 func TestSessionsAndPasswordReset(t *testing.T) {

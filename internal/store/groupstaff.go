@@ -54,3 +54,36 @@ func (s *Store) CanPublish(ctx context.Context, u *User, groupID int64) (bool, e
 	}
 	return false, nil
 }
+
+// GroupStaffMember is a user assigned to a group, with the role there.
+type GroupStaffMember struct {
+	UserID   int64
+	Username string
+	Role     string
+}
+
+// ListGroupStaff returns the users assigned to a group, by username.
+func (s *Store) ListGroupStaff(ctx context.Context, groupID int64) ([]GroupStaffMember, error) {
+	var out []GroupStaffMember
+	err := s.ctx(ctx).Table("group_staff").Select("group_staff.user_id, users.username, group_staff.role").
+		Joins("JOIN users ON users.id = group_staff.user_id").Where("group_staff.group_id = ?", groupID).
+		Order("users.username").Scan(&out).Error
+	if err != nil {
+		return nil, fmt.Errorf("list staff of group %d: %w", groupID, err)
+	}
+	return out, nil
+}
+
+// RemoveGroupStaff ends a user's assignment to a group; ErrNotFound when
+// there was none.
+func (s *Store) RemoveGroupStaff(ctx context.Context, groupID, userID int64) error {
+	defer s.write()()
+	res := s.ctx(ctx).Where("group_id = ? AND user_id = ?", groupID, userID).Delete(&GroupStaff{})
+	if res.Error != nil {
+		return fmt.Errorf("remove user %d from group %d: %w", userID, groupID, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("remove user %d from group %d: %w", userID, groupID, ErrNotFound)
+	}
+	return nil
+}

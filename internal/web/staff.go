@@ -36,7 +36,21 @@ func (s *Server) staffRoutes(e *echo.Echo) {
 	g.GET("/password", s.passwordForm)
 	g.POST("/password", s.changePassword)
 
+	g.GET("/groups/:slug", s.staffGroup)
+	g.GET("/groups/:slug/compose", s.composeForm)
+	g.POST("/groups/:slug/compose", s.compose)
+	g.GET("/posts/:id/edit", s.editForm)
+	g.POST("/posts/:id/edit", s.edit)
+	g.GET("/posts/:id/delete", s.deleteConfirm)
+	g.POST("/posts/:id/delete", s.deletePost)
+	g.POST("/posts/:id/pin", s.pinPost)
+	g.POST("/posts/:id/unpin", s.unpinPost)
+
 	admin := g.Group("", requireRole(auth.RoleAdmin))
+	admin.GET("/groups/new", s.newGroupForm)
+	admin.POST("/groups/new", s.createGroup)
+	admin.POST("/groups/:slug/staff", s.assignStaff)
+	admin.POST("/groups/:slug/staff/:user/remove", s.unassignStaff)
 	admin.GET("/users", s.usersPage)
 	admin.POST("/users/:id/password", s.resetPassword)
 	admin.GET("/audit", s.auditPage)
@@ -64,8 +78,8 @@ func roleName(r string) string {
 }
 
 type staffGroup struct {
-	Name, Handle, URL, Purpose string
-	CanPublish                 bool
+	Name, Handle, URL, StaffURL, Purpose string
+	CanPublish                           bool
 }
 
 type staffHomePage struct {
@@ -86,7 +100,8 @@ func (s *Server) staffHome(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		v.Groups = append(v.Groups, staffGroup{Name: g.Name, Handle: "@" + g.Slug + "@" + s.u.Domain, URL: s.u.Group(g.Slug), Purpose: g.Purpose, CanPublish: ok})
+		v.Groups = append(v.Groups, staffGroup{Name: g.Name, Handle: "@" + g.Slug + "@" + s.u.Domain, URL: s.u.Group(g.Slug),
+			StaffURL: staffGroupPath(g.Slug), Purpose: g.Purpose, CanPublish: ok})
 	}
 	return s.render(c, http.StatusOK, "staff.html", v)
 }
