@@ -359,7 +359,7 @@ func (e *cmdEnv) post(args []string) error {
 		if err != nil {
 			return err
 		}
-		if err := e.audit(a, "post_create", id, "group "+pos[0]); err != nil {
+		if err := e.audit(a, "post_publish", id, "group "+pos[0]); err != nil {
 			return err
 		}
 		fmt.Fprintln(e.stdout, id)

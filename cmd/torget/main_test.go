@@ -166,7 +166,7 @@ func TestAdminCommandsAudit(t *testing.T) {
 		got = append([]string{r.Action + " " + r.Target}, got...)
 	}
 	want := []string{"user_create anna", "password_reset anna", "require_totp instance", "require_totp instance", "require_totp instance",
-		"group_create https://social.example.se/groups/g", "post_create " + id, "post_edit " + id, "post_pin " + id, "post_unpin " + id, "post_delete " + id}
+		"group_create https://social.example.se/groups/g", "post_publish " + id, "post_edit " + id, "post_pin " + id, "post_unpin " + id, "post_delete " + id}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("audit rows:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
