@@ -177,7 +177,10 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, st *store.S
 		Auth: web.AuthOptions{IdleTimeout: cfg.Auth.SessionIdleTimeout.Duration, Lifetime: cfg.Auth.SessionLifetime.Duration,
 			LockoutFailures: cfg.Auth.LockoutFailures, LockoutWindow: cfg.Auth.LockoutWindow.Duration,
 			LockoutDuration: cfg.Auth.LockoutDuration.Duration, IPMaxFailures: cfg.Auth.IPMaxFailures,
-			SecureCookies: strings.HasPrefix(cfg.Server.BaseURL, "https://")}})
+			SecureCookies: strings.HasPrefix(cfg.Server.BaseURL, "https://")},
+		OIDC: web.OIDCOptions{Issuer: cfg.OIDC.Issuer, ClientID: cfg.OIDC.ClientID, ClientSecret: cfg.OIDC.ClientSecret,
+			RedirectURL: cfg.OIDC.RedirectURL, UsernameClaim: cfg.OIDC.UsernameClaim, Scopes: cfg.OIDC.Scopes,
+			RootCAs: roots, Timeout: cfg.Federation.RequestTimeout.Duration}})
 	if err != nil {
 		return nil, err
 	}

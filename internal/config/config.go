@@ -41,6 +41,7 @@ type Config struct {
 	Federation Federation `toml:"federation"`
 	Delivery   Delivery   `toml:"delivery"`
 	Auth       Auth       `toml:"auth"`
+	OIDC       OIDC       `toml:"oidc"`
 	Log        Log        `toml:"log"`
 }
 
@@ -104,6 +105,22 @@ type Auth struct {
 	IPMaxFailures      int      `toml:"ip_max_failures"`
 }
 
+// OIDC is single sign-on with the organisation's identity provider over
+// OpenID Connect. An empty issuer turns it off. The claim named by
+// UsernameClaim is mapped to an existing staff account of that username;
+// no account is ever created by signing in.
+type OIDC struct {
+	Issuer        string   `toml:"issuer"`
+	ClientID      string   `toml:"client_id"`
+	ClientSecret  string   `toml:"client_secret"`
+	RedirectURL   string   `toml:"redirect_url"`
+	UsernameClaim string   `toml:"username_claim"`
+	Scopes        []string `toml:"scopes"`
+}
+
+// Enabled reports whether single sign-on is configured.
+func (o OIDC) Enabled() bool { return o.Issuer != "" }
+
 // Log configures log/slog.
 type Log struct {
 	Level  string `toml:"level"`
@@ -149,7 +166,8 @@ func Default() Config {
 			LockoutDuration:    Duration{15 * time.Minute},
 			IPMaxFailures:      30,
 		},
-		Log: Log{Level: "info", Format: "text"},
+		OIDC: OIDC{UsernameClaim: "preferred_username", Scopes: []string{"openid", "profile"}},
+		Log:  Log{Level: "info", Format: "text"},
 	}
 }
 
@@ -289,7 +307,40 @@ func (c *Config) Validate() error {
 	if c.Auth.LockoutFailures <= 0 || c.Auth.IPMaxFailures <= 0 || c.Auth.LockoutWindow.Duration <= 0 || c.Auth.LockoutDuration.Duration <= 0 {
 		errs = append(errs, errors.New("auth.lockout_failures, ip_max_failures, lockout_window and lockout_duration must be positive"))
 	}
+	errs = append(errs, c.validateOIDC()...)
 	return errors.Join(errs...)
+}
+
+// validateOIDC checks the [oidc] section and fills redirect_url.
+func (c *Config) validateOIDC() []error {
+	o := &c.OIDC
+	if o.RedirectURL == "" {
+		o.RedirectURL = c.Server.BaseURL + "/login/oidc/callback"
+	}
+	if !o.Enabled() {
+		return nil
+	}
+	var errs []error
+	if u, err := url.Parse(o.Issuer); err != nil || u.Scheme != "https" || u.Host == "" {
+		errs = append(errs, fmt.Errorf("oidc.issuer %q must be an https URL", o.Issuer))
+	}
+	if o.ClientID == "" {
+		errs = append(errs, errors.New("oidc.client_id is required when oidc.issuer is set"))
+	}
+	if u, err := url.Parse(o.RedirectURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		errs = append(errs, fmt.Errorf("oidc.redirect_url %q must be an absolute URL", o.RedirectURL))
+	}
+	if o.UsernameClaim == "" {
+		errs = append(errs, errors.New("oidc.username_claim must not be empty"))
+	}
+	hasOpenID := false
+	for _, sc := range o.Scopes {
+		hasOpenID = hasOpenID || sc == "openid"
+	}
+	if !hasOpenID {
+		errs = append(errs, errors.New(`oidc.scopes must include "openid"`))
+	}
+	return errs
 }
 
 // Driver returns "sqlite" or "postgres" and checks the URL's form.

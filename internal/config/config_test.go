@@ -67,3 +67,29 @@ func TestValidation(t *testing.T) {
 		})
 	}
 }
+
+func TestOIDCConfig(t *testing.T) {
+	c, err := Load("", []string{"TORGET_SERVER_DOMAIN=social.example.se", "TORGET_OIDC_ISSUER=https://idp.example.se/realms/city",
+		"TORGET_OIDC_CLIENT_ID=torget", "TORGET_OIDC_CLIENT_SECRET=s3cret"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.OIDC.Enabled() || c.OIDC.RedirectURL != "https://social.example.se/login/oidc/callback" ||
+		c.OIDC.UsernameClaim != "preferred_username" || c.OIDC.ClientSecret != "s3cret" {
+		t.Fatalf("oidc = %+v", c.OIDC)
+	}
+	if d := Default(); d.OIDC.Enabled() {
+		t.Fatal("OIDC on by default")
+	}
+	for _, tt := range []struct{ env, want string }{
+		{"TORGET_OIDC_ISSUER=http://idp.example.se", "must be an https URL"},
+		{"TORGET_OIDC_SCOPES=profile,email", `must include "openid"`},
+		{"TORGET_OIDC_CLIENT_ID=", "client_id is required"},
+		{"TORGET_OIDC_USERNAME_CLAIM=", "username_claim"},
+	} {
+		env := []string{"TORGET_OIDC_ISSUER=https://idp.example.se", "TORGET_OIDC_CLIENT_ID=torget", tt.env}
+		if _, err := Load("", env); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: error %v, want one mentioning %q", tt.env, err, tt.want)
+		}
+	}
+}

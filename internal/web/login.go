@@ -18,6 +18,7 @@ import (
 type loginPage struct {
 	page
 	CSRF, Username, Error string
+	OIDC                  bool // show the single sign-on link
 }
 
 type totpLoginPage struct {
@@ -36,7 +37,12 @@ func (s *Server) loginForm(c echo.Context) error {
 	if sc := staffFrom(c); sc != nil && sc.sess.TOTPPassed {
 		return c.Redirect(http.StatusSeeOther, "/staff")
 	}
-	return s.render(c, http.StatusOK, "login.html", loginPage{page: s.page("Logga in", ""), CSRF: s.csrfToken(c)})
+	return s.renderLogin(c, http.StatusOK, "", "")
+}
+
+// renderLogin shows the sign-in page.
+func (s *Server) renderLogin(c echo.Context, code int, username, msg string) error {
+	return s.render(c, code, "login.html", loginPage{page: s.page("Logga in", ""), CSRF: s.csrfToken(c), Username: username, Error: msg, OIDC: s.oidc != nil})
 }
 
 // locked reports whether sign-in for username, or from ip, is refused now.
@@ -61,7 +67,7 @@ func (s *Server) login(c echo.Context) error {
 	pw := c.FormValue("password")
 	ip := c.RealIP()
 	fail := func(code int, msg string) error {
-		return s.render(c, code, "login.html", loginPage{page: s.page("Logga in", ""), CSRF: s.csrfToken(c), Username: name, Error: msg})
+		return s.renderLogin(c, code, name, msg)
 	}
 	locked, err := s.locked(c, name, ip)
 	if err != nil {

@@ -42,6 +42,7 @@ type Options struct {
 	MaxBodyBytes int64
 	Instance     Instance
 	Auth         AuthOptions
+	OIDC         OIDCOptions
 }
 
 // Server holds the handlers' dependencies.
@@ -54,6 +55,7 @@ type Server struct {
 	opt   Options
 	tmpl  *template.Template
 	pages pageCache
+	oidc  *oidcClient // nil: single sign-on off
 
 	policy      *bluemonday.Policy
 	aboutMarkup *markup.Renderer
@@ -73,7 +75,7 @@ func New(fed *federation.Service, log *slog.Logger, m *metrics.Metrics, opt Opti
 		return nil, fmt.Errorf("parse templates: %w", err)
 	}
 	s := &Server{fed: fed, st: fed.Store(), u: fed.URIs(), log: log, m: m, opt: opt, tmpl: tmpl,
-		policy: markup.Policy(), aboutMarkup: markup.New(nil)}
+		policy: markup.Policy(), aboutMarkup: markup.New(nil), oidc: newOIDCClient(opt.OIDC)}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.errorHandler

@@ -25,6 +25,8 @@ func (s *Server) staffRoutes(e *echo.Echo) {
 	e.POST("/login", s.login)
 	e.GET("/login/totp", s.totpForm)
 	e.POST("/login/totp", s.totpLogin)
+	e.GET("/login/oidc", s.oidcStart)
+	e.GET("/login/oidc/callback", s.oidcCallback)
 	e.POST("/logout", s.logout)
 
 	g := e.Group("/staff", s.requireUser)
