@@ -254,6 +254,41 @@ func (e *cmdEnv) group(args []string) error {
 			return err
 		}
 		fmt.Fprintf(e.stdout, "created group @%s@%s\n%s\n", g.Slug, u.Domain, u.Group(g.Slug))
+	case "edit":
+		if len(pos) != 1 {
+			return fmt.Errorf("usage: torget group edit SLUG [--name …] [--purpose …] [--summary …] [--website URL] [--language sv] [--manual-approval=true|false]")
+		}
+		g, err := a.Store.GroupBySlug(e.ctx, pos[0])
+		if err != nil {
+			return err
+		}
+		// Only the flags given change; the slug and keys never do.
+		in := federation.GroupInput{Name: g.Name, Purpose: g.Purpose, Summary: g.Summary, WebsiteURL: g.WebsiteURL,
+			Language: g.Language, ManualApproval: g.ManualApproval}
+		fs.Visit(func(f *flag.Flag) {
+			switch f.Name {
+			case "name":
+				in.Name = *name
+			case "purpose":
+				in.Purpose = *purpose
+			case "summary":
+				in.Summary = *summary
+			case "website":
+				in.WebsiteURL = *website
+			case "language":
+				in.Language = *lang
+			case "manual-approval":
+				in.ManualApproval = *manual
+			}
+		})
+		ng, err := a.Fed.UpdateGroup(e.ctx, g.Slug, in)
+		if err != nil {
+			return err
+		}
+		if err := e.audit(a, "group_edit", u.Group(ng.Slug), "name "+ng.Name); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "updated group @%s@%s\n", ng.Slug, u.Domain)
 	case "list":
 		gs, err := a.Store.ListGroups(e.ctx)
 		if err != nil {
@@ -301,7 +336,7 @@ func (e *cmdEnv) group(args []string) error {
 		if err != nil {
 			return err
 		}
-		if err := e.audit(a, "follower_"+args[0], pos[1], "group "+pos[0]); err != nil {
+		if err := e.audit(a, "follow_"+args[0], pos[1], "group "+pos[0]); err != nil {
 			return err
 		}
 		fmt.Fprintf(e.stdout, "%sd %s\n", strings.TrimSuffix(args[0], "e"), pos[1])

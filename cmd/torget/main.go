@@ -21,6 +21,7 @@ Usage:
   torget admin reset-password NAME --password-stdin   (ends the user's sessions)
   torget admin require-totp on|off                    (TOTP mandatory for all staff)
   torget group create SLUG --name "…" --purpose "…" [--summary "…"] [--website URL] [--language sv] [--manual-approval]
+  torget group edit SLUG [--name "…"] [--purpose "…"] [--summary "…"] [--website URL] [--language sv] [--manual-approval=true|false]
   torget group list
   torget group followers SLUG [--pending]
   torget group approve SLUG ACTOR_URL

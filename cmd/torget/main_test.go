@@ -135,8 +135,17 @@ func TestAdminCommandsAudit(t *testing.T) {
 	if _, err := cli(t, "", "admin", "require-totp", "maybe"); err == nil {
 		t.Fatal("require-totp maybe accepted")
 	}
-	if _, err := cli(t, "", "group", "create", "g", "--name", "G", "--purpose", "p"); err != nil {
+	if _, err := cli(t, "", "group", "create", "g", "--name", "G", "--purpose", "p", "--website", "https://g.example/"); err != nil {
 		t.Fatal(err)
+	}
+	if _, err := cli(t, "", "group", "edit", "g", "--purpose", " "); err == nil || !strings.Contains(err.Error(), "purpose") {
+		t.Fatalf("edit without purpose: %v", err)
+	}
+	if _, err := cli(t, "", "group", "edit", "g", "--name", "G2", "--manual-approval"); err != nil {
+		t.Fatal(err)
+	}
+	if g, err := st.GroupBySlug(ctx, "g"); err != nil || g.Name != "G2" || g.Purpose != "p" || g.WebsiteURL != "https://g.example/" || !g.ManualApproval {
+		t.Fatalf("edited group %+v %v", g, err)
 	}
 	id, err := cli(t, "", "post", "g", "--text", "hej")
 	if err != nil {
@@ -166,7 +175,7 @@ func TestAdminCommandsAudit(t *testing.T) {
 		got = append([]string{r.Action + " " + r.Target}, got...)
 	}
 	want := []string{"user_create anna", "password_reset anna", "require_totp instance", "require_totp instance", "require_totp instance",
-		"group_create https://social.example.se/groups/g", "post_publish " + id, "post_edit " + id, "post_pin " + id, "post_unpin " + id, "post_delete " + id}
+		"group_create https://social.example.se/groups/g", "group_edit https://social.example.se/groups/g", "post_publish " + id, "post_edit " + id, "post_pin " + id, "post_unpin " + id, "post_delete " + id}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("audit rows:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}

@@ -173,18 +173,16 @@ type GroupInput struct {
 // ErrInvalid wraps validation errors (shown to the operator as they are).
 var ErrInvalid = errors.New("invalid")
 
-// CreateGroup creates a group with its own key pair. A group cannot exist
-// without a stated purpose.
-func (s *Service) CreateGroup(ctx context.Context, in GroupInput) (*store.Group, error) {
-	in.Slug = strings.TrimSpace(in.Slug)
+// validateGroup checks and normalises what staff may set on a group (the
+// slug is checked by CreateGroup only: it never changes).
+func validateGroup(in *GroupInput) []string {
 	var problems []string
-	if !ValidSlug(in.Slug) {
-		problems = append(problems, "slug must be 1-63 lowercase letters, digits, '-' or '_'")
-	}
-	if strings.TrimSpace(in.Name) == "" {
+	in.Name, in.Purpose, in.Summary = strings.TrimSpace(in.Name), strings.TrimSpace(in.Purpose), strings.TrimSpace(in.Summary)
+	in.WebsiteURL = strings.TrimSpace(in.WebsiteURL)
+	if in.Name == "" {
 		problems = append(problems, "name is required")
 	}
-	if strings.TrimSpace(in.Purpose) == "" {
+	if in.Purpose == "" {
 		problems = append(problems, "purpose is required: say what the group is for")
 	}
 	if in.WebsiteURL != "" {
@@ -192,6 +190,7 @@ func (s *Service) CreateGroup(ctx context.Context, in GroupInput) (*store.Group,
 			problems = append(problems, "website must be an http(s) URL")
 		}
 	}
+	in.Language = strings.TrimSpace(in.Language)
 	if in.Language == "" {
 		in.Language = "sv"
 	}
@@ -200,6 +199,18 @@ func (s *Service) CreateGroup(ctx context.Context, in GroupInput) (*store.Group,
 	} else {
 		in.Language = tag.String()
 	}
+	return problems
+}
+
+// CreateGroup creates a group with its own key pair. A group cannot exist
+// without a stated purpose.
+func (s *Service) CreateGroup(ctx context.Context, in GroupInput) (*store.Group, error) {
+	in.Slug = strings.TrimSpace(in.Slug)
+	var problems []string
+	if !ValidSlug(in.Slug) {
+		problems = append(problems, "slug must be 1-63 lowercase letters, digits, '-' or '_'")
+	}
+	problems = append(problems, validateGroup(&in)...)
 	if len(problems) > 0 {
 		return nil, fmt.Errorf("%w: %s", ErrInvalid, strings.Join(problems, "; "))
 	}
@@ -207,14 +218,46 @@ func (s *Service) CreateGroup(ctx context.Context, in GroupInput) (*store.Group,
 	if err != nil {
 		return nil, err
 	}
-	g := &store.Group{Slug: in.Slug, Name: strings.TrimSpace(in.Name), Purpose: strings.TrimSpace(in.Purpose),
-		Summary: strings.TrimSpace(in.Summary), Language: in.Language, WebsiteURL: in.WebsiteURL,
+	g := &store.Group{Slug: in.Slug, Name: in.Name, Purpose: in.Purpose,
+		Summary: in.Summary, Language: in.Language, WebsiteURL: in.WebsiteURL,
 		ManualApproval: in.ManualApproval, Discoverable: true, PrivateKeyPEM: priv, PublicKeyPEM: pub}
 	if err := s.store.CreateGroup(ctx, g); err != nil {
 		return nil, err
 	}
 	s.groups.forget(g.Slug)
 	s.contentChanged()
+	return g, nil
+}
+
+// UpdateGroup edits a group's profile, validated as CreateGroup validates
+// it. The slug (in.Slug is ignored) and the key pair never change. The
+// change and an Update of the Group actor, queued for every follower so
+// that their servers refresh the profile, are stored in one transaction.
+func (s *Service) UpdateGroup(ctx context.Context, slug string, in GroupInput) (*store.Group, error) {
+	g, err := s.store.GroupBySlug(ctx, slug)
+	if err != nil {
+		return nil, err
+	}
+	if problems := validateGroup(&in); len(problems) > 0 {
+		return nil, fmt.Errorf("%w: %s", ErrInvalid, strings.Join(problems, "; "))
+	}
+	g.Name, g.Purpose, g.Summary, g.Language, g.WebsiteURL, g.ManualApproval =
+		in.Name, in.Purpose, in.Summary, in.Language, in.WebsiteURL, in.ManualApproval
+	err = s.store.Tx(ctx, func(tx *store.Store) error {
+		if err := tx.UpdateGroup(ctx, g); err != nil {
+			return err
+		}
+		actor := s.GroupActor(g)
+		act := &activitypub.Activity{ID: s.uris.Activity(newID(16)), Type: "Update", Actor: actor.ID, Object: actor,
+			To: []string{activitypub.PublicIRI}, CC: []string{actor.Followers}, Published: g.UpdatedAt.UTC()}
+		return s.queue(ctx, tx, g, act, actor.ID, false, nil)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("update group %s: %w", slug, err)
+	}
+	s.groups.forget(g.Slug)
+	s.contentChanged()
+	s.opt.WakeDelivery()
 	return g, nil
 }
 

@@ -94,3 +94,19 @@ func (s *Store) InsertFollowers(ctx context.Context, fs []Follower) error {
 	}
 	return s.ctx(ctx).CreateInBatches(fs, 500).Error
 }
+
+// HostCount is how many of a group's followers come from one server.
+type HostCount struct {
+	Host string
+	N    int64
+}
+
+// FollowerHosts returns the servers a group's followers in a state come
+// from, most followers first (then by host), at most limit of them.
+func (s *Store) FollowerHosts(ctx context.Context, groupID int64, state string, limit int) ([]HostCount, error) {
+	var hs []HostCount
+	err := s.ctx(ctx).Model(&Follower{}).Select("host, COUNT(*) AS n").
+		Where("group_id = ? AND state = ?", groupID, state).Group("host").
+		Order("n DESC, host").Limit(limit).Scan(&hs).Error
+	return hs, translate(err)
+}

@@ -47,3 +47,23 @@ func (s *Store) CountGroups(ctx context.Context) (int64, error) {
 	err := s.ctx(ctx).Model(&Group{}).Count(&n).Error
 	return n, err
 }
+
+// UpdateGroup stores a group's editable profile: name, purpose, summary,
+// language, website and manual approval. The slug and the key pair never
+// change (peers refuse a changed key). It sets g.UpdatedAt.
+func (s *Store) UpdateGroup(ctx context.Context, g *Group) error {
+	defer s.write()()
+	now := s.now()
+	res := s.ctx(ctx).Model(&Group{}).Where("id = ?", g.ID).Updates(map[string]any{
+		"name": g.Name, "purpose": g.Purpose, "summary": g.Summary, "language": g.Language,
+		"website_url": g.WebsiteURL, "manual_approval": g.ManualApproval, "updated_at": now,
+	})
+	if err := translate(res.Error); err != nil {
+		return fmt.Errorf("update group %q: %w", g.Slug, err)
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("update group %q: %w", g.Slug, ErrNotFound)
+	}
+	g.UpdatedAt = now
+	return nil
+}

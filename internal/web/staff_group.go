@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"html/template"
 	"net/http"
@@ -92,6 +93,17 @@ type staffGroupPage struct {
 	Admin               bool
 	Members             []staffMemberRow
 	Users               []staffUserOption
+	// The follower queue (groups with manual approval, or any with pending
+	// follows left from when they had it) and where followers come from.
+	ShowQueue             bool
+	Pending               []pendingRow
+	PendingTotal          int64
+	Followers, OtherHosts int64
+	Hosts                 []store.HostCount
+}
+
+type pendingRow struct {
+	ActorIRI, Host, Since string
 }
 
 const staffPostsPerPage = 30
@@ -118,6 +130,9 @@ func (s *Server) renderStaffGroup(c echo.Context, code int, g *store.Group, noti
 		v.Posts = append(v.Posts, staffPostRow{ID: p.PublicID, URL: s.u.Post(g.Slug, p.PublicID), Summary: p.Summary, Language: p.Language,
 			Content: template.HTML(shiftHeadings(p.ContentHTML, 2)), Pinned: p.PinnedAt != nil, Edited: p.EditedAt != nil,
 			Published: p.PublishedAt.UTC().Format("2006-01-02 15:04 UTC")})
+	}
+	if err := s.followerSummary(ctx, g, &v); err != nil {
+		return err
 	}
 	if v.Admin {
 		ms, err := s.st.ListGroupStaff(ctx, g.ID)
@@ -215,14 +230,18 @@ func (s *Server) newGroupForm(c echo.Context) error {
 		CSRF: csrfFor(staffFrom(c).token), Form: groupForm{Language: "sv"}})
 }
 
-func (s *Server) createGroup(c echo.Context) error {
-	sc := staffFrom(c)
-	f := groupForm{Slug: strings.TrimSpace(c.FormValue("slug")), Name: strings.TrimSpace(c.FormValue("name")),
+func readGroupForm(c echo.Context) groupForm {
+	return groupForm{Slug: strings.TrimSpace(c.FormValue("slug")), Name: strings.TrimSpace(c.FormValue("name")),
 		Purpose: strings.TrimSpace(c.FormValue("purpose")), Summary: strings.TrimSpace(c.FormValue("summary")),
 		Website: strings.TrimSpace(c.FormValue("website")), Language: strings.TrimSpace(c.FormValue("language")),
 		ManualApproval: c.FormValue("manual_approval") != ""}
+}
+
+// check validates the fields staff may set (the slug only when creating),
+// giving a message per field.
+func (f *groupForm) check(slug bool) map[string]string {
 	errs := map[string]string{}
-	if !federation.ValidSlug(f.Slug) {
+	if slug && !federation.ValidSlug(f.Slug) {
 		errs["slug"] = "Adressen får ha 1–63 tecken: små bokstäver a–z, siffror, - och _, och börja med en bokstav eller siffra."
 	}
 	if f.Name == "" {
@@ -240,6 +259,18 @@ func (s *Server) createGroup(c echo.Context) error {
 	if !validLanguage(f.Language) {
 		errs["language"] = "Språket måste vara en språkkod enligt BCP 47, till exempel sv eller en."
 	}
+	return errs
+}
+
+func (f groupForm) input() federation.GroupInput {
+	return federation.GroupInput{Slug: f.Slug, Name: f.Name, Purpose: f.Purpose, Summary: f.Summary,
+		Language: f.Language, WebsiteURL: f.Website, ManualApproval: f.ManualApproval}
+}
+
+func (s *Server) createGroup(c echo.Context) error {
+	sc := staffFrom(c)
+	f := readGroupForm(c)
+	errs := f.check(true)
 	fail := func(msg string) error {
 		return s.render(c, http.StatusUnprocessableEntity, "staff_group_new.html", newGroupPage{page: s.staffPage(c, "Ny grupp"),
 			CSRF: csrfFor(sc.token), Form: f, Errors: errs, Error: msg})
@@ -247,8 +278,7 @@ func (s *Server) createGroup(c echo.Context) error {
 	if len(errs) > 0 {
 		return fail("Gruppen skapades inte. Rätta uppgifterna nedan.")
 	}
-	g, err := s.fed.CreateGroup(c.Request().Context(), federation.GroupInput{Slug: f.Slug, Name: f.Name, Purpose: f.Purpose,
-		Summary: f.Summary, Language: f.Language, WebsiteURL: f.Website, ManualApproval: f.ManualApproval})
+	g, err := s.fed.CreateGroup(c.Request().Context(), f.input())
 	switch {
 	case errors.Is(err, store.ErrConflict):
 		errs["slug"] = "Det finns redan en grupp med den adressen."
@@ -262,4 +292,151 @@ func (s *Server) createGroup(c echo.Context) error {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, withNotice(staffGroupPath(g.Slug), "Gruppen "+g.Name+" är skapad."))
+}
+
+// Editing a group (administrators only): everything but the slug, which is
+// the group's fediverse address, and its keys.
+
+type editGroupPage struct {
+	page
+	CSRF, Domain string
+	Group        *store.Group
+	Form         groupForm
+	Errors       map[string]string
+	Error        string
+}
+
+func (s *Server) editGroupForm(c echo.Context) error {
+	g, err := s.st.GroupBySlug(c.Request().Context(), c.Param("slug"))
+	if err != nil {
+		return err
+	}
+	f := groupForm{Slug: g.Slug, Name: g.Name, Purpose: g.Purpose, Summary: g.Summary, Website: g.WebsiteURL,
+		Language: g.Language, ManualApproval: g.ManualApproval}
+	return s.render(c, http.StatusOK, "staff_group_edit.html", editGroupPage{page: s.staffPage(c, "Redigera "+g.Name),
+		CSRF: csrfFor(staffFrom(c).token), Domain: s.u.Domain, Group: g, Form: f})
+}
+
+func (s *Server) editGroup(c echo.Context) error {
+	ctx := c.Request().Context()
+	sc := staffFrom(c)
+	g, err := s.st.GroupBySlug(ctx, c.Param("slug"))
+	if err != nil {
+		return err
+	}
+	f := readGroupForm(c)
+	f.Slug = g.Slug
+	errs := f.check(false)
+	fail := func(msg string) error {
+		return s.render(c, http.StatusUnprocessableEntity, "staff_group_edit.html", editGroupPage{page: s.staffPage(c, "Redigera "+g.Name),
+			CSRF: csrfFor(sc.token), Domain: s.u.Domain, Group: g, Form: f, Errors: errs, Error: msg})
+	}
+	if len(errs) > 0 {
+		return fail("Ändringarna sparades inte. Rätta uppgifterna nedan.")
+	}
+	old := *g
+	ng, err := s.fed.UpdateGroup(ctx, g.Slug, f.input())
+	switch {
+	case errors.Is(err, federation.ErrInvalid):
+		return fail("Ändringarna sparades inte: " + err.Error())
+	case err != nil:
+		return err
+	}
+	if err := s.audit(c, sc.user, sc.user.Username, "group_edit", s.u.Group(ng.Slug), groupChanges(&old, ng)); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, withNotice(staffGroupPath(ng.Slug), "Gruppen "+ng.Name+" är sparad."))
+}
+
+// groupChanges describes an edit for the audit log.
+func groupChanges(old, g *store.Group) string {
+	var ch []string
+	diff := func(field, a, b string) {
+		if a != b {
+			ch = append(ch, field+" "+strconv.Quote(a)+" → "+strconv.Quote(b))
+		}
+	}
+	diff("name", old.Name, g.Name)
+	diff("purpose", old.Purpose, g.Purpose)
+	diff("summary", old.Summary, g.Summary)
+	diff("website", old.WebsiteURL, g.WebsiteURL)
+	diff("language", old.Language, g.Language)
+	diff("manual_approval", strconv.FormatBool(old.ManualApproval), strconv.FormatBool(g.ManualApproval))
+	if len(ch) == 0 {
+		return "no changes"
+	}
+	return strings.Join(ch, "; ")
+}
+
+// The follower queue on a group's staff page.
+
+const (
+	pendingPerPage = 100
+	topHosts       = 10
+)
+
+func (s *Server) followerSummary(ctx context.Context, g *store.Group, v *staffGroupPage) error {
+	var err error
+	if v.Followers, err = s.st.CountFollowers(ctx, g.ID, store.FollowAccepted); err != nil {
+		return err
+	}
+	if v.Hosts, err = s.st.FollowerHosts(ctx, g.ID, store.FollowAccepted, topHosts); err != nil {
+		return err
+	}
+	v.OtherHosts = v.Followers
+	for _, h := range v.Hosts {
+		v.OtherHosts -= h.N
+	}
+	if v.PendingTotal, err = s.st.CountFollowers(ctx, g.ID, store.FollowPending); err != nil {
+		return err
+	}
+	v.ShowQueue = g.ManualApproval || v.PendingTotal > 0
+	if v.PendingTotal == 0 {
+		return nil
+	}
+	fs, err := s.st.ListFollowers(ctx, g.ID, store.FollowPending, 0, pendingPerPage)
+	if err != nil {
+		return err
+	}
+	for _, f := range fs {
+		v.Pending = append(v.Pending, pendingRow{ActorIRI: f.ActorIRI, Host: f.Host, Since: f.CreatedAt.UTC().Format("2006-01-02 15:04 UTC")})
+	}
+	return nil
+}
+
+// approveFollow accepts a pending follow and federates Accept.
+func (s *Server) approveFollow(c echo.Context) error { return s.decideFollow(c, true) }
+
+// rejectFollow refuses a pending follow and federates Reject.
+func (s *Server) rejectFollow(c echo.Context) error { return s.decideFollow(c, false) }
+
+func (s *Server) decideFollow(c echo.Context, accept bool) error {
+	ctx := c.Request().Context()
+	sc := staffFrom(c)
+	g, err := s.publishableGroup(c)
+	if err != nil {
+		return err
+	}
+	actor := strings.TrimSpace(c.FormValue("actor"))
+	f, err := s.st.Follower(ctx, g.ID, actor)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && f.State != store.FollowPending) {
+		return s.renderStaffGroup(c, http.StatusConflict, g, "", "Det finns ingen väntande följförfrågan från "+actor+".")
+	}
+	if err != nil {
+		return err
+	}
+	action, notice := "follow_reject", actor+" får inte följa gruppen."
+	if accept {
+		action, notice = "follow_approve", actor+" följer nu gruppen."
+		err = s.fed.Approve(ctx, g.Slug, actor)
+	} else {
+		err = s.fed.Reject(ctx, g.Slug, actor)
+	}
+	if err != nil {
+		return err
+	}
+	if err := s.audit(c, sc.user, sc.user.Username, action, actor, "group "+g.Slug); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, withNotice(staffGroupPath(g.Slug), notice))
 }
