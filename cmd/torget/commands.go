@@ -128,15 +128,7 @@ func (e *cmdEnv) createUser(args []string) error {
 	if len(pos) != 1 || !auth.ValidRole(*role) || !*stdinPw {
 		return fmt.Errorf("usage: torget admin create-user NAME --role admin|moderator|editor --password-stdin")
 	}
-	pw, err := e.readPassword()
-	if err != nil {
-		return err
-	}
-	hash, err := auth.HashPassword(pw)
-	if err != nil {
-		return err
-	}
-	a, err := e.open(*cfgPath)
+	hash, a, err := e.passwordAndApp(*cfgPath)
 	if err != nil {
 		return err
 	}
@@ -149,6 +141,24 @@ func (e *cmdEnv) createUser(args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "created %s %s\n", *role, pos[0])
 	return nil
+}
+
+// passwordAndApp reads a password from standard input, hashes it (before
+// anything is opened, so a weak password fails fast) and opens the app.
+func (e *cmdEnv) passwordAndApp(cfgPath string) (string, *app.App, error) {
+	pw, err := e.readPassword()
+	if err != nil {
+		return "", nil, err
+	}
+	hash, err := auth.HashPassword(pw)
+	if err != nil {
+		return "", nil, err
+	}
+	a, err := e.open(cfgPath)
+	if err != nil {
+		return "", nil, err
+	}
+	return hash, a, nil
 }
 
 // resetPassword sets a new password, which the user must change at the
@@ -164,15 +174,7 @@ func (e *cmdEnv) resetPassword(args []string) error {
 	if len(pos) != 1 || !*stdinPw {
 		return fmt.Errorf("usage: torget admin reset-password NAME --password-stdin")
 	}
-	pw, err := e.readPassword()
-	if err != nil {
-		return err
-	}
-	hash, err := auth.HashPassword(pw)
-	if err != nil {
-		return err
-	}
-	a, err := e.open(*cfgPath)
+	hash, a, err := e.passwordAndApp(*cfgPath)
 	if err != nil {
 		return err
 	}
