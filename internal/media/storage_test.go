@@ -301,7 +301,7 @@ func TestLocalLeavesNoTempFilesAndStaysInside(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := os.Symlink(base, filepath.Join(dir, "link")); err != nil {
-		t.Skip("no symlinks:", err)
+		t.Fatal("create symlink:", err)
 	}
 	if _, _, err := l.Get(ctx, "link/secret"); err == nil {
 		t.Fatal("read through a symlink out of the store")
