@@ -66,7 +66,7 @@ func (s *Service) Receive(ctx context.Context, r *http.Request, body []byte, slu
 	}
 	var group *store.Group
 	if slug != "" {
-		g, err := s.store.GroupBySlug(ctx, slug)
+		g, err := s.Group(ctx, slug)
 		if err != nil {
 			if errors.Is(err, store.ErrNotFound) {
 				return nil, refuse(http.StatusNotFound, "no such group", nil)
