@@ -5,5 +5,5 @@ import "embed"
 
 // FS holds the files served under /static/.
 //
-//go:embed *.png *.css
+//go:embed *.png *.css *.txt
 var FS embed.FS

@@ -250,3 +250,17 @@ func TestGroupPageShowsNewPostAtOnce(t *testing.T) {
 		t.Fatal("the page served from cache lacks the new post")
 	}
 }
+
+// The licence text is served, and every page links to it (AGPL §13: users
+// of the network service learn the terms and where the source is).
+func TestLicenceServedAndLinked(t *testing.T) {
+	tg := startInstance(t)
+	c := newClient(t, tg)
+	code, h, body := c.get(tg.Base+"/static/LICENSE.txt", "")
+	if code != 200 || !strings.HasPrefix(h.Get("Content-Type"), "text/plain") || !strings.Contains(body, "GNU AFFERO GENERAL PUBLIC LICENSE") {
+		t.Fatalf("licence: %d %s", code, h.Get("Content-Type"))
+	}
+	if _, _, page := c.get(tg.Base+"/", "text/html"); !strings.Contains(page, `href="/static/LICENSE.txt"`) {
+		t.Fatal("the home page does not link the licence")
+	}
+}
