@@ -300,17 +300,8 @@ func cavageSigningString(r *http.Request, p *cavageParams) (string, error) {
 //
 // Re-sign every retry: peers accept a Date only within about an hour.
 func Sign(r *http.Request, body []byte, keyID string, key *rsa.PrivateKey, now time.Time) error {
-	if r == nil || r.URL == nil {
-		return errors.New("httpsig: Sign: request has no URL")
-	}
-	if key == nil || keyID == "" {
-		return errors.New("httpsig: Sign: no key")
-	}
-	if r.Header == nil {
-		r.Header = http.Header{}
-	}
-	if r.Host == "" {
-		r.Host = r.URL.Host
+	if err := prepareSign("Sign", r, keyID, key); err != nil {
+		return err
 	}
 	if r.Host == "" {
 		return errors.New("httpsig: Sign: request has no host")
@@ -338,5 +329,23 @@ func Sign(r *http.Request, body []byte, keyID string, key *rsa.PrivateKey, now t
 	}
 	p.Signature = sig
 	r.Header.Set("Signature", p.String())
+	return nil
+}
+
+// prepareSign checks what both signing schemes need and fills r.Host from
+// the URL when it is empty.
+func prepareSign(fn string, r *http.Request, keyID string, key *rsa.PrivateKey) error {
+	if r == nil || r.URL == nil {
+		return errors.New("httpsig: " + fn + ": request has no URL")
+	}
+	if key == nil || keyID == "" {
+		return errors.New("httpsig: " + fn + ": no key")
+	}
+	if r.Header == nil {
+		r.Header = http.Header{}
+	}
+	if r.Host == "" {
+		r.Host = r.URL.Host
+	}
 	return nil
 }

@@ -7,7 +7,6 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
-	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -32,17 +31,8 @@ const rfc9421Label = "sig1"
 // @target-uri is built from r.URL (scheme "https" when r.URL has none) with
 // the host from r.Host, else r.URL.Host.
 func SignRFC9421(r *http.Request, body []byte, keyID string, key *rsa.PrivateKey, now time.Time) error {
-	if r == nil || r.URL == nil {
-		return errors.New("httpsig: SignRFC9421: request has no URL")
-	}
-	if key == nil || keyID == "" {
-		return errors.New("httpsig: SignRFC9421: no key")
-	}
-	if r.Header == nil {
-		r.Header = http.Header{}
-	}
-	if r.Host == "" {
-		r.Host = r.URL.Host
+	if err := prepareSign("SignRFC9421", r, keyID, key); err != nil {
+		return err
 	}
 	scheme := r.URL.Scheme
 	if scheme == "" {

@@ -281,9 +281,6 @@ func (c *crashChild) stop(timeout time.Duration) (graceful bool) {
 // (SIGKILL) part way and restarted, ends with every inbox having the
 // activity, and duplicates no more than the in-flight concurrency.
 func TestCrashMidFanout(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts torget processes")
-	}
 	const (
 		hosts    = 50
 		perHost  = 20

@@ -770,13 +770,7 @@ func (s *Server) receive(r *http.Request, d *Delivery) (int, string) {
 }
 
 func (s *Server) verify(r *http.Request, p mastosig.Params, body []byte, act map[string]any) error {
-	if err := p.CheckStructure(r, []string{"(request-target)", "host", "date", "digest"}, time.Now()); err != nil {
-		return err
-	}
-	if err := mastosig.CheckDigest(r, body); err != nil {
-		return err
-	}
-	ss, err := p.SigningString(r)
+	ss, err := mastosig.CheckPost(r, p, body)
 	if err != nil {
 		return err
 	}

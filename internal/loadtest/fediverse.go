@@ -330,13 +330,7 @@ func (f *Fediverse) verify(r *http.Request, body []byte, act map[string]any) err
 	if err != nil {
 		return err
 	}
-	if err := p.CheckStructure(r, []string{"(request-target)", "host", "date", "digest"}, time.Now()); err != nil {
-		return err
-	}
-	if err := mastosig.CheckDigest(r, body); err != nil {
-		return err
-	}
-	ss, err := p.SigningString(r)
+	ss, err := mastosig.CheckPost(r, p, body)
 	if err != nil {
 		return err
 	}

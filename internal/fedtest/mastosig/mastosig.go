@@ -294,3 +294,16 @@ func SignRequest(req *http.Request, key *rsa.PrivateKey, keyID, alg string, head
 		keyID, alg, strings.Join(headers, " "), base64.StdEncoding.EncodeToString(sig)))
 	return nil
 }
+
+// CheckPost applies Mastodon's key-independent checks to an inbox POST
+// ((request-target) host date digest signed, Date fresh, Digest matching
+// the body) and returns the string the signer signed.
+func CheckPost(r *http.Request, p Params, body []byte) (string, error) {
+	if err := p.CheckStructure(r, []string{"(request-target)", "host", "date", "digest"}, time.Now()); err != nil {
+		return "", err
+	}
+	if err := CheckDigest(r, body); err != nil {
+		return "", err
+	}
+	return p.SigningString(r)
+}
