@@ -79,8 +79,17 @@ type Group struct {
 	Discoverable   bool
 	PrivateKeyPEM  string
 	PublicKeyPEM   string
+	AvatarMediaID  *int64
+	AvatarAlt      string
+	HeaderMediaID  *int64
+	HeaderAlt      string
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
+
+	// Avatar and Header are the media rows of AvatarMediaID and
+	// HeaderMediaID, loaded with the group (nil when unset).
+	Avatar *Media `gorm:"-"`
+	Header *Media `gorm:"-"`
 }
 
 // RemoteActor caches an actor from another server.
@@ -131,6 +140,7 @@ type Post struct {
 	Summary      string
 	Language     string
 	Mentions     string // JSON array of {"name":"@user@host","href":actor IRI}
+	Attachments  string // JSON array of the attached media as federated (see federation)
 	Version      int
 	PublishedAt  time.Time
 	EditedAt     *time.Time
@@ -150,6 +160,7 @@ type PostVersion struct {
 	Summary      string
 	Language     string
 	Mentions     string
+	Attachments  string
 	AuthorUserID *int64
 	CreatedAt    time.Time
 }
@@ -235,3 +246,30 @@ type Setting struct {
 	Value     string
 	UpdatedAt time.Time
 }
+
+// Media is an uploaded image, processed (metadata stripped) and stored in
+// two sizes in the media storage under LargeKey and SmallKey. The upload
+// itself is never kept: it may carry EXIF and GPS data. A medium is
+// unattached (PostID nil) from upload until a post is published with it.
+type Media struct {
+	ID             int64
+	PublicID       string
+	GroupID        int64
+	UploaderUserID *int64
+	LargeKey       string
+	SmallKey       string
+	MediaType      string
+	Width          int
+	Height         int
+	SmallWidth     int
+	SmallHeight    int
+	Blurhash       string
+	AltText        string
+	ByteSize       int64
+	CreatedAt      time.Time
+	PostID         *int64
+	Position       int
+}
+
+// TableName is media.
+func (Media) TableName() string { return "media" }
