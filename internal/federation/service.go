@@ -276,6 +276,12 @@ func (s *Service) GroupActor(g *store.Group) *activitypub.Actor {
 		ManuallyApprovesFollowers: g.ManualApproval, Discoverable: g.Discoverable, Published: g.CreatedAt,
 		Fields: []activitypub.PropertyValue{{Name: "Syfte", Value: html.EscapeString(g.Purpose)}},
 	}
+	if m := g.Avatar; m != nil {
+		a.IconURL, a.IconMediaType, a.IconName = u.Media(m.SmallKey), m.MediaType, g.AvatarAlt
+	}
+	if m := g.Header; m != nil {
+		a.ImageURL, a.ImageMediaType, a.ImageName = u.Media(m.LargeKey), m.MediaType, g.HeaderAlt
+	}
 	if g.WebsiteURL != "" {
 		e := html.EscapeString(g.WebsiteURL)
 		a.Fields = append(a.Fields, activitypub.PropertyValue{Name: "Webbplats",
