@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
@@ -186,7 +187,7 @@ func Default() Config {
 			IPMaxFailures:      30,
 		},
 		OIDC: OIDC{UsernameClaim: "preferred_username", Scopes: []string{"openid", "profile"}},
-		Media: Media{Storage: "local", Dir: "data/media", MaxBytes: 10 << 20, MaxPixels: 40_000_000,
+		Media: Media{Storage: "local", MaxBytes: 10 << 20, MaxPixels: 40_000_000,
 			S3UseTLS: true, S3PathStyle: true},
 		Log: Log{Level: "info", Format: "text"},
 	}
@@ -329,6 +330,14 @@ func (c *Config) Validate() error {
 		errs = append(errs, errors.New("auth.lockout_failures, ip_max_failures, lockout_window and lockout_duration must be positive"))
 	}
 	errs = append(errs, c.validateOIDC()...)
+	if c.Media.Dir == "" {
+		// Next to the SQLite database: one data directory to back up.
+		c.Media.Dir = "data/media"
+		if path, ok := strings.CutPrefix(c.Database.URL, "sqlite:"); ok && path != "" {
+			path, _, _ = strings.Cut(path, "?")
+			c.Media.Dir = filepath.Join(filepath.Dir(strings.TrimPrefix(path, "file:")), "media")
+		}
+	}
 	errs = append(errs, c.Media.validate()...)
 	return errors.Join(errs...)
 }

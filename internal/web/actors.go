@@ -60,6 +60,7 @@ func (s *Server) page(title, alt string) page {
 type postView struct {
 	URL, Summary, Language string
 	Content                template.HTML
+	Images                 []imageView
 	Published              time.Time
 	Edited                 bool
 }
@@ -68,7 +69,7 @@ func (s *Server) postView(g *store.Group, p *store.Post) postView {
 	return postView{URL: s.u.Post(g.Slug, p.PublicID), Summary: p.Summary, Language: p.Language,
 		// ContentHTML was sanitised with the allow-list when it was stored;
 		// its headings sit below the page's h1 and section h2.
-		Content: template.HTML(shiftHeadings(p.ContentHTML, 2)), Published: p.PublishedAt, Edited: p.EditedAt != nil}
+		Content: template.HTML(shiftHeadings(p.ContentHTML, 2)), Images: s.imageViews(p), Published: p.PublishedAt, Edited: p.EditedAt != nil}
 }
 
 // groupIconPath is the group avatar every group has until staff can

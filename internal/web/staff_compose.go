@@ -32,6 +32,12 @@ type composePage struct {
 	Preview                       template.HTML
 	PreviewLang                   string
 	HasPreview                    bool
+	// Uploads: images are offered when media storage is configured.
+	Uploads     bool
+	Images      []imageField // uploaded or attached, carried by id
+	Slots       []slotField  // empty file inputs
+	ImageErrors []fieldError // for the summary at the top
+	MaxBytes    string
 }
 
 func validLanguage(tag string) bool {
@@ -66,12 +72,14 @@ func (f *postForm) check(defaultLang string) map[string]string {
 
 func (s *Server) composeView(c echo.Context, g *store.Group, title string) composePage {
 	return composePage{page: s.staffPage(c, title), CSRF: csrfFor(staffFrom(c).token), Heading: title,
-		GroupName: g.Name, GroupPath: staffGroupPath(g.Slug)}
+		GroupName: g.Name, GroupPath: staffGroupPath(g.Slug), Uploads: s.opt.Media.Storage != nil,
+		MaxBytes: byteSize(s.opt.Media.Limits.MaxBytes)}
 }
 
 // renderCompose shows the form again: with a preview, or with errors.
 func (s *Server) renderCompose(c echo.Context, v composePage, preview bool) error {
 	code := http.StatusOK
+	v.fillSlots()
 	if len(v.Errors) > 0 {
 		code = http.StatusUnprocessableEntity
 		v.Error = "Inlägget är inte klart. Rätta uppgifterna nedan."
@@ -92,6 +100,7 @@ func (s *Server) composeForm(c echo.Context) error {
 	}
 	v := s.composeView(c, g, "Nytt inlägg i "+g.Name)
 	v.Action, v.Submit, v.Form.Language = staffGroupPath(g.Slug)+"/compose", "Publicera", g.Language
+	v.fillSlots()
 	return s.render(c, http.StatusOK, "staff_compose.html", v)
 }
 
@@ -104,14 +113,18 @@ func (s *Server) compose(c echo.Context) error {
 	v := s.composeView(c, g, "Nytt inlägg i "+g.Name)
 	v.Action, v.Submit, v.Form = staffGroupPath(g.Slug)+"/compose", "Publicera", readPostForm(c)
 	v.Errors = v.Form.check(g.Language)
+	if err := s.readImages(c, g, 0, &v); err != nil {
+		return err
+	}
 	if len(v.Errors) > 0 || c.FormValue("action") != "publish" {
 		return s.renderCompose(c, v, true)
 	}
 	uid := sc.user.ID
 	_, postURL, err := s.fed.Publish(c.Request().Context(), g.Slug, federation.PostInput{Text: v.Form.Text, Summary: v.Form.Summary,
-		Language: v.Form.Language, AuthorUserID: &uid})
+		Language: v.Form.Language, AuthorUserID: &uid, Media: v.mediaRefs()})
 	if errors.Is(err, federation.ErrInvalid) {
 		v.Error = "Inlägget publicerades inte: " + err.Error()
+		v.fillSlots()
 		return s.render(c, http.StatusUnprocessableEntity, "staff_compose.html", v)
 	}
 	if err != nil {
@@ -131,6 +144,10 @@ func (s *Server) editForm(c echo.Context) error {
 	v := s.composeView(c, g, "Redigera inlägg i "+g.Name)
 	v.Action, v.Submit = "/staff/posts/"+p.PublicID+"/edit", "Spara ändringar"
 	v.Form = postForm{Text: p.Source, Summary: p.Summary, Language: p.Language}
+	for _, a := range federation.Attachments(p) {
+		v.Images = append(v.Images, imageField{ID: a.ID, Alt: a.Alt, Small: s.u.Media(a.SmallKey), Width: a.SmallWidth, Height: a.SmallHeight})
+	}
+	v.fillSlots()
 	return s.render(c, http.StatusOK, "staff_compose.html", v)
 }
 
@@ -143,15 +160,22 @@ func (s *Server) edit(c echo.Context) error {
 	v := s.composeView(c, g, "Redigera inlägg i "+g.Name)
 	v.Action, v.Submit, v.Form = "/staff/posts/"+p.PublicID+"/edit", "Spara ändringar", readPostForm(c)
 	v.Errors = v.Form.check(p.Language)
+	if err := s.readImages(c, g, p.ID, &v); err != nil {
+		return err
+	}
 	if len(v.Errors) > 0 || c.FormValue("action") != "publish" {
 		return s.renderCompose(c, v, true)
 	}
 	uid := sc.user.ID
 	postURL := s.u.Post(g.Slug, p.PublicID)
-	_, err = s.fed.Edit(c.Request().Context(), postURL, federation.PostInput{Text: v.Form.Text, Summary: v.Form.Summary,
-		Language: v.Form.Language, AuthorUserID: &uid})
+	in := federation.PostInput{Text: v.Form.Text, Summary: v.Form.Summary, Language: v.Form.Language, AuthorUserID: &uid}
+	if v.Uploads {
+		in.Media = v.mediaRefs()
+	}
+	_, err = s.fed.Edit(c.Request().Context(), postURL, in)
 	if errors.Is(err, federation.ErrInvalid) {
 		v.Error = "Ändringen sparades inte: " + err.Error()
+		v.fillSlots()
 		return s.render(c, http.StatusUnprocessableEntity, "staff_compose.html", v)
 	}
 	if err != nil {
