@@ -293,3 +293,62 @@ func TestMediaS3SharedByNodes(t *testing.T) {
 		t.Fatalf("missing key on S3: %d", rec.Code)
 	}
 }
+
+// An administrator sets the group's avatar and header with alt text; the
+// follower's server receives an Update of the Group whose icon and image
+// carry the alt text as name, and the public group page shows them.
+func TestGroupAvatarAndHeader(t *testing.T) {
+	tg := startInstance(t)
+	tg.group(t, "grupp-a", false)
+	tg.user(t, "admin", auth.RoleAdmin)
+	m := followedBy(t, tg, "grupp-a")
+	b := newBrowser(t, tg)
+	b.login("admin", testPassword)
+	const edit = "/staff/groups/grupp-a/edit"
+	resp, body := b.get(edit)
+	expectStatus(t, "edit page", resp, body, 200)
+	checkHeadings(t, "edit page", body)
+	expectBody(t, "edit page", body, `action="/staff/groups/grupp-a/images/avatar"`, `<label for="avatar-alt">`, `<label for="header-file">`)
+
+	resp, body = b.multipart(edit, "/staff/groups/grupp-a/images/avatar", url.Values{"alt": {" "}}, upload{"file", "logo.png", testPNG(t, 50, 50, false)})
+	expectStatus(t, "avatar without alt", resp, body, http.StatusUnprocessableEntity)
+	expectBody(t, "avatar without alt", body, `role="alert"`, "Skriv en bildbeskrivning", `id="avatar-error"`)
+
+	const avatarAlt, headerAlt = "Kommunens logotyp: ett grönt löv", "Vy över Älvsjö centrum"
+	resp, body = b.multipart(edit, "/staff/groups/grupp-a/images/avatar", url.Values{"alt": {avatarAlt}}, upload{"file", "logo.png", testPNG(t, 50, 50, false)})
+	expectNotice(t, "avatar", resp, body, edit)
+	up := m.WaitFor(t, 10*time.Second, func(d fedtest.Delivery) bool {
+		icon, _ := objectOf(d)["icon"].(map[string]any)
+		return d.Type == "Update" && icon["name"] == avatarAlt
+	})
+	icon := objectOf(up)["icon"].(map[string]any)
+	if !up.Verified || icon["type"] != "Image" || icon["mediaType"] != "image/png" || !strings.HasPrefix(icon["url"].(string), tg.Base+"/media/i/") {
+		t.Fatalf("Update icon %v", icon)
+	}
+	resp, body = b.multipart(edit, "/staff/groups/grupp-a/images/header", url.Values{"alt": {headerAlt}}, upload{"file", "vy.png", testPNG(t, 120, 40, false)})
+	expectNotice(t, "header", resp, body, edit)
+	up = m.WaitFor(t, 10*time.Second, func(d fedtest.Delivery) bool {
+		img, _ := objectOf(d)["image"].(map[string]any)
+		return d.Type == "Update" && img["name"] == headerAlt
+	})
+	if icon := objectOf(up)["icon"].(map[string]any); icon["name"] != avatarAlt {
+		t.Fatalf("header Update lost the icon: %v", icon)
+	}
+	_, body = newBrowser(t, tg).get("/groups/grupp-a")
+	expectBody(t, "group page", body, `alt="`+avatarAlt+`" width="96" height="96"`, `alt="`+headerAlt+`" width="120" height="40"`)
+
+	// Changing only the alt text keeps the image; removing it brings back
+	// the default header, federated too.
+	resp, body = b.multipart(edit, "/staff/groups/grupp-a/images/avatar", url.Values{"alt": {"Ny logotyp"}})
+	expectNotice(t, "avatar alt", resp, body, edit)
+	m.WaitFor(t, 10*time.Second, func(d fedtest.Delivery) bool {
+		icon, _ := objectOf(d)["icon"].(map[string]any)
+		return d.Type == "Update" && icon["name"] == "Ny logotyp" && icon["url"] == objectOf(up)["icon"].(map[string]any)["url"]
+	})
+	resp, body = b.multipart(edit, "/staff/groups/grupp-a/images/header", url.Values{"remove": {"1"}})
+	expectNotice(t, "remove header", resp, body, edit)
+	m.WaitFor(t, 10*time.Second, func(d fedtest.Delivery) bool {
+		img, _ := objectOf(d)["image"].(map[string]any)
+		return d.Type == "Update" && img["url"] == tg.Base+"/static/group-header.png" && img["name"] == nil
+	})
+}

@@ -81,6 +81,7 @@ type groupPage struct {
 	Group         *store.Group
 	Handle, Icon  string
 	IconAlt       string
+	Header        *imageView // the group's header image, if set
 	RSS, Atom     string
 	Followers     int64
 	Pinned, Posts []postView
@@ -122,11 +123,20 @@ func (s *Server) group(c echo.Context) error {
 	v := groupPage{page: s.page(g.Name, groupURL), Group: g, Handle: s.handle(g.Slug), Followers: n,
 		Icon: groupIconPath, IconAlt: "Ikon för " + g.Name, RSS: groupURL + "/feed.rss", Atom: groupURL + "/feed.atom",
 		Follow: followForm{Slug: g.Slug}}
+	if m := g.Avatar; m != nil {
+		v.Icon, v.IconAlt = s.u.Media(m.SmallKey), g.AvatarAlt
+	}
+	if m := g.Header; m != nil {
+		v.Header = &imageView{Small: s.u.Media(m.SmallKey), Large: s.u.Media(m.LargeKey), Alt: g.HeaderAlt, Width: m.SmallWidth, Height: m.SmallHeight}
+	}
 	v.Alternates = append(v.Alternates,
 		alternate{Kind: "rss", Title: g.Name + " (RSS)", Href: v.RSS},
 		alternate{Kind: "atom", Title: g.Name + " (Atom)", Href: v.Atom})
 	v.OG = &openGraph{Type: "profile", SiteName: v.InstanceName, Title: g.Name, Description: firstNonEmpty(g.Summary, g.Purpose),
 		URL: groupURL, Image: s.u.Base + groupIconPath, ImageAlt: v.IconAlt}
+	if g.Avatar != nil {
+		v.OG.Image = v.Icon
+	}
 	if before == 0 {
 		pinned, err := s.st.PinnedPosts(ctx, g.ID)
 		if err != nil {

@@ -82,9 +82,10 @@ func New(fed *federation.Service, log *slog.Logger, m *metrics.Metrics, opt Opti
 		opt.Media.Concurrent = 2
 	}
 	tmpl, err := template.New("").Funcs(template.FuncMap{
-		"date": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
-		"iso":  func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
-		"inc":  func(i int) int { return i + 1 },
+		"date":  func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
+		"iso":   func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"inc":   func(i int) int { return i + 1 },
+		"lower": strings.ToLower,
 	}).ParseFS(templateFS, "templates/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("parse templates: %w", err)

@@ -304,6 +304,9 @@ type editGroupPage struct {
 	Form         groupForm
 	Errors       map[string]string
 	Error        string
+	Uploads      bool
+	Images       []groupImageView
+	MaxBytes     string
 }
 
 func (s *Server) editGroupForm(c echo.Context) error {
@@ -314,7 +317,8 @@ func (s *Server) editGroupForm(c echo.Context) error {
 	f := groupForm{Slug: g.Slug, Name: g.Name, Purpose: g.Purpose, Summary: g.Summary, Website: g.WebsiteURL,
 		Language: g.Language, ManualApproval: g.ManualApproval}
 	return s.render(c, http.StatusOK, "staff_group_edit.html", editGroupPage{page: s.staffPage(c, "Redigera "+g.Name),
-		CSRF: csrfFor(staffFrom(c).token), Domain: s.u.Domain, Group: g, Form: f})
+		CSRF: csrfFor(staffFrom(c).token), Domain: s.u.Domain, Group: g, Form: f,
+		Uploads: s.opt.Media.Storage != nil, Images: s.groupImageViews(g, "", ""), MaxBytes: byteSize(s.opt.Media.Limits.MaxBytes)})
 }
 
 func (s *Server) editGroup(c echo.Context) error {
@@ -329,7 +333,8 @@ func (s *Server) editGroup(c echo.Context) error {
 	errs := f.check(false)
 	fail := func(msg string) error {
 		return s.render(c, http.StatusUnprocessableEntity, "staff_group_edit.html", editGroupPage{page: s.staffPage(c, "Redigera "+g.Name),
-			CSRF: csrfFor(sc.token), Domain: s.u.Domain, Group: g, Form: f, Errors: errs, Error: msg})
+			CSRF: csrfFor(sc.token), Domain: s.u.Domain, Group: g, Form: f, Errors: errs, Error: msg,
+			Uploads: s.opt.Media.Storage != nil, Images: s.groupImageViews(g, "", ""), MaxBytes: byteSize(s.opt.Media.Limits.MaxBytes)})
 	}
 	if len(errs) > 0 {
 		return fail("Ändringarna sparades inte. Rätta uppgifterna nedan.")
