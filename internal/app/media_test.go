@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"fmt"
 	"image"
 	"image/color"
 	"image/png"
@@ -222,6 +223,21 @@ func TestComposeWithImage(t *testing.T) {
 	up := m.WaitFor(t, 10*time.Second, func(d fedtest.Delivery) bool { return d.Type == "Update" })
 	if atts := attachmentsOf(up); !up.Verified || objectOf(up)["id"] != postURL || len(atts) != 1 || atts[0]["name"] != alt2 || atts[0]["url"] != large {
 		t.Fatalf("Update: %v", up.Activity)
+	}
+
+	// Edit again: remove that image and add another; the Update carries
+	// only the new one.
+	resp, body = b.multipart(edit, edit, url.Values{"text": {"Ny karta."}, "image": {id}, "alt-" + id: {alt2}, "remove-" + id: {"1"},
+		"alt-new-1": {"Ny karta över omledningen"}, "action": {"publish"}}, upload{"file-1", "ny.png", testPNG(t, 30, 20, false)})
+	expectNotice(t, "replace image", resp, body, "/staff/groups/grupp-a")
+	up = m.WaitFor(t, 10*time.Second, func(d fedtest.Delivery) bool {
+		return d.Type == "Update" && strings.Contains(fmt.Sprint(objectOf(d)["content"]), "Ny karta.")
+	})
+	if atts := attachmentsOf(up); len(atts) != 1 || atts[0]["name"] != "Ny karta över omledningen" || atts[0]["url"] == large || atts[0]["width"] != float64(30) {
+		t.Fatalf("Update after replacing the image: %v", atts)
+	}
+	if old, err := tg.Store.MediaByPublicID(ctx, id); err != nil || old.PostID != nil {
+		t.Fatalf("removed image still attached: %+v %v", old, err)
 	}
 
 	// Bad uploads get a clear message; nothing is stored for them.
