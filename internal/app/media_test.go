@@ -256,6 +256,16 @@ func TestComposeWithImage(t *testing.T) {
 	if len(imageIDs(body)) != 0 {
 		t.Fatal("a refused upload was kept")
 	}
+	// An image without alt text can be removed instead (alt text is not
+	// demanded of an image being removed).
+	resp, body = b.multipart(compose, compose, url.Values{"text": {"x"}, "action": {"preview"}}, upload{"file-1", "c.png", pic})
+	expectStatus(t, "upload for removal", resp, body, http.StatusUnprocessableEntity)
+	id3 := imageIDs(body)[0]
+	resp, body = b.multipart(compose, compose, url.Values{"text": {"x"}, "image": {id3}, "remove-" + id3: {"1"}, "action": {"preview"}})
+	expectStatus(t, "remove image without alt", resp, body, http.StatusOK)
+	if len(imageIDs(body)) != 0 {
+		t.Fatal("removed image still in the form")
+	}
 	// A request far over the limit is refused before it is read.
 	resp, body = b.multipart(compose, compose, url.Values{"text": {"x"}}, upload{"file-1", "enorm.png", make([]byte, 2<<20)})
 	expectStatus(t, "request too large", resp, body, http.StatusRequestEntityTooLarge)
