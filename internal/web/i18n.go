@@ -45,21 +45,25 @@ func staffArea(p string) bool {
 
 func (s *Server) chooseLang(c echo.Context) string {
 	r := c.Request()
-	lang := ""
+	var candidates []string
 	if q := r.URL.Query().Get("lang"); i18n.Supported(q) {
 		c.SetCookie(s.cookie(langCookie, q, langCookieAge))
-		lang = q
-	} else if ck, err := c.Cookie(langCookie); err == nil && i18n.Supported(ck.Value) {
-		lang = ck.Value
-	} else if sc := staffFrom(c); sc != nil && i18n.Supported(sc.user.Locale) {
-		lang = sc.user.Locale
-	} else {
-		lang = s.i18n.Match(r.Header.Get("Accept-Language"))
+		candidates = append(candidates, q)
 	}
-	if staffArea(r.URL.Path) && !staffLanguage(lang) {
-		lang = i18n.Default
+	if ck, err := c.Cookie(langCookie); err == nil {
+		candidates = append(candidates, ck.Value)
 	}
-	return lang
+	if sc := staffFrom(c); sc != nil {
+		candidates = append(candidates, sc.user.Locale)
+	}
+	candidates = append(candidates, s.i18n.Match(r.Header.Get("Accept-Language")))
+	staff := staffArea(r.URL.Path)
+	for _, l := range candidates {
+		if i18n.Supported(l) && (!staff || staffLanguage(l)) {
+			return l
+		}
+	}
+	return i18n.Default
 }
 
 func staffLanguage(lang string) bool {
