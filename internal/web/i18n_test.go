@@ -93,8 +93,8 @@ func TestCatalogueMatchesCode(t *testing.T) {
 	}
 }
 
-// TestNoHardCodedText: templates carry no Swedish text outside the
-// catalogue (a cheap guard: no å, ä or ö in template files).
+// TestNoHardCodedText: templates and handlers carry no Swedish text
+// outside the catalogue (a cheap guard: no å, ä or ö in them).
 func TestNoHardCodedText(t *testing.T) {
 	err := fs.WalkDir(templateFS, "templates", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
@@ -108,5 +108,20 @@ func TestNoHardCodedText(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	// Nor do handlers: no Swedish letters in Go string literals.
+	files, _ := filepath.Glob("*.go")
+	lit := regexp.MustCompile("\"[^\"\n]*[åäöÅÄÖ][^\"\n]*\"")
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m := lit.Find(b); m != nil {
+			t.Errorf("%s: text outside the catalogue: %s", f, m)
+		}
 	}
 }

@@ -197,7 +197,19 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 		_ = c.JSON(code, map[string]string{"error": msg})
 		return
 	}
+	if id, ok := errorMessages[code]; ok {
+		msg = s.tr(c).T(id) // a person reads this one
+	}
 	_ = c.String(code, msg+"\n")
+}
+
+// errorMessages are the plain-text answers browsers get for common
+// failures, in the reader's language.
+var errorMessages = map[int]string{
+	http.StatusNotFound:            msg("error.not_found"),
+	http.StatusForbidden:           msg("error.forbidden"),
+	http.StatusGone:                msg("error.gone"),
+	http.StatusInternalServerError: msg("error.internal"),
 }
 
 // wantsAS reports whether the client asked for ActivityStreams JSON.
