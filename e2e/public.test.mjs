@@ -25,28 +25,32 @@ describe('axe on public pages', () => {
     }
   }
 
-  test('axe on a post permalink', (t) => withPage(browser, t, async (page) => {
-    await goto(page, `/groups/${GROUP}`);
-    const href = await page.getAttribute('article .meta a', 'href');
-    assert.ok(href, 'the group page links a post');
-    const path = new URL(href, BASE).pathname;
-    assert.match(path, new RegExp(`^/groups/${GROUP}/posts/`));
-    await goto(page, path);
-    await axeCheck(page);
-  }));
+  for (const [lang, locale] of languages) {
+    test(`axe on a post permalink (${lang})`, (t) => withPage(browser, t, async (page) => {
+      await goto(page, `/groups/${GROUP}`);
+      const href = await page.getAttribute('article .meta a', 'href');
+      assert.ok(href, 'the group page links a post');
+      const path = new URL(href, BASE).pathname;
+      assert.match(path, new RegExp(`^/groups/${GROUP}/posts/`));
+      await goto(page, path);
+      assert.equal(await page.getAttribute('html', 'lang'), lang);
+      await axeCheck(page);
+    }, { locale }));
 
-  test('axe on the follow form after an invalid handle', (t) => withPage(browser, t, async (page) => {
-    await goto(page, `/groups/${GROUP}`);
-    await page.fill('#follow-handle', 'inte en adress');
-    const [res] = await Promise.all([page.waitForNavigation(), page.click('form.follow button[type=submit]')]);
-    assert.equal(res.status(), 400);
-    assert.equal(new URL(page.url()).pathname, '/follow');
-    const error = page.locator('#follow-error[role=alert]');
-    assert.ok(await error.isVisible(), 'the error is shown');
-    assert.equal(await page.getAttribute('#follow-handle', 'aria-invalid'), 'true');
-    assert.match(await page.getAttribute('#follow-handle', 'aria-describedby'), /follow-error/);
-    await axeCheck(page);
-  }));
+    test(`axe on the follow form after an invalid handle (${lang})`, (t) => withPage(browser, t, async (page) => {
+      await goto(page, `/groups/${GROUP}`);
+      await page.fill('#follow-handle', 'inte en adress');
+      const [res] = await Promise.all([page.waitForNavigation(), page.click('form.follow button[type=submit]')]);
+      assert.equal(res.status(), 400);
+      assert.equal(new URL(page.url()).pathname, '/follow');
+      const error = page.locator('#follow-error[role=alert]');
+      assert.ok(await error.isVisible(), 'the error is shown');
+      assert.equal(await page.getAttribute('#follow-handle', 'aria-invalid'), 'true');
+      assert.match(await page.getAttribute('#follow-handle', 'aria-describedby'), /follow-error/);
+      assert.equal(await page.getAttribute('html', 'lang'), lang);
+      await axeCheck(page);
+    }, { locale }));
+  }
 });
 
 test('feeds answer with XML', (t) => withPage(browser, t, async (page) => {
