@@ -245,6 +245,9 @@ ALTER TABLE groups ADD COLUMN avatar_alt TEXT NOT NULL DEFAULT '';
 ALTER TABLE groups ADD COLUMN header_media_id BIGINT REFERENCES media (id) ON DELETE SET NULL;
 ALTER TABLE groups ADD COLUMN header_alt TEXT NOT NULL DEFAULT '';
 `},
+	{6, "interface language of staff accounts", `
+ALTER TABLE users ADD COLUMN locale TEXT NOT NULL DEFAULT '';
+`},
 }
 
 // Migrate applies every migration not yet applied, each in its own

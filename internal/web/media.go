@@ -16,6 +16,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/torget/torget/internal/federation"
+	"github.com/torget/torget/internal/i18n"
 	"github.com/torget/torget/internal/media"
 	"github.com/torget/torget/internal/store"
 )
@@ -51,7 +52,7 @@ func (s *Server) limitUploads(next echo.HandlerFunc) echo.HandlerFunc {
 		limit := s.opt.Media.uploadBodyLimit()
 		if r.ContentLength > limit {
 			return echo.NewHTTPError(http.StatusRequestEntityTooLarge,
-				fmt.Sprintf("Det som skickades är för stort: högst %s sammanlagt. Välj mindre bilder.", byteSize(limit)))
+				s.tr(c).T("staff.media.error.request_too_large", "Size", byteSize(limit)))
 		}
 		r.Body = http.MaxBytesReader(c.Response(), r.Body, limit)
 		return next(c)
@@ -81,14 +82,14 @@ func extFor(mediaType string) string {
 }
 
 // uploadError is a problem with one upload, in the words staff read.
-func uploadError(err error, limits media.Limits) string {
+func uploadError(l *i18n.Localizer, err error, limits media.Limits) string {
 	switch {
 	case errors.Is(err, media.ErrTooLarge):
-		return fmt.Sprintf("Bilden är för stor. Den får vara högst %s och %d megapixlar.", byteSize(limits.MaxBytes), limits.MaxPixels/1_000_000)
+		return l.T("staff.media.error.too_large", "Size", byteSize(limits.MaxBytes), "Pixels", limits.MaxPixels/1_000_000)
 	case errors.Is(err, media.ErrUnsupported):
-		return "Filen är inte en bild av ett slag som stöds. Välj en JPEG-, PNG-, WebP- eller GIF-bild."
+		return l.T("staff.media.error.unsupported")
 	case errors.Is(err, media.ErrInvalid):
-		return "Bilden är skadad och kunde inte läsas. Välj en annan fil."
+		return l.T("staff.media.error.invalid")
 	}
 	return ""
 }
@@ -96,10 +97,10 @@ func uploadError(err error, limits media.Limits) string {
 // saveUpload processes an uploaded file and stores it as an unattached
 // medium of group g uploaded by user uid. A problem with the file itself
 // comes back as a message for the form (and a nil error).
-func (s *Server) saveUpload(ctx context.Context, g *store.Group, uid int64, fh *multipart.FileHeader) (*store.Media, string, error) {
+func (s *Server) saveUpload(ctx context.Context, l *i18n.Localizer, g *store.Group, uid int64, fh *multipart.FileHeader) (*store.Media, string, error) {
 	mo := s.opt.Media
 	if fh.Size > mo.Limits.MaxBytes {
-		return nil, uploadError(media.ErrTooLarge, mo.Limits), nil
+		return nil, uploadError(l, media.ErrTooLarge, mo.Limits), nil
 	}
 	f, err := fh.Open()
 	if err != nil {
@@ -114,7 +115,7 @@ func (s *Server) saveUpload(ctx context.Context, g *store.Group, uid int64, fh *
 	}
 	img, err := media.Process(f, mo.Limits)
 	if err != nil {
-		if msg := uploadError(err, mo.Limits); msg != "" {
+		if msg := uploadError(l, err, mo.Limits); msg != "" {
 			return nil, msg, nil
 		}
 		return nil, "", err

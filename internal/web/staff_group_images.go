@@ -20,8 +20,10 @@ type groupImageView struct {
 	Width, Height                  int
 }
 
-func (s *Server) groupImageViews(g *store.Group, which, msg string) []groupImageView {
-	out := []groupImageView{{Which: "avatar", Legend: "Profilbild", Alt: g.AvatarAlt}, {Which: "header", Legend: "Omslagsbild", Alt: g.HeaderAlt}}
+func (s *Server) groupImageViews(c echo.Context, g *store.Group, which, msg string) []groupImageView {
+	l := s.tr(c)
+	out := []groupImageView{{Which: "avatar", Legend: l.T("staff.group_images.avatar"), Alt: g.AvatarAlt},
+		{Which: "header", Legend: l.T("staff.group_images.header"), Alt: g.HeaderAlt}}
 	for i, m := range []*store.Media{g.Avatar, g.Header} {
 		if m != nil {
 			out[i].URL, out[i].Width, out[i].Height = s.u.Media(m.SmallKey), m.SmallWidth, m.SmallHeight
@@ -44,27 +46,29 @@ func (s *Server) setGroupImage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	l := s.tr(c)
 	fail := func(msg string) error {
 		f := groupForm{Slug: g.Slug, Name: g.Name, Purpose: g.Purpose, Summary: g.Summary, Website: g.WebsiteURL,
 			Language: g.Language, ManualApproval: g.ManualApproval}
-		return s.render(c, http.StatusUnprocessableEntity, "staff_group_edit.html", editGroupPage{page: s.staffPage(c, "Redigera "+g.Name),
-			CSRF: csrfFor(sc.token), Domain: s.u.Domain, Group: g, Form: f, Error: "Bilden sparades inte: " + msg,
-			Images: s.groupImageViews(g, which, msg), Uploads: true, MaxBytes: byteSize(s.opt.Media.Limits.MaxBytes)})
+		return s.render(c, http.StatusUnprocessableEntity, "staff_group_edit.html", editGroupPage{
+			page: s.staffPage(c, l.T("staff.group_edit.heading", "Name", g.Name)),
+			CSRF: csrfFor(sc.token), Domain: s.u.Domain, Group: g, Form: f, Error: l.T("staff.group_images.error.not_saved", "Reason", msg),
+			Images: s.groupImageViews(c, g, which, msg), Uploads: true, MaxBytes: byteSize(s.opt.Media.Limits.MaxBytes)})
 	}
 	current := g.Avatar
 	if which == "header" {
 		current = g.Header
 	}
 	var ref *federation.MediaRef
-	notice := "Bilden är borttagen."
+	notice := l.T("staff.group_images.notice.removed")
 	if c.FormValue("remove") == "" {
 		alt := strings.TrimSpace(c.FormValue("alt"))
 		if alt == "" {
-			return fail("Skriv en bildbeskrivning (alt-text): berätta vad bilden visar för den som inte ser den.")
+			return fail(l.T("staff.compose.error.alt_missing"))
 		}
 		switch fh, ferr := c.FormFile("file"); {
 		case ferr == nil && fh.Size > 0:
-			m, msg, err := s.saveUpload(ctx, g, sc.user.ID, fh)
+			m, msg, err := s.saveUpload(ctx, l, g, sc.user.ID, fh)
 			if err != nil {
 				return err
 			}
@@ -75,9 +79,9 @@ func (s *Server) setGroupImage(c echo.Context) error {
 		case current != nil:
 			ref = &federation.MediaRef{PublicID: current.PublicID, Alt: alt}
 		default:
-			return fail("Välj en bild att ladda upp.")
+			return fail(l.T("staff.group_images.error.choose"))
 		}
-		notice = "Bilden är sparad och skickas till följarnas servrar."
+		notice = l.T("staff.group_images.notice.saved")
 	}
 	_, err = s.fed.SetGroupImage(ctx, g.Slug, which, ref)
 	if errors.Is(err, federation.ErrInvalid) {

@@ -20,6 +20,7 @@ import (
 // uploaded by this user and unattached, or attached to the post edited.
 
 type imageField struct {
+	N              int // 1-based position in the form
 	ID, Alt, Small string
 	Width, Height  int
 	Error          string
@@ -79,6 +80,7 @@ func (s *Server) readImages(c echo.Context, g *store.Group, postID int64, v *com
 	}
 	ctx := c.Request().Context()
 	r := c.Request()
+	l := s.tr(c)
 	uid := staffFrom(c).user.ID
 	seen := map[string]bool{}
 	for _, id := range r.Form["image"] {
@@ -94,7 +96,7 @@ func (s *Server) readImages(c echo.Context, g *store.Group, postID int64, v *com
 			((postID != 0 && m.PostID != nil && *m.PostID == postID) ||
 				(m.PostID == nil && m.UploaderUserID != nil && *m.UploaderUserID == uid))
 		if !ok {
-			v.imageError("images", "En bild i formuläret finns inte längre eller hör till ett annat inlägg; den togs bort. Ladda upp den igen om den behövs.")
+			v.imageError("images", l.T("staff.compose.error.image_gone"))
 			continue
 		}
 		if c.FormValue("remove-"+id) != "" {
@@ -112,18 +114,18 @@ func (s *Server) readImages(c echo.Context, g *store.Group, postID int64, v *com
 				continue
 			}
 			if len(v.Images) >= federation.MaxAttachments {
-				msg := "Högst " + strconv.Itoa(federation.MaxAttachments) + " bilder får plats i ett inlägg."
+				msg := l.T("staff.compose.error.too_many_images", "Max", federation.MaxAttachments)
 				v.Slots = append(v.Slots, slotField{N: n, Alt: alt, Error: msg})
 				v.imageError(key, msg)
 				continue
 			}
-			m, msg, err := s.saveUpload(ctx, g, uid, fhs[0])
+			m, msg, err := s.saveUpload(ctx, l, g, uid, fhs[0])
 			if err != nil {
 				return err
 			}
 			if msg != "" {
 				v.Slots = append(v.Slots, slotField{N: n, Alt: alt, Error: msg})
-				v.imageError(key, "Bild "+strconv.Itoa(n)+": "+msg)
+				v.imageError(key, l.T("staff.compose.error.image_numbered", "N", n, "Reason", msg))
 				continue
 			}
 			v.Images = append(v.Images, imageField{ID: m.PublicID, Alt: alt, Small: s.u.Media(m.SmallKey),
@@ -132,15 +134,16 @@ func (s *Server) readImages(c echo.Context, g *store.Group, postID int64, v *com
 	}
 	for i := range v.Images {
 		im := &v.Images[i]
+		im.N = i + 1
 		switch {
 		case im.Alt == "":
-			im.Error = "Skriv en bildbeskrivning (alt-text): berätta vad bilden visar för den som inte ser den."
+			im.Error = l.T("staff.compose.error.alt_missing")
 		case utf8.RuneCountInString(im.Alt) > federation.MaxAltChars:
-			im.Error = "Bildbeskrivningen får vara högst " + strconv.Itoa(federation.MaxAltChars) + " tecken."
+			im.Error = l.T("staff.compose.error.alt_too_long", "Max", federation.MaxAltChars)
 		default:
 			continue
 		}
-		v.imageError("alt-"+im.ID, "Bild "+strconv.Itoa(i+1)+": "+im.Error)
+		v.imageError("alt-"+im.ID, l.T("staff.compose.error.image_numbered", "N", im.N, "Reason", im.Error))
 	}
 	return nil
 }
