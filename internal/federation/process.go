@@ -27,6 +27,13 @@ var ErrTemporary = errors.New("temporary failure")
 func (s *Service) Process(ctx context.Context, it *store.InboxItem) (Outcome, error) {
 	in, err := activitypub.DecodeActivity([]byte(it.Raw), s.opt.Limits)
 	if err != nil {
+		in = nil
+	}
+	// Everything a verified peer sent us is a record, applied or not.
+	if rerr := s.recordInbound(ctx, it, in); rerr != nil {
+		return Outcome{}, fmt.Errorf("record inbound %d: %w", it.ID, rerr)
+	}
+	if err != nil {
 		return ignored("undecodable: " + err.Error()), nil
 	}
 	switch in.Type {
