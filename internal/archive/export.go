@@ -159,10 +159,10 @@ type file struct {
 
 type writer struct {
 	root, created, label string
-	data          []file // representations/rep1/data/…
-	docs, schemas []file
-	dc, premis    file
-	rep           file // representations/rep1/METS.xml
+	data                 []file // representations/rep1/data/…
+	docs, schemas        []file
+	dc, premis           file
+	rep                  file // representations/rep1/METS.xml
 }
 
 func (w *writer) count() int {
@@ -257,7 +257,7 @@ func (w *writer) content(groups []store.Group, entries []store.RecordEntry, opt 
 			items = []json.RawMessage{}
 		}
 		coll := map[string]any{"@context": "https://www.w3.org/ns/activitystreams", "type": "OrderedCollection",
-			"summary": "Activities of " + g.Name + " " + period["from"] + " to " + period["to"] + ", as sent or received",
+			"summary":    "Activities of " + g.Name + " " + period["from"] + " to " + period["to"] + ", as sent or received",
 			"totalItems": len(items), "orderedItems": items}
 		if err := w.addJSON("items/"+g.Slug+".json", coll, "application/activity+json"); err != nil {
 			return err

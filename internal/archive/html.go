@@ -163,9 +163,13 @@ func describe(payload string) (typ, summary string, content template.HTML) {
 		Summary string `json:"summary"`
 		Content string `json:"content"`
 	}
-	_ = json.Unmarshal(a.Object, &o)
+	obj := []byte(a.Object)
+	if len(obj) == 0 {
+		obj = []byte(payload) // an object recorded by itself (a Group)
+	}
+	_ = json.Unmarshal(obj, &o)
 	typ = a.Type
-	if o.Type != "" {
+	if o.Type != "" && len(a.Object) > 0 {
 		typ += " " + o.Type
 	}
 	c := o.Content

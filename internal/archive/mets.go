@@ -180,11 +180,11 @@ func (w *writer) mets(id string, opt Options) error {
 	}
 	b.WriteString("  </mets:metsHdr>\n")
 	fmt.Fprintf(&b, `  <mets:dmdSec ID="dmd-dc" CREATED="%s" STATUS="CURRENT">
-    <mets:mdRef LOCTYPE="URL" xlink:type="simple" xlink:href="%s" MDTYPE="DC" MIMETYPE="application/xml" SIZE="%d" CREATED="%[1]s" CHECKSUM="%s" CHECKSUMTYPE="SHA-256"/>
+    <mets:mdRef LOCTYPE="URL" xlink:type="simple" xlink:href="%[2]s" MDTYPE="DC" MIMETYPE="application/xml" SIZE="%[3]d" CREATED="%[1]s" CHECKSUM="%[4]s" CHECKSUMTYPE="SHA-256"/>
   </mets:dmdSec>
   <mets:amdSec ID="amd">
     <mets:digiprovMD ID="digiprov-premis" CREATED="%[1]s" STATUS="CURRENT">
-      <mets:mdRef LOCTYPE="URL" xlink:type="simple" xlink:href="%s" MDTYPE="PREMIS" MDTYPEVERSION="3.0" MIMETYPE="application/xml" SIZE="%d" CREATED="%[1]s" CHECKSUM="%s" CHECKSUMTYPE="SHA-256"/>
+      <mets:mdRef LOCTYPE="URL" xlink:type="simple" xlink:href="%[5]s" MDTYPE="PREMIS" MDTYPEVERSION="3.0" MIMETYPE="application/xml" SIZE="%[6]d" CREATED="%[1]s" CHECKSUM="%[7]s" CHECKSUMTYPE="SHA-256"/>
     </mets:digiprovMD>
   </mets:amdSec>
   <mets:fileSec ID="filesec">

@@ -59,18 +59,18 @@ const (
 // Category; AppendRecord sets Seq, At (unless set), ContentHash, PrevHash
 // and EntryHash.
 type RecordEntry struct {
-	Seq       int64 `gorm:"primaryKey;autoIncrement:false"`
-	At        time.Time
-	Kind      string
-	Category  string // what retention rules match; Kind when empty (inbound: "inbound.<type>")
-	Direction string // DirIn, DirOut or DirInternal
-	GroupID   *int64
-	Actor     string // remote actor IRI, or "user:ID:NAME" for staff: internal, never public
-	ObjectIRI string `gorm:"column:object_iri"`
-	Origin    string // origin host of an inbound item
-	Verified  bool   // the HTTP signature of an inbound item was verified
-	Ref       string // idempotency key, e.g. "inbox:42": a second append with the same ref is a no-op
-	Payload   string // JSON: the ActivityStreams form sent or received, or the decision
+	Seq         int64 `gorm:"primaryKey;autoIncrement:false"`
+	At          time.Time
+	Kind        string
+	Category    string // what retention rules match; Kind when empty (inbound: "inbound.<type>")
+	Direction   string // DirIn, DirOut or DirInternal
+	GroupID     *int64
+	Actor       string // remote actor IRI, or "user:ID:NAME" for staff: internal, never public
+	ObjectIRI   string `gorm:"column:object_iri"`
+	Origin      string // origin host of an inbound item
+	Verified    bool   // the HTTP signature of an inbound item was verified
+	Ref         string // idempotency key, e.g. "inbox:42": a second append with the same ref is a no-op
+	Payload     string // JSON: the ActivityStreams form sent or received, or the decision
 	ContentHash string
 	PrevHash    string
 	EntryHash   string
