@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"html"
 	"html/template"
+	"strings"
 	"time"
 
 	"github.com/microcosm-cc/bluemonday"
@@ -114,7 +115,10 @@ func (w *writer) renderHTML(groups []store.Group, entries []store.RecordEntry, o
 		}
 		it := htmlItem{At: e.At.UTC().Format(time.RFC3339), Kind: e.Kind, Object: e.ObjectIRI}
 		if e.Direction == store.DirIn {
-			it.Direction, it.Actor = "Inkommen", e.Actor
+			it.Direction = "Inkommen"
+			if strings.Contains(e.Actor, "://") { // a remote actor; staff actors stay internal
+				it.Actor = e.Actor
+			}
 			hg.Received++
 		} else {
 			it.Direction = "Upprättad"
