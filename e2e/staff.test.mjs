@@ -59,7 +59,7 @@ test('axe on /login after a failed sign-in', (t) => withPage(browser, t, async (
 
 describe('staff pages as administrator', () => {
   for (const p of ['/staff', '/staff/totp', '/staff/password', '/staff/users', '/staff/audit',
-    '/staff/groups/hagersten-alvsjo', '/staff/groups/hagersten-alvsjo/edit']) {
+    '/staff/record', '/staff/record?kind=post&direction=out', '/staff/groups/hagersten-alvsjo', '/staff/groups/hagersten-alvsjo/edit']) {
     test(`axe ${p}`, (t) => withPage(browser, t, async (page) => {
       await signIn(page, ADMIN);
       assert.equal(path(page), '/staff');
