@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/torget/torget/activitypub"
 	"github.com/torget/torget/internal/store"
@@ -104,6 +105,9 @@ func (s *Service) answerFollow(ctx context.Context, tx *store.Store, g *store.Gr
 		Object: follow, To: []string{f.ActorIRI}, Published: s.opt.Now().UTC()}
 	body, err := activitypub.EncodeActivity(act)
 	if err != nil {
+		return err
+	}
+	if err := recordOut(ctx, tx, "follow."+strings.ToLower(typ), g, f.FollowIRI, body); err != nil {
 		return err
 	}
 	row := &store.Activity{IRI: act.ID, GroupID: &g.ID, Type: typ, ObjectIRI: f.FollowIRI, JSON: string(body)}
