@@ -179,7 +179,7 @@ func (s *Store) AppendRecord(ctx context.Context, e *RecordEntry) error {
 	return nil
 }
 
-// LockRecord takes the record's append lock for the rest of the
+// lockRecord takes the record's append lock for the rest of the
 // transaction (gallring selects and deletes under it).
 func (s *Store) lockRecord(ctx context.Context) error {
 	if s.driver != "postgres" {
