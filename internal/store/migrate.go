@@ -216,6 +216,9 @@ CREATE TABLE audit_log (
 );
 CREATE INDEX audit_log_at ON audit_log (at);
 `},
+	{6, "interface language of staff accounts", `
+ALTER TABLE users ADD COLUMN locale TEXT NOT NULL DEFAULT '';
+`},
 	{9, "append-only record with a hash chain, legal holds, archive exports, closed groups", `
 CREATE TABLE record_entries (
 	seq BIGINT PRIMARY KEY,

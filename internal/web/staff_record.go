@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -46,15 +47,16 @@ type recordPage struct {
 	ExportErr string
 }
 
-// directionName is how a row's direction reads: inkommen or upprättad.
-func directionName(d string) string {
+// directionID is the message for a row's direction: inkommen (received),
+// upprättad (drawn up and sent) or internal.
+func directionID(d string) string {
 	switch d {
 	case store.DirIn:
-		return "inkommen"
+		return "staff.record.dir.in"
 	case store.DirOut:
-		return "upprättad"
+		return "staff.record.dir.out"
 	}
-	return "intern"
+	return "staff.record.dir.internal"
 }
 
 // query turns the form into a store query; the dates are whole UTC days.
@@ -62,26 +64,26 @@ func (s *Server) recordQuery(c echo.Context, f *recordForm) (store.RecordQuery, 
 	ctx := c.Request().Context()
 	q := store.RecordQuery{Direction: f.Direction, Actor: strings.TrimSpace(f.Author), Kind: strings.TrimSpace(f.Kind), Text: strings.TrimSpace(f.Text)}
 	if q.Direction != "" && q.Direction != store.DirIn && q.Direction != store.DirOut && q.Direction != store.DirInternal {
-		return q, fmt.Errorf("okänd riktning %q", q.Direction)
+		return q, errors.New(s.tr(c).T("staff.record.err.direction"))
 	}
 	if f.From != "" {
 		t, err := time.Parse("2006-01-02", f.From)
 		if err != nil {
-			return q, fmt.Errorf("från-datum ska skrivas ÅÅÅÅ-MM-DD")
+			return q, errors.New(s.tr(c).T("staff.record.err.date"))
 		}
 		q.From = t
 	}
 	if f.To != "" {
 		t, err := time.Parse("2006-01-02", f.To)
 		if err != nil {
-			return q, fmt.Errorf("till-datum ska skrivas ÅÅÅÅ-MM-DD")
+			return q, errors.New(s.tr(c).T("staff.record.err.date"))
 		}
 		q.To = t.AddDate(0, 0, 1)
 	}
 	if f.Group != "" {
 		g, err := s.st.GroupBySlug(ctx, f.Group)
 		if err != nil {
-			return q, fmt.Errorf("okänd grupp %q", f.Group)
+			return q, errors.New(s.tr(c).T("staff.record.err.group"))
 		}
 		q.GroupID = g.ID
 	}
@@ -106,7 +108,7 @@ func (f recordForm) values() url.Values {
 func (s *Server) recordSearch(c echo.Context) error {
 	ctx := c.Request().Context()
 	f := readRecordForm(c)
-	v := recordPage{page: s.staffPage(c, "Diarium och arkiv"), Form: f, ExportErr: c.QueryParam("export_error")}
+	v := recordPage{page: s.staffPage(c, s.tr(c).T("staff.nav.record")), Form: f, ExportErr: c.QueryParam("export_error")}
 	var err error
 	if v.Groups, err = s.st.ListGroups(ctx); err != nil {
 		return err
@@ -130,7 +132,7 @@ func (s *Server) recordSearch(c echo.Context) error {
 		slugs[g.ID] = g.Slug
 	}
 	for _, e := range es {
-		r := recordRow{Seq: e.Seq, At: e.At, Direction: directionName(e.Direction), Kind: e.Kind, Actor: e.Actor, Object: e.ObjectIRI,
+		r := recordRow{Seq: e.Seq, At: e.At, Direction: s.tr(c).T(directionID(e.Direction)), Kind: e.Kind, Actor: e.Actor, Object: e.ObjectIRI,
 			Excerpt: excerpt(e.Payload), EntryHash: e.EntryHash}
 		if e.GroupID != nil {
 			r.Group = slugs[*e.GroupID]
@@ -239,14 +241,14 @@ func (s *Server) archiveExport(c echo.Context) error {
 		return c.Redirect(http.StatusSeeOther, "/staff/record?"+url.Values{"export_error": {msg}}.Encode())
 	}
 	if f.From == "" || f.To == "" {
-		return fail("Ange både från- och till-datum för arkivpaketet.")
+		return fail(s.tr(c).T("staff.record.err.period"))
 	}
 	q, err := s.recordQuery(c, &f)
 	if err != nil {
 		return fail(err.Error())
 	}
 	if s.opt.Archive.ArchivalCreator.Name == "" {
-		return fail("Arkivexport är inte konfigurerad.")
+		return fail(s.tr(c).T("staff.record.err.not_configured"))
 	}
 	tmp, err := os.MkdirTemp("", "torget-archive-")
 	if err != nil {
