@@ -86,6 +86,8 @@ type Group struct {
 	HeaderAlt      string
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
+	ClosedAt       *time.Time // closed groups stay readable and take no new posts
+	ClosedExportID *int64     // the archive export that covered the group's whole life
 
 	// Avatar and Header are the media rows of AvatarMediaID and
 	// HeaderMediaID, loaded with the group (nil when unset).
