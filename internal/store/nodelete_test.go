@@ -24,6 +24,7 @@ func TestNoDeleteOutsideGallring(t *testing.T) {
 		"internal/store/logins.go":     "sign-in throttling counters",
 		"internal/media/s3.go":         "removes a half-written upload after a failed put",
 		"internal/media/local.go":      "removes a temporary file of a failed write",
+		"internal/web/media.go":        "removes the stored sizes of an upload whose row could not be written (never shown or published)",
 		"internal/web/staff_record.go": "removes the temporary copy of an archive package once sent; its checksum is registered",
 	}
 	// A pattern for each kind of deletion.

@@ -307,6 +307,9 @@ type editGroupPage struct {
 	Form         groupForm
 	Errors       map[string]string
 	Error        string
+	Uploads      bool
+	Images       []groupImageView
+	MaxBytes     string
 }
 
 func (s *Server) editGroupForm(c echo.Context) error {
@@ -317,7 +320,8 @@ func (s *Server) editGroupForm(c echo.Context) error {
 	f := groupForm{Slug: g.Slug, Name: g.Name, Purpose: g.Purpose, Summary: g.Summary, Website: g.WebsiteURL,
 		Language: g.Language, ManualApproval: g.ManualApproval}
 	return s.render(c, http.StatusOK, "staff_group_edit.html", editGroupPage{page: s.staffPage(c, s.tr(c).T("staff.group_edit.heading", "Name", g.Name)),
-		CSRF: csrfFor(staffFrom(c).token), Domain: s.u.Domain, Group: g, Form: f})
+		CSRF: csrfFor(staffFrom(c).token), Domain: s.u.Domain, Group: g, Form: f,
+		Uploads: s.opt.Media.Storage != nil, Images: s.groupImageViews(c, g, "", ""), MaxBytes: byteSize(s.opt.Media.Limits.MaxBytes)})
 }
 
 func (s *Server) editGroup(c echo.Context) error {
@@ -332,7 +336,8 @@ func (s *Server) editGroup(c echo.Context) error {
 	errs := f.check(s.tr(c), false)
 	fail := func(msg string) error {
 		return s.render(c, http.StatusUnprocessableEntity, "staff_group_edit.html", editGroupPage{page: s.staffPage(c, s.tr(c).T("staff.group_edit.heading", "Name", g.Name)),
-			CSRF: csrfFor(sc.token), Domain: s.u.Domain, Group: g, Form: f, Errors: errs, Error: msg})
+			CSRF: csrfFor(sc.token), Domain: s.u.Domain, Group: g, Form: f, Errors: errs, Error: msg,
+			Uploads: s.opt.Media.Storage != nil, Images: s.groupImageViews(c, g, "", ""), MaxBytes: byteSize(s.opt.Media.Limits.MaxBytes)})
 	}
 	if len(errs) > 0 {
 		return fail(s.tr(c).T("staff.group_edit.error.not_saved"))
