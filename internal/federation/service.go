@@ -43,6 +43,9 @@ type Options struct {
 	// StoreInbox stores a received activity before it is acknowledged
 	// (group commit in production); the store's InsertInboxItem by default.
 	StoreInbox func(ctx context.Context, it *store.InboxItem) (bool, error)
+	// Screener applies the moderation rules to residents' posts; nil
+	// accepts all.
+	Screener Screener
 }
 
 // Service is the federation core.
@@ -63,6 +66,7 @@ type Service struct {
 	counts    followerCounts
 
 	contentVersion atomic.Uint64
+	backfilled     sync.Map // thread root IRI → time of the last backfill
 
 	instanceJSON []byte
 }
