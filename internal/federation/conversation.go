@@ -252,7 +252,7 @@ func (s *Service) screen(ctx context.Context, g *store.Group, n *store.RemoteNot
 			return err
 		}
 		it := moderation.Item{GroupID: g.ID, AuthorIRI: n.AuthorIRI, AuthorHost: n.AuthorHost,
-			Text: strings.TrimSpace(o.Name + " " + o.Summary + " " + markup.PlainText(n.ContentHTML)),
+			Text:  strings.TrimSpace(o.Name + " " + o.Summary + " " + markup.PlainText(n.ContentHTML)),
 			Media: len(o.Attachments), KnownAuthor: known, At: s.opt.Now().UTC()}
 		for _, m := range hrefRE.FindAllStringSubmatch(n.ContentHTML, -1) {
 			if strings.Contains(m[3], "mention") {
@@ -498,4 +498,22 @@ func (s *Service) onUndoReaction(ctx context.Context, in *activitypub.Incoming) 
 	}
 	s.contentChanged()
 	return processed("reaction undone"), nil
+}
+
+// SetDiscussionMode sets how a group treats what residents send it
+// (store.ModeAnnouncements, ModeModerated or ModeOpen).
+func (s *Service) SetDiscussionMode(ctx context.Context, slug, mode string) error {
+	if !store.ValidDiscussionMode(mode) {
+		return fmt.Errorf("%w: unknown discussion mode %q", ErrInvalid, mode)
+	}
+	g, err := s.store.GroupBySlug(ctx, slug)
+	if err != nil {
+		return err
+	}
+	if err := s.store.SetDiscussionMode(ctx, g.ID, mode); err != nil {
+		return err
+	}
+	s.groups.forget(slug)
+	s.contentChanged()
+	return nil
 }
