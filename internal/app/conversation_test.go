@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -170,6 +171,12 @@ func TestResidentPostsInEachMode(t *testing.T) {
 				}
 				if n.State != want {
 					t.Errorf("state %s, want %s", n.State, want)
+				}
+				if c.kind == "reply" {
+					shown := strings.Contains(getBody(t, tg, postURL), fmt.Sprintf(`id="svar-%d"`, n.ID))
+					if shown != (want == store.NoteVisible) {
+						t.Errorf("reply shown on the post page: %v, state %s", shown, n.State)
+					}
 				}
 				if mode == store.ModeOpen {
 					// Announce{Create} and the plain Announce{Note}.
