@@ -3,6 +3,7 @@ package federation
 import (
 	"context"
 	"errors"
+	"sync"
 	"time"
 
 	"github.com/torget/torget/activitypub"
@@ -25,13 +26,8 @@ type BackfillStats struct {
 	Cut     bool
 }
 
-// backfillThread backfills a thread unless it was done recently.
+// backfillThread backfills a thread after a note arrived in it.
 func (s *Service) backfillThread(ctx context.Context, root string) {
-	now := s.opt.Now()
-	if last, ok := s.backfilled.Load(root); ok && now.Sub(last.(time.Time)) < backfillInterval {
-		return
-	}
-	s.backfilled.Store(root, now)
 	if st, err := s.Backfill(ctx, root); err != nil {
 		s.log.Info("backfill", "root", root, "err", err, "fetches", st.Fetches, "added", st.Added)
 	}
@@ -61,7 +57,7 @@ func (s *Service) Backfill(ctx context.Context, root string) (BackfillStats, err
 	for len(queue) > 0 {
 		coll := queue[0]
 		queue = queue[1:]
-		if seenColl[coll] {
+		if seenColl[coll] || !s.collectionDue(coll) {
 			continue
 		}
 		seenColl[coll] = true
@@ -185,4 +181,27 @@ func listOf(v any) []any {
 	default:
 		return []any{t}
 	}
+}
+
+// recentReads remembers when each replies collection was last read, so
+// that a busy thread reads each collection at most once per
+// backfillInterval (the rate bound).
+type recentReads struct {
+	mu sync.Mutex
+	m  map[string]time.Time
+}
+
+func (s *Service) collectionDue(iri string) bool {
+	now := s.opt.Now()
+	r := &s.backfilled
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if last, ok := r.m[iri]; ok && now.Sub(last) < backfillInterval {
+		return false
+	}
+	if r.m == nil || len(r.m) > 50000 {
+		r.m = map[string]time.Time{}
+	}
+	r.m[iri] = now
+	return true
 }

@@ -66,7 +66,7 @@ type Service struct {
 	counts    followerCounts
 
 	contentVersion atomic.Uint64
-	backfilled     sync.Map // thread root IRI → time of the last backfill
+	backfilled     recentReads // replies collection → when it was last read
 
 	instanceJSON []byte
 }

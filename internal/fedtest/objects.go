@@ -67,7 +67,7 @@ func (s *Server) ObjectID(name string) string { return s.URL + "/objects/" + nam
 // Note returns a Mastodon-shaped public Note by user, hosted at
 // ObjectID(name), replying to inReplyTo ("" for none) and mentioning the
 // given actors; its replies collection is ObjectID(name+"/replies")
-// (empty until hosted otherwise).
+// (served, empty, until served otherwise).
 func (s *Server) Note(user, name, inReplyTo, content string, mentions ...string) map[string]any {
 	s.mustUser(user)
 	id := s.ObjectID(name)
@@ -98,6 +98,7 @@ func (s *Server) Note(user, name, inReplyTo, content string, mentions ...string)
 		n["inReplyTo"] = nil
 	}
 	s.Serve(id, n)
+	s.Serve(id+"/replies", n["replies"])
 	return n
 }
 
