@@ -312,7 +312,7 @@ func (s *Service) storeNote(ctx context.Context, o *activitypub.RemoteObject, ra
 	content, atts := s.renderNote(o)
 	n := &store.RemoteNote{IRI: o.ID, GroupID: p.group.ID, Type: o.Type, AuthorIRI: o.AttributedTo,
 		AuthorHost: activitypub.Host(o.AttributedTo), URL: o.URL, InReplyTo: o.InReplyTo, RootIRI: p.root,
-		PostID: p.postID, Depth: p.depth, Summary: o.Summary, ContentHTML: content, Language: o.Language,
+		PostID: p.postID, Depth: p.depth, Summary: plainSummary(o.Summary), ContentHTML: content, Language: o.Language,
 		Sensitive: o.Sensitive || o.Summary != "", Attachments: atts, RepliesIRI: o.Replies, Via: via, Raw: raw,
 		PublishedAt: o.Published}
 	if n.PublishedAt.IsZero() || n.PublishedAt.After(s.opt.Now()) {
@@ -399,7 +399,7 @@ func (s *Service) onNoteUpdate(ctx context.Context, it *store.InboxItem, in *act
 	}
 	before := n.State
 	n.ContentHTML, n.Attachments = s.renderNote(o)
-	n.Summary, n.Language, n.Sensitive, n.Raw = o.Summary, o.Language, o.Sensitive || o.Summary != "", raw
+	n.Summary, n.Language, n.Sensitive, n.Raw = plainSummary(o.Summary), o.Language, o.Sensitive || o.Summary != "", raw
 	if err := s.screen(ctx, g, n, o); err != nil {
 		return Outcome{}, err
 	}
@@ -516,4 +516,12 @@ func (s *Service) SetDiscussionMode(ctx context.Context, slug, mode string) erro
 	s.groups.forget(slug)
 	s.contentChanged()
 	return nil
+}
+
+// plainSummary reduces a content warning (HTML for some servers) to text.
+func plainSummary(s string) string {
+	if s == "" {
+		return ""
+	}
+	return markup.PlainText(markup.SanitizeRemote(s, nil))
 }
