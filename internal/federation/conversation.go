@@ -246,7 +246,11 @@ func escapeHTML(s string) string {
 // group's discussion mode.
 func (s *Service) screen(ctx context.Context, g *store.Group, n *store.RemoteNote, o *activitypub.RemoteObject) error {
 	v := moderation.Verdict{Action: moderation.Accept}
-	if s.opt.Screener != nil {
+	var sc Screener
+	if b := s.screener.Load(); b != nil {
+		sc = b.Screener
+	}
+	if sc != nil {
 		known, err := s.store.AuthorKnown(ctx, g.ID, n.AuthorIRI)
 		if err != nil {
 			return err
@@ -266,7 +270,7 @@ func (s *Service) screen(ctx context.Context, g *store.Group, n *store.RemoteNot
 				it.Mentions++
 			}
 		}
-		if v, err = s.opt.Screener.Screen(ctx, it); err != nil {
+		if v, err = sc.Screen(ctx, it); err != nil {
 			return fmt.Errorf("%w: screen: %v", ErrTemporary, err)
 		}
 		if v.Action == "" {
@@ -367,7 +371,7 @@ func (s *Service) onCreate(ctx context.Context, it *store.InboxItem, in *activit
 	if err := s.announceIfDue(ctx, p.group, n, []byte(it.Raw)); err != nil {
 		return Outcome{}, err
 	}
-	s.backfillThread(ctx, n.RootIRI)
+	s.backfillAround(ctx, n)
 	return processed(fmt.Sprintf("note %s in %s: %s", n.State, p.group.Slug, n.IRI)), nil
 }
 
@@ -525,3 +529,9 @@ func plainSummary(s string) string {
 	}
 	return markup.PlainText(markup.SanitizeRemote(s, nil))
 }
+
+// SetScreener replaces the screener (before the workers start; tests and
+// benchmarks).
+func (s *Service) SetScreener(sc Screener) { s.screener.Store(&screenerBox{sc}) }
+
+type screenerBox struct{ Screener }

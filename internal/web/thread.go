@@ -120,4 +120,3 @@ func (s *Server) threadCollection(ctx context.Context, id, root string, withRoot
 	}
 	return activitypub.EncodeCollection(&activitypub.OrderedCollection{ID: id, TotalItems: len(items), Items: items, InlineItems: true})
 }
-
