@@ -4,12 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/torget/torget/internal/auth"
 	"github.com/torget/torget/internal/federation"
 	"github.com/torget/torget/internal/fedtest"
 	"github.com/torget/torget/internal/store"
@@ -277,4 +280,44 @@ func getBody(t *testing.T, tg *instance, url string) string {
 		t.Fatalf("GET %s: %d", url, code)
 	}
 	return body
+}
+
+// An administrator sets the discussion mode from the group's edit page
+// (CSRF-guarded, audited); an editor may not; the public page shows it.
+func TestStaffSetsDiscussionMode(t *testing.T) {
+	ctx := context.Background()
+	tg := startInstance(t)
+	tg.group(t, "lage", false)
+	tg.user(t, "admin", auth.RoleAdmin)
+	tg.user(t, "erik", auth.RoleEditor)
+	ab := newBrowser(t, tg)
+	ab.login("admin", testPassword)
+	const edit, action = "/staff/groups/lage/edit", "/staff/groups/lage/mode"
+	_, body := ab.get(edit)
+	expectBody(t, "edit page", body, `action="/staff/groups/lage/mode"`, `<label for="mode-open">`, `id="mode-announcements" value="announcements" checked`)
+	resp, body := ab.post(action, url.Values{"mode": {"open"}})
+	expectStatus(t, "mode without CSRF", resp, body, http.StatusForbidden)
+	if g, _ := tg.Store.GroupBySlug(ctx, "lage"); g.DiscussionMode != store.ModeAnnouncements {
+		t.Fatalf("mode changed without CSRF: %s", g.DiscussionMode)
+	}
+	resp, body = ab.form(edit, action, url.Values{"mode": {"moderated"}})
+	expectRedirect(t, resp, body, "/staff/groups/lage?notice=L%C3%A4get+f%C3%B6r+svar+%C3%A4r+sparat.")
+	if g, _ := tg.Store.GroupBySlug(ctx, "lage"); g.DiscussionMode != store.ModeModerated {
+		t.Fatalf("mode = %s", g.DiscussionMode)
+	}
+	if tg.auditActions(t)["group_mode admin"] != 1 {
+		t.Fatal("mode change not audited")
+	}
+	if page := getBody(t, tg, tg.Base+"/groups/lage"); !strings.Contains(page, "Modererad: svar visas när en moderator") {
+		t.Fatal("public page does not show the mode")
+	}
+	eb := newBrowser(t, tg)
+	eb.login("erik", testPassword)
+	resp, body = eb.post(action, url.Values{"mode": {"open"}, "csrf": {eb.csrf("/staff")}})
+	if resp.StatusCode == http.StatusSeeOther {
+		t.Fatalf("an editor changed the mode: %d", resp.StatusCode)
+	}
+	if g, _ := tg.Store.GroupBySlug(ctx, "lage"); g.DiscussionMode != store.ModeModerated {
+		t.Fatalf("editor changed the mode to %s", g.DiscussionMode)
+	}
 }
