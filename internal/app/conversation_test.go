@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"html"
 	"net/http"
 	"net/url"
 	"os"
@@ -319,5 +320,61 @@ func TestStaffSetsDiscussionMode(t *testing.T) {
 	}
 	if g, _ := tg.Store.GroupBySlug(ctx, "lage"); g.DiscussionMode != store.ModeModerated {
 		t.Fatalf("editor changed the mode to %s", g.DiscussionMode)
+	}
+}
+
+// Custom emoji are rendered only as images with alt text, through the
+// signed, cached media proxy; unsigned proxy URLs and SVG are refused.
+func TestCustomEmojiThroughProxy(t *testing.T) {
+	ctx := context.Background()
+	tg := startInstance(t)
+	tg.group(t, "emoji", false)
+	groupID := tg.Base + "/groups/emoji"
+	p := fedtest.NewServer(t, fedtest.Options{Users: []string{"pia"}, RootCAs: tg.Pool})
+	png := []byte("\x89PNG\r\n\x1a\nfake-but-typed-png")
+	p.Serve(p.ObjectID("blob.png"), fedtest.File{Type: "image/png", Body: png})
+	p.Serve(p.ObjectID("evil.svg"), fedtest.File{Type: "image/svg+xml", Body: []byte(`<svg onload="alert(1)"/>`)})
+	_, postURL, err := tg.Fed.Publish(ctx, "emoji", federation.PostInput{Text: "Hej"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	note := p.Note("pia", "e1", postURL, "<p>Fint :blob: och :evil:</p>", groupID)
+	note["tag"] = append(note["tag"].([]any),
+		map[string]any{"type": "Emoji", "name": ":blob:", "icon": map[string]any{"type": "Image", "mediaType": "image/png", "url": p.ObjectID("blob.png")}},
+		map[string]any{"type": "Emoji", "name": ":evil:", "icon": map[string]any{"type": "Image", "url": p.ObjectID("evil.svg")}})
+	deliver(t, tg, p, "pia", groupID+"/inbox", p.Wrap("Create", "pia", note))
+	page := getBody(t, tg, postURL)
+	if strings.Contains(page, p.URL+"/objects/blob.png\"") || strings.Contains(page, `src="`+p.URL) {
+		t.Fatal("emoji hot-linked")
+	}
+	n, _ := tg.Store.RemoteNoteByIRI(ctx, note["id"].(string))
+	i := strings.Index(n.ContentHTML, `src="`)
+	if i < 0 || !strings.Contains(n.ContentHTML, `alt=":blob:"`) {
+		t.Fatalf("no emoji image: %s", n.ContentHTML)
+	}
+	src := html.UnescapeString(n.ContentHTML[i+5 : i+5+strings.Index(n.ContentHTML[i+5:], `"`)])
+	if !strings.HasPrefix(src, tg.Base+"/media/proxy?") {
+		t.Fatalf("emoji src %s", src)
+	}
+	c := newClient(t, tg)
+	code, h, body := c.get(src, "")
+	if code != 200 || h.Get("Content-Type") != "image/png" || body != string(png) {
+		t.Fatalf("proxy: %d %s %q", code, h.Get("Content-Type"), body)
+	}
+	c.get(src, "")
+	if got := p.ObjectGets("/objects/blob.png"); got != 1 {
+		t.Fatalf("image fetched %d times, want 1 (cached)", got)
+	}
+	if code, _, _ := c.get(tg.Base+"/media/proxy?url="+url.QueryEscape(p.ObjectID("blob.png"))+"&sig=00", ""); code != 403 {
+		t.Fatalf("unsigned proxy URL: %d", code)
+	}
+	j := strings.Index(n.ContentHTML, `alt=":evil:"`)
+	if j < 0 {
+		t.Fatalf("no :evil: image: %s", n.ContentHTML)
+	}
+	k := strings.LastIndex(n.ContentHTML[:j], `src="`)
+	evil := html.UnescapeString(n.ContentHTML[k+5 : k+5+strings.Index(n.ContentHTML[k+5:], `"`)])
+	if code, _, _ := c.get(evil, ""); code != http.StatusBadGateway {
+		t.Fatalf("SVG through the proxy: %d", code)
 	}
 }

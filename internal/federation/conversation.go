@@ -213,7 +213,7 @@ func (s *Service) renderNote(o *activitypub.RemoteObject) (htmlOut, atts string)
 	}
 	emoji := markup.RemoteEmoji{}
 	for _, e := range o.Emojis {
-		if u := s.uris.MediaProxy(e.URL); u != "" {
+		if u := s.MediaURL(e.URL); u != "" {
 			emoji[e.Name] = u
 		}
 	}

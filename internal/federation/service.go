@@ -67,7 +67,10 @@ type Service struct {
 
 	contentVersion atomic.Uint64
 	screener       atomic.Pointer[screenerBox]
-	backfilled     recentReads // replies collection → when it was last read
+	backfilled     recentReads
+	media          mediaCache
+	mediaKeyOnce   sync.Once
+	mediaSecret    []byte // replies collection → when it was last read
 
 	instanceJSON []byte
 }

@@ -2,7 +2,10 @@ package web
 
 import (
 	"context"
+	"net/http"
+
 	"encoding/json"
+	"github.com/labstack/echo/v4"
 	"html/template"
 	"time"
 
@@ -119,4 +122,21 @@ func (s *Server) threadCollection(ctx context.Context, id, root string, withRoot
 		items = append(items, b)
 	}
 	return activitypub.EncodeCollection(&activitypub.OrderedCollection{ID: id, TotalItems: len(items), Items: items, InlineItems: true})
+}
+
+// mediaProxy serves a remote image torget put on a page (a signed proxy
+// URL), so that readers' browsers never contact other servers.
+func (s *Server) mediaProxy(c echo.Context) error {
+	body, mt, ok, err := s.fed.ProxyMedia(c.Request().Context(), c.QueryParam("url"), c.QueryParam("sig"))
+	if !ok {
+		return echo.NewHTTPError(http.StatusForbidden, "not a proxied image")
+	}
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadGateway, "image not available")
+	}
+	h := c.Response().Header()
+	h.Set("Cache-Control", "public, max-age=86400")
+	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	h.Set("X-Content-Type-Options", "nosniff")
+	return c.Blob(http.StatusOK, mt, body)
 }
