@@ -378,3 +378,56 @@ func TestCustomEmojiThroughProxy(t *testing.T) {
 		t.Fatalf("SVG through the proxy: %d", code)
 	}
 }
+
+// Staff reply as the group from the staff UI: the reply federates to the
+// resident and to the followers, answers the resident's note, and shows
+// in the thread.
+func TestStaffRepliesAsGroup(t *testing.T) {
+	ctx := context.Background()
+	tg := startInstance(t)
+	tg.group(t, "svar", false)
+	tg.user(t, "admin", auth.RoleAdmin)
+	groupID := tg.Base + "/groups/svar"
+	a := fedtest.NewServer(t, fedtest.Options{Users: []string{"anna"}, RootCAs: tg.Pool})
+	b := fedtest.NewServer(t, fedtest.Options{Users: []string{"bertil"}, RootCAs: tg.Pool})
+	follow(t, tg, a, "anna", groupID)
+	_, postURL, err := tg.Fed.Publish(ctx, "svar", federation.PostInput{Text: "Frågor om soptömningen?"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	note := b.Note("bertil", "q1", postURL, "<p>När töms kärlen på Ringvägen?</p>", groupID)
+	deliver(t, tg, b, "bertil", groupID+"/inbox", b.Wrap("Create", "bertil", note))
+
+	ab := newBrowser(t, tg)
+	ab.login("admin", testPassword)
+	_, body := ab.get("/staff/groups/svar")
+	replyLink := "/staff/groups/svar/compose?svar=" + url.QueryEscape(note["id"].(string))
+	expectBody(t, "staff group page", body, "När töms kärlen", html.EscapeString(replyLink))
+	resp, body := ab.get(replyLink)
+	expectStatus(t, "reply form", resp, body, 200)
+	expectBody(t, "reply form", body, `name="in_reply_to"`, "Du svarar på")
+	resp, body = ab.form(replyLink, "/staff/groups/svar/compose", url.Values{"text": {"På tisdagar."}, "language": {"sv"},
+		"action": {"publish"}, "in_reply_to": {note["id"].(string)}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("reply: %d %.300s", resp.StatusCode, body)
+	}
+	isReply := func(d fedtest.Delivery) bool {
+		o := objectOf(d)
+		return d.Type == "Create" && o != nil && o["inReplyTo"] == note["id"]
+	}
+	got := b.WaitFor(t, 10*time.Second, isReply)
+	o := objectOf(got)
+	if !contains(strs(o["cc"]), b.ActorID("bertil")) || !strings.Contains(string(got.Body), `"href":"`+b.ActorID("bertil")+`"`) {
+		t.Fatalf("reply does not mention the resident: %s", got.Body)
+	}
+	a.WaitFor(t, 10*time.Second, isReply)
+	page := getBody(t, tg, postURL)
+	i, j := strings.Index(page, "När töms kärlen"), strings.Index(page, "På tisdagar.")
+	if i < 0 || j < i || !strings.Contains(page[j-600:j], "svar till") {
+		t.Fatalf("staff reply not threaded on the page")
+	}
+	// A reply to a note of another group, or to nothing, is refused.
+	if _, _, err := tg.Fed.Publish(ctx, "svar", federation.PostInput{Text: "x", InReplyTo: b.ObjectID("nope")}); err == nil {
+		t.Fatal("reply to an unknown note published")
+	}
+}

@@ -535,3 +535,34 @@ func plainSummary(s string) string {
 func (s *Service) SetScreener(sc Screener) { s.screener.Store(&screenerBox{sc}) }
 
 type screenerBox struct{ Screener }
+
+// replyMention checks that a staff reply answers a shown note in the
+// group's threads and returns its author as a mention to deliver to.
+func (s *Service) replyMention(ctx context.Context, g *store.Group, noteIRI string) (mention, error) {
+	n, err := s.store.RemoteNoteByIRI(ctx, noteIRI)
+	if errors.Is(err, store.ErrNotFound) || err == nil && (n.GroupID != g.ID || n.DeletedAt != nil || n.State != store.NoteVisible) {
+		return mention{}, fmt.Errorf("%w: the reply answers no shown post in this group", ErrInvalid)
+	}
+	if err != nil {
+		return mention{}, err
+	}
+	a, err := s.FetchActor(ctx, n.AuthorIRI, false)
+	if err != nil {
+		return mention{}, fmt.Errorf("%w: the resident's account cannot be reached: %v", ErrTemporary, err)
+	}
+	inbox := a.SharedInbox
+	if inbox == "" {
+		inbox = a.Inbox
+	}
+	name := "@" + a.PreferredUsername + "@" + a.Host
+	return mention{Name: name, Href: a.IRI, inbox: inbox, host: a.Host}, nil
+}
+
+func hasMention(ms []mention, href string) bool {
+	for _, m := range ms {
+		if m.Href == href {
+			return true
+		}
+	}
+	return false
+}

@@ -231,3 +231,14 @@ func NoteStateRank(state string) int {
 	}
 	return 0
 }
+
+// PostsReplyingTo returns the group's live staff replies to any of iris,
+// oldest first.
+func (s *Store) PostsReplyingTo(ctx context.Context, iris []string) ([]Post, error) {
+	if len(iris) == 0 {
+		return nil, nil
+	}
+	var ps []Post
+	err := s.ctx(ctx).Where("in_reply_to IN ? AND deleted_at IS NULL", iris).Order("published_at, id").Find(&ps).Error
+	return ps, err
+}

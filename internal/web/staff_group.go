@@ -100,6 +100,13 @@ type staffGroupPage struct {
 	PendingTotal          int64
 	Followers, OtherHosts int64
 	Hosts                 []store.HostCount
+	// Residents' latest shown replies, each with a link to answer as the group.
+	Replies []staffReplyRow
+}
+
+type staffReplyRow struct {
+	Author, URL, ReplyURL, Language string
+	Content                         template.HTML
 }
 
 type pendingRow struct {
@@ -151,6 +158,14 @@ func (s *Server) renderStaffGroup(c echo.Context, code int, g *store.Group, noti
 				v.Users = append(v.Users, staffUserOption{ID: u.ID, Username: u.Username, Role: roleName(u.Role)})
 			}
 		}
+	}
+	notes, err := s.st.GroupNotes(ctx, g.ID, []string{store.NoteVisible}, 0, 20)
+	if err != nil {
+		return err
+	}
+	for _, n := range notes {
+		v.Replies = append(v.Replies, staffReplyRow{Author: n.AuthorIRI, URL: firstNonEmptyStr(n.URL, n.IRI), Language: n.Language,
+			ReplyURL: v.Compose + "?svar=" + url.QueryEscape(n.IRI), Content: template.HTML(shiftHeadings(n.ContentHTML, 2))})
 	}
 	return s.render(c, code, "staff_group.html", v)
 }

@@ -35,7 +35,7 @@ const maxThreadShown = 500
 
 // threadViews loads a thread's visible notes, oldest first, each with its
 // author's handle and the note it answers.
-func (s *Server) threadViews(ctx context.Context, root string) ([]noteView, error) {
+func (s *Server) threadViews(ctx context.Context, g *store.Group, root string) ([]noteView, error) {
 	ns, err := s.st.ThreadNotes(ctx, root, []string{store.NoteVisible}, maxThreadShown)
 	if err != nil {
 		return nil, err
@@ -61,6 +61,39 @@ func (s *Server) threadViews(ctx context.Context, root string) ([]noteView, erro
 		}
 		byIRI[n.IRI] = len(out)
 		out = append(out, v)
+	}
+	// Staff replies as the group, placed by time under what they answer.
+	iris := []string{root}
+	for _, n := range ns {
+		iris = append(iris, n.IRI)
+	}
+	ps, err := s.st.PostsReplyingTo(ctx, iris)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range ps {
+		if p.GroupID != g.ID {
+			continue
+		}
+		v := noteView{Anchor: "grupp-" + p.PublicID, URL: s.u.Post(g.Slug, p.PublicID), Author: g.Name + " (gruppen)",
+			AuthorURL: s.u.Group(g.Slug), Summary: p.Summary, Content: template.HTML(shiftHeadings(p.ContentHTML, 2)),
+			Language: p.Language, Published: p.PublishedAt, Edited: p.EditedAt != nil}
+		if i, ok := byIRI[p.InReplyTo]; ok {
+			v.ReplyTo, v.ReplyToName = out[i].Anchor, out[i].Author
+		}
+		at := len(out)
+		for i := range out {
+			if out[i].Published.After(p.PublishedAt) {
+				at = i
+				break
+			}
+		}
+		out = append(out[:at], append([]noteView{v}, out[at:]...)...)
+		for k, i := range byIRI {
+			if i >= at {
+				byIRI[k] = i + 1
+			}
+		}
 	}
 	return out, nil
 }
