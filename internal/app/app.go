@@ -174,7 +174,11 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, st *store.S
 		return float64(c[store.InboxPending])
 	})
 	in := cfg.Instance
-	e, err := web.New(fed, log, m, web.Options{Version: Version, MaxBodyBytes: cfg.Federation.MaxBodyBytes,
+	tz, err := in.Location()
+	if err != nil {
+		return nil, err
+	}
+	e, err := web.New(fed, log, m, web.Options{Version: Version, MaxBodyBytes: cfg.Federation.MaxBodyBytes, TimeZone: tz,
 		Instance: web.Instance{Name: in.Name, Description: in.Description, Organisation: in.Organisation,
 			OrganisationURL: in.OrganisationURL, ContactEmail: in.ContactEmail},
 		Auth: web.AuthOptions{IdleTimeout: cfg.Auth.SessionIdleTimeout.Duration, Lifetime: cfg.Auth.SessionLifetime.Duration,

@@ -62,6 +62,16 @@ type Instance struct {
 	Organisation    string `toml:"organisation"`
 	OrganisationURL string `toml:"organisation_url"`
 	ContactEmail    string `toml:"contact_email"`
+	// TimeZone is where pages show dates (an IANA name).
+	TimeZone string `toml:"time_zone"`
+}
+
+// Location is the instance time zone (UTC when unset).
+func (in Instance) Location() (*time.Location, error) {
+	if in.TimeZone == "" {
+		return time.UTC, nil
+	}
+	return time.LoadLocation(in.TimeZone)
 }
 
 // Database selects the store.
@@ -136,7 +146,7 @@ func Default() Config {
 			Listen:          "127.0.0.1:8080",
 			ShutdownTimeout: Duration{30 * time.Second},
 		},
-		Instance: Instance{Name: "torget", Organisation: "Example municipality", OrganisationURL: "https://example.org/"},
+		Instance: Instance{Name: "torget", Organisation: "Example municipality", OrganisationURL: "https://example.org/", TimeZone: "Europe/Stockholm"},
 		Database: Database{URL: "sqlite:data/torget.db", MaxOpenConns: 16},
 		Federation: Federation{
 			AllowPrivateNetworks: []string{},
@@ -261,6 +271,9 @@ func setField(f reflect.Value, v string) error {
 // Validate checks the configuration and fills derived values (BaseURL).
 func (c *Config) Validate() error {
 	var errs []error
+	if _, err := c.Instance.Location(); err != nil {
+		errs = append(errs, fmt.Errorf("instance.time_zone %q: %w", c.Instance.TimeZone, err))
+	}
 	if c.Server.Domain == "" {
 		errs = append(errs, errors.New("server.domain is required"))
 	}

@@ -216,6 +216,9 @@ CREATE TABLE audit_log (
 );
 CREATE INDEX audit_log_at ON audit_log (at);
 `},
+	{6, "interface language of staff accounts", `
+ALTER TABLE users ADD COLUMN locale TEXT NOT NULL DEFAULT '';
+`},
 	{7, "residents' conversations: remote notes, their announces, reactions, discussion modes", `
 ALTER TABLE groups ADD COLUMN discussion_mode TEXT NOT NULL DEFAULT 'announcements';
 ALTER TABLE posts ADD COLUMN in_reply_to TEXT NOT NULL DEFAULT '';
