@@ -23,6 +23,7 @@ type PostInput struct {
 	// (required). On Edit they replace the post's images (those left out
 	// are detached); a nil Media keeps them as they are.
 	Media []MediaRef
+	InReplyTo    string // a resident's note in the group's threads: staff reply as the group
 }
 
 // MaxPostChars bounds a post's Markdown source.
@@ -55,7 +56,8 @@ func (s *Service) NoteFor(g *store.Group, p *store.Post) *activitypub.Note {
 		ID: id, Type: "Note", AttributedTo: s.uris.Group(g.Slug), Content: p.ContentHTML, Language: p.Language,
 		Summary: p.Summary, Sensitive: p.Summary != "", URL: id,
 		To: []string{activitypub.PublicIRI}, CC: []string{s.uris.Followers(g.Slug)},
-		Published: p.PublishedAt,
+		Published: p.PublishedAt, InReplyTo: p.InReplyTo,
+		Context: s.uris.PostContext(g.Slug, p.PublicID), Replies: s.uris.PostReplies(g.Slug, p.PublicID),
 	}
 	if p.EditedAt != nil {
 		n.Updated = *p.EditedAt
@@ -94,9 +96,19 @@ func (s *Service) Publish(ctx context.Context, slug string, in PostInput) (*stor
 		return nil, "", err
 	}
 	ms := s.resolveMentions(ctx, r.Mentions)
+	if in.InReplyTo != "" {
+		// A reply reaches the resident (mentioned) and, as every post, the followers.
+		m, err := s.replyMention(ctx, g, in.InReplyTo)
+		if err != nil {
+			return nil, "", err
+		}
+		if !hasMention(ms, m.Href) {
+			ms = append(ms, m)
+		}
+	}
 	p := &store.Post{PublicID: newID(10), GroupID: g.ID, AuthorUserID: in.AuthorUserID, Source: in.Text,
 		ContentHTML: markup.LinkMentions(r.HTML, mentionLinks(ms)), Summary: in.Summary, Language: in.Language,
-		Mentions: encodeMentions(ms), Attachments: encodeAttachments(media), PublishedAt: s.opt.Now().UTC()}
+		Mentions: encodeMentions(ms), Attachments: encodeAttachments(media), PublishedAt: s.opt.Now().UTC(), InReplyTo: in.InReplyTo}
 	err = s.store.Tx(ctx, func(tx *store.Store) error {
 		if err := tx.CreatePost(ctx, p); err != nil {
 			return err

@@ -43,6 +43,9 @@ type Options struct {
 	// StoreInbox stores a received activity before it is acknowledged
 	// (group commit in production); the store's InsertInboxItem by default.
 	StoreInbox func(ctx context.Context, it *store.InboxItem) (bool, error)
+	// Screener applies the moderation rules to residents' posts; nil
+	// accepts all.
+	Screener Screener
 }
 
 // Service is the federation core.
@@ -63,6 +66,11 @@ type Service struct {
 	counts    followerCounts
 
 	contentVersion atomic.Uint64
+	screener       atomic.Pointer[screenerBox]
+	backfilled     recentReads
+	media          mediaCache
+	mediaKeyOnce   sync.Once
+	mediaSecret    []byte // replies collection → when it was last read
 
 	instanceJSON []byte
 }
@@ -93,8 +101,10 @@ func New(st *store.Store, u uris.Builder, client *transport.Client, log *slog.Lo
 	if opt.StoreInbox == nil {
 		opt.StoreInbox = st.InsertInboxItem
 	}
-	return &Service{store: st, uris: u, client: client, log: log, opt: opt,
+	s := &Service{store: st, uris: u, client: client, log: log, opt: opt,
 		render: markup.New(u.Tag), keys: newKeyCache(20000)}
+	s.screener.Store(&screenerBox{opt.Screener})
+	return s
 }
 
 // URIs returns the id builder.

@@ -19,6 +19,7 @@ func TestNoDeleteOutsideGallring(t *testing.T) {
 		"internal/store/sessions.go":   "staff sessions: login state, not a record (sign-ins are in the audit log)",
 		"internal/store/users.go":      "other sessions of a user whose password changed",
 		"internal/store/followers.go":  "follower state; every Follow/Undo received is in the record",
+		"internal/store/notes.go":      "reaction counters (Like, EmojiReact, Announce); every reaction and Undo received is in the record",
 		"internal/store/groupstaff.go": "a staff assignment; assign/unassign are audited (and so recorded)",
 		"internal/store/settings.go":   "an about page reset to its default; the change is audited",
 		"internal/store/logins.go":     "sign-in throttling counters",

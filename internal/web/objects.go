@@ -16,6 +16,9 @@ type postPage struct {
 	page
 	GroupName, GroupURL string
 	Post                postView
+	Thread              []noteView
+	Mode                string
+	Likes, Boosts       int64
 }
 
 // post serves a Note (or, once deleted, a Tombstone with 410) to
@@ -55,6 +58,15 @@ func (s *Server) post(c echo.Context) error {
 	l := s.tr(c)
 	v := postPage{page: s.page(c, l.T("post.heading", "Group", g.Name), postURL), GroupName: g.Name, GroupURL: s.u.Group(g.Slug), Post: s.postView(c, g, p)}
 	v.Post.Content = template.HTML(shiftHeadings(p.ContentHTML, 1)) // under the page's h1 only
+	if v.Thread, err = s.threadViews(c, g, postURL); err != nil {
+		return err
+	}
+	v.Mode = modeText(l, g.DiscussionMode)
+	counts, err := s.st.CountReactions(ctx, []string{postURL})
+	if err != nil {
+		return err
+	}
+	v.Likes, v.Boosts = counts[postURL].Likes, counts[postURL].Boosts
 	// The page's own text is in the interface language; the post carries its own.
 	v.OG = &openGraph{Type: "article", SiteName: v.InstanceName, Title: l.T("post.heading", "Group", g.Name), Description: postDescription(l, p),
 		URL: postURL, Image: s.u.Base + groupIconPath, ImageAlt: l.T("group.icon_alt", "Name", g.Name), Published: p.PublishedAt.UTC().Format(time.RFC3339)}
@@ -77,4 +89,33 @@ func postDescription(l *i18n.Localizer, p *store.Post) string {
 		return l.T("post.content_warning") + ": " + p.Summary
 	}
 	return clip(plainText(p.ContentHTML), 200)
+}
+
+// postThread serves a post's replies collection (direct replies) and its
+// context collection (the whole conversation, the post first).
+func (s *Server) postThread(context bool) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		ctx := c.Request().Context()
+		g, err := s.groupFor(c)
+		if err != nil {
+			return err
+		}
+		p, err := s.st.PostByPublicID(ctx, c.Param("id"))
+		if err != nil {
+			return err
+		}
+		if p.GroupID != g.ID || p.DeletedAt != nil {
+			return store.ErrNotFound
+		}
+		root := s.u.Post(g.Slug, p.PublicID)
+		id := s.u.PostReplies(g.Slug, p.PublicID)
+		if context {
+			id = s.u.PostContext(g.Slug, p.PublicID)
+		}
+		body, err := s.threadCollection(ctx, id, root, context, !context)
+		if err != nil {
+			return err
+		}
+		return asJSON(c, http.StatusOK, body)
+	}
 }

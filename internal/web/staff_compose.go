@@ -39,6 +39,9 @@ type composePage struct {
 	ImageErrors []fieldError // for the summary at the top
 	MaxBytes    string
 	MaxImages   int
+	InReplyTo                     string            // the resident's note a staff reply answers
+	ReplyTo                       *store.RemoteNote // shown above the form
+	ReplyContent                  template.HTML
 }
 
 func validLanguage(tag string) bool {
@@ -102,6 +105,9 @@ func (s *Server) composeForm(c echo.Context) error {
 	v := s.composeView(c, g, s.tr(c).T("staff.compose.new_heading", "Group", g.Name))
 	v.Action, v.Submit, v.Form.Language = staffGroupPath(g.Slug)+"/compose", s.tr(c).T("staff.compose.publish"), g.Language
 	v.fillSlots()
+	if err := s.replyContext(c, g, &v, c.QueryParam("svar")); err != nil {
+		return err
+	}
 	return s.render(c, http.StatusOK, "staff_compose.html", v)
 }
 
@@ -113,6 +119,9 @@ func (s *Server) compose(c echo.Context) error {
 	sc := staffFrom(c)
 	v := s.composeView(c, g, s.tr(c).T("staff.compose.new_heading", "Group", g.Name))
 	v.Action, v.Submit, v.Form = staffGroupPath(g.Slug)+"/compose", s.tr(c).T("staff.compose.publish"), readPostForm(c)
+	if err := s.replyContext(c, g, &v, c.FormValue("in_reply_to")); err != nil {
+		return err
+	}
 	v.Errors = v.Form.check(s.tr(c), g.Language)
 	if err := s.readImages(c, g, 0, &v); err != nil {
 		return err
@@ -122,7 +131,7 @@ func (s *Server) compose(c echo.Context) error {
 	}
 	uid := sc.user.ID
 	_, postURL, err := s.fed.Publish(c.Request().Context(), g.Slug, federation.PostInput{Text: v.Form.Text, Summary: v.Form.Summary,
-		Language: v.Form.Language, AuthorUserID: &uid, Media: v.mediaRefs()})
+		Language: v.Form.Language, AuthorUserID: &uid, Media: v.mediaRefs(), InReplyTo: v.InReplyTo})
 	if errors.Is(err, federation.ErrInvalid) {
 		v.Error = s.tr(c).T("staff.compose.error.not_published", "Reason", err.Error())
 		v.fillSlots()
@@ -169,7 +178,7 @@ func (s *Server) edit(c echo.Context) error {
 	}
 	uid := sc.user.ID
 	postURL := s.u.Post(g.Slug, p.PublicID)
-	in := federation.PostInput{Text: v.Form.Text, Summary: v.Form.Summary, Language: v.Form.Language, AuthorUserID: &uid}
+	in := federation.PostInput{Text: v.Form.Text, Summary: v.Form.Summary, Language: v.Form.Language, AuthorUserID: &uid, InReplyTo: v.InReplyTo}
 	if v.Uploads {
 		in.Media = v.mediaRefs()
 	}
@@ -244,4 +253,20 @@ func (s *Server) setPinned(c echo.Context, pinned bool) error {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, withNotice(staffGroupPath(g.Slug), notice))
+}
+
+// replyContext prepares the form for a reply as the group to a resident's
+// shown note in the group's threads ("" : a new post).
+func (s *Server) replyContext(c echo.Context, g *store.Group, v *composePage, iri string) error {
+	if iri == "" {
+		return nil
+	}
+	n, err := s.st.RemoteNoteByIRI(c.Request().Context(), iri)
+	if err != nil || n.GroupID != g.ID || n.State != store.NoteVisible || n.DeletedAt != nil {
+		return store.ErrNotFound
+	}
+	v.InReplyTo, v.ReplyTo, v.ReplyContent = n.IRI, n, template.HTML(shiftHeadings(n.ContentHTML, 2))
+	v.Heading = s.tr(c).T("staff.reply.heading", "Group", g.Name)
+	v.Title = v.Heading
+	return nil
 }
