@@ -116,7 +116,8 @@ func startInstance(t testing.TB, opts ...instanceOpt) *instance {
 func (in *instance) group(t testing.TB, slug string, manual bool) *store.Group {
 	t.Helper()
 	g, err := in.Fed.CreateGroup(context.Background(), federation.GroupInput{Slug: slug, Name: "Grupp " + slug,
-		Purpose: "Testgrupp", WebsiteURL: "https://example.org/", ManualApproval: manual})
+		Purpose: "Testgrupp", WebsiteURL: "https://example.org/", ManualApproval: manual,
+		OwningUnit: "Stadsdelsförvaltning Test", Responsible: []string{responsible(t, in.Store)}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,4 +144,20 @@ func (in *instance) drained(t testing.TB) bool {
 		t.Fatal(err)
 	}
 	return c[store.DeliveryPending] == 0
+}
+
+// responsible returns the username of a staff account to name as a new
+// group's responsible staff member (a group cannot exist without one),
+// creating the account on first use.
+func responsible(t testing.TB, st *store.Store) string {
+	t.Helper()
+	const name = "ansvarig"
+	ctx := context.Background()
+	if _, err := st.UserByName(ctx, name); err == nil {
+		return name
+	}
+	if err := st.CreateUser(ctx, &store.User{Username: name, Role: store.RoleEditor, PasswordHash: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	return name
 }

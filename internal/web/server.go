@@ -43,6 +43,9 @@ type Options struct {
 	Instance     Instance
 	Auth         AuthOptions
 	OIDC         OIDCOptions
+	// Location is the time zone staff enter times in (Europe/Stockholm
+	// when nil).
+	Location *time.Location
 }
 
 // Server holds the handlers' dependencies.
@@ -67,9 +70,17 @@ func New(fed *federation.Service, log *slog.Logger, m *metrics.Metrics, opt Opti
 		opt.MaxBodyBytes = 1 << 20
 	}
 	opt.Auth.defaults()
+	if opt.Location == nil {
+		loc, err := time.LoadLocation("Europe/Stockholm")
+		if err != nil {
+			return nil, err
+		}
+		opt.Location = loc
+	}
 	tmpl, err := template.New("").Funcs(template.FuncMap{
 		"date": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
 		"iso":  func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"inc":  func(i int) int { return i + 1 },
 	}).ParseFS(templateFS, "templates/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("parse templates: %w", err)
@@ -177,6 +188,9 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 	}
 	if c.Request().Method == http.MethodHead {
 		_ = c.NoContent(code)
+		return
+	}
+	if wantsHTML(c) && s.renderError(c, code, msg) {
 		return
 	}
 	if wantsAS(c.Request()) || strings.HasPrefix(c.Request().URL.Path, "/.well-known/") || c.Request().Method == http.MethodPost {
