@@ -70,7 +70,9 @@ func (s *Server) renderError(c echo.Context, code int, msg string) bool {
 	if code == http.StatusConflict || code == http.StatusGone || code == http.StatusUnprocessableEntity {
 		v.Detail = msg
 	}
-	if ref := r.Referer(); strings.HasPrefix(ref, s.u.Base+"/") && ref != s.u.Base+r.URL.RequestURI() {
+	// Back to the page the person came from (same site only; a GET to
+	// itself would loop).
+	if ref := r.Referer(); strings.HasPrefix(ref, s.u.Base+"/") && (r.Method != http.MethodGet || ref != s.u.Base+r.URL.RequestURI()) {
 		v.Back = ref
 	}
 	if err := s.render(c, code, "error.html", v); err != nil {
