@@ -77,6 +77,7 @@ type staffPostRow struct {
 type staffMemberRow struct {
 	UserID         int64
 	Username, Role string
+	Responsible    bool
 }
 
 type staffUserOption struct {
@@ -144,7 +145,7 @@ func (s *Server) renderStaffGroup(c echo.Context, code int, g *store.Group, noti
 			return err
 		}
 		for _, m := range ms {
-			v.Members = append(v.Members, staffMemberRow{UserID: m.UserID, Username: m.Username, Role: roleName(m.Role)})
+			v.Members = append(v.Members, staffMemberRow{UserID: m.UserID, Username: m.Username, Role: roleName(m.Role), Responsible: m.Responsible})
 		}
 		us, err := s.st.ListUsers(ctx)
 		if err != nil {
@@ -204,6 +205,23 @@ func (s *Server) unassignStaff(c echo.Context) error {
 	u, err := s.st.UserByID(ctx, id)
 	if err != nil {
 		return err
+	}
+	// The group's last responsible staff member stays: a group always has
+	// one (name another on the edit page first).
+	ms, err := s.st.ListGroupStaff(ctx, g.ID)
+	if err != nil {
+		return err
+	}
+	others := 0
+	for _, m := range ms {
+		if m.Responsible && m.UserID != u.ID {
+			others++
+		}
+	}
+	for _, m := range ms {
+		if m.UserID == u.ID && m.Responsible && others == 0 {
+			return s.renderStaffGroup(c, http.StatusConflict, g, "", u.Username+" är gruppens enda ansvariga medarbetare. Utse någon annan på sidan Redigera gruppen först.")
+		}
 	}
 	if err := s.st.RemoveGroupStaff(ctx, g.ID, u.ID); err != nil {
 		return err
