@@ -65,17 +65,16 @@ type Instance struct {
 	Organisation    string `toml:"organisation"`
 	OrganisationURL string `toml:"organisation_url"`
 	ContactEmail    string `toml:"contact_email"`
-	// TimeZone is the IANA zone in which staff enter times (scheduled posts).
+	// TimeZone is where pages show dates (an IANA name).
 	TimeZone string `toml:"time_zone"`
 }
 
-// Location loads the instance's time zone.
-func (i Instance) Location() (*time.Location, error) {
-	loc, err := time.LoadLocation(i.TimeZone)
-	if err != nil {
-		return nil, fmt.Errorf("instance.time_zone %q: %w", i.TimeZone, err)
+// Location is the instance time zone (UTC when unset).
+func (in Instance) Location() (*time.Location, error) {
+	if in.TimeZone == "" {
+		return time.UTC, nil
 	}
-	return loc, nil
+	return time.LoadLocation(in.TimeZone)
 }
 
 // Database selects the store.
@@ -277,6 +276,9 @@ func setField(f reflect.Value, v string) error {
 // Validate checks the configuration and fills derived values (BaseURL).
 func (c *Config) Validate() error {
 	var errs []error
+	if _, err := c.Instance.Location(); err != nil {
+		errs = append(errs, fmt.Errorf("instance.time_zone %q: %w", c.Instance.TimeZone, err))
+	}
 	if c.Server.Domain == "" {
 		errs = append(errs, errors.New("server.domain is required"))
 	}
@@ -319,9 +321,6 @@ func (c *Config) Validate() error {
 	}
 	if c.Delivery.SchedulePoll.Duration <= 0 {
 		errs = append(errs, errors.New("delivery.schedule_poll must be positive"))
-	}
-	if _, err := c.Instance.Location(); err != nil {
-		errs = append(errs, err)
 	}
 	if c.Auth.SessionIdleTimeout.Duration <= 0 || c.Auth.SessionLifetime.Duration < c.Auth.SessionIdleTimeout.Duration {
 		errs = append(errs, errors.New("auth.session_idle_timeout must be positive and at most auth.session_lifetime"))

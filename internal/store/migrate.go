@@ -249,6 +249,9 @@ ALTER TABLE groups ADD COLUMN owning_unit TEXT NOT NULL DEFAULT '';
 ALTER TABLE groups ADD COLUMN fields TEXT NOT NULL DEFAULT '';
 ALTER TABLE group_staff ADD COLUMN responsible BOOLEAN NOT NULL DEFAULT FALSE;
 `},
+	{6, "interface language of staff accounts", `
+ALTER TABLE users ADD COLUMN locale TEXT NOT NULL DEFAULT '';
+`},
 }
 
 // Migrate applies every migration not yet applied, each in its own
