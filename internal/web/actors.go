@@ -103,7 +103,7 @@ type profileField struct {
 }
 
 // responsibleFunctions describes who answers for a group without naming
-// staff in public: "2 medarbetare (redaktör, administratör)".
+// staff in public: how many, and their roles.
 func (s *Server) responsibleFunctions(c echo.Context, g *store.Group) (string, error) {
 	ms, err := s.st.ListGroupStaff(c.Request().Context(), g.ID)
 	if err != nil {
