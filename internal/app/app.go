@@ -200,7 +200,8 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, st *store.S
 			SecureCookies: strings.HasPrefix(cfg.Server.BaseURL, "https://")},
 		OIDC: web.OIDCOptions{Issuer: cfg.OIDC.Issuer, ClientID: cfg.OIDC.ClientID, ClientSecret: cfg.OIDC.ClientSecret,
 			RedirectURL: cfg.OIDC.RedirectURL, UsernameClaim: cfg.OIDC.UsernameClaim, Scopes: cfg.OIDC.Scopes,
-			RootCAs: roots, Timeout: cfg.Federation.RequestTimeout.Duration}})
+			RootCAs: roots, Timeout: cfg.Federation.RequestTimeout.Duration},
+		Archive: ArchiveOptions(cfg), RulesInForce: func(ctx context.Context) (string, error) { return RulesInForce(ctx, st) }})
 	if err != nil {
 		return nil, err
 	}

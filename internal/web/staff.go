@@ -67,6 +67,9 @@ func (s *Server) staffRoutes(e *echo.Echo) {
 	admin.GET("/users", s.usersPage)
 	admin.POST("/users/:id/password", s.resetPassword)
 	admin.GET("/audit", s.auditPage)
+	admin.GET("/record", s.recordSearch)
+	admin.GET("/record.json", s.recordJSON)
+	admin.POST("/record/archive", s.archiveExport)
 }
 
 // staffPage is the frame of a staff page, with the staff navigation.
