@@ -91,6 +91,9 @@ func New(fed *federation.Service, log *slog.Logger, m *metrics.Metrics, opt Opti
 	if opt.Media.Concurrent <= 0 {
 		opt.Media.Concurrent = 2
 	}
+	if opt.TimeZone == nil {
+		opt.TimeZone = time.UTC
+	}
 	bundle, err := i18n.New(opt.TimeZone)
 	if err != nil {
 		return nil, err
@@ -217,6 +220,9 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 	}
 	if c.Request().Method == http.MethodHead {
 		_ = c.NoContent(code)
+		return
+	}
+	if wantsHTML(c) && s.renderError(c, code, msg) {
 		return
 	}
 	if wantsAS(c.Request()) || strings.HasPrefix(c.Request().URL.Path, "/.well-known/") || c.Request().Method == http.MethodPost {
