@@ -20,6 +20,8 @@ function env(name) {
 export const BASE = env('TORGET_E2E_BASE').replace(/\/$/, '');
 export const ADMIN = { username: 'admin', password: env('TORGET_E2E_ADMIN_PASSWORD') };
 export const TOTP_USER = { username: env('TORGET_E2E_TOTP_USER'), password: env('TORGET_E2E_TOTP_PASSWORD') };
+export const EDITOR = { username: env('TORGET_E2E_EDITOR_USER'), password: env('TORGET_E2E_EDITOR_PASSWORD'), group: env('TORGET_E2E_EDITOR_GROUP') };
+export const OIDC_USER = env('TORGET_E2E_OIDC_USER');
 export const GROUP = 'hagersten-alvsjo';
 
 const host = new URL(BASE).hostname;
@@ -27,7 +29,8 @@ if (host !== 'localhost' && host !== '127.0.0.1') throw new Error(`browser tests
 
 // launch starts Debian's chromium; playwright-core gives every launch a
 // fresh temporary profile (user-data-dir) and removes it on close. Every
-// name other than localhost fails to resolve, so a test never reaches the
+// name other than localhost (and the literal 127.0.0.1 of the test OIDC
+// provider) fails to resolve, so a test never reaches the
 // network.
 export async function launch() {
   return chromium.launch({
@@ -35,7 +38,7 @@ export async function launch() {
     headless: true,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
       '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run',
-      '--host-resolver-rules=MAP localhost 127.0.0.1, MAP * ~NOTFOUND'],
+      '--host-resolver-rules=MAP localhost 127.0.0.1, EXCLUDE 127.0.0.1, MAP * ~NOTFOUND'],
   });
 }
 
