@@ -68,6 +68,7 @@ type ModDecision struct {
 	EndsAt        *time.Time
 	AppealID      *int64
 	NoticeIRI     string // the direct message that told the author
+	AppealToken   string // secret in the appeal link the author was sent
 	CreatedAt     time.Time
 	EffectiveAt   *time.Time
 }
@@ -272,6 +273,18 @@ func (s *Store) ConfirmDecision(ctx context.Context, id, approverID int64, appro
 	})
 	if err != nil {
 		return nil, err
+	}
+	return &d, nil
+}
+
+// DecisionByAppealToken loads the decision an appeal link refers to.
+func (s *Store) DecisionByAppealToken(ctx context.Context, token string) (*ModDecision, error) {
+	var d ModDecision
+	if token == "" {
+		return nil, ErrNotFound
+	}
+	if err := translate(s.ctx(ctx).Where("appeal_token = ?", token).Take(&d).Error); err != nil {
+		return nil, fmt.Errorf("load decision by appeal link: %w", err)
 	}
 	return &d, nil
 }
