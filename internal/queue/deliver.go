@@ -39,9 +39,9 @@ type DeliveryConfig struct {
 	// Deliverable, if set, says whether the federation policy lets us
 	// deliver to a host; deliveries to a rejected host are dropped.
 	Deliverable func(ctx context.Context, host string) bool
-	Lease            time.Duration // how long a claimed row is ours (default 2m)
-	Poll             time.Duration // how often to look for due rows when idle (default 1s)
-	Now              func() time.Time
+	Lease       time.Duration // how long a claimed row is ours (default 2m)
+	Poll        time.Duration // how often to look for due rows when idle (default 1s)
+	Now         func() time.Time
 }
 
 // Deliverer sends queued activities.
