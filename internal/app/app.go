@@ -22,9 +22,11 @@ import (
 	"github.com/torget/torget/activitypub"
 	"github.com/torget/torget/activitypub/transport"
 	"github.com/torget/torget/internal/config"
+	"github.com/torget/torget/internal/decisions"
 	"github.com/torget/torget/internal/federation"
 	"github.com/torget/torget/internal/metrics"
 	"github.com/torget/torget/internal/queue"
+	"github.com/torget/torget/internal/screening"
 	"github.com/torget/torget/internal/store"
 	"github.com/torget/torget/internal/uris"
 	"github.com/torget/torget/internal/web"
@@ -103,6 +105,11 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, st *store.S
 	m := metrics.New()
 	u := uris.New(cfg.Server.BaseURL)
 	a := &App{Config: cfg, Log: log, Store: st, Metrics: m, Client: client, InboxW: queue.NewInboxWriter(st)}
+	// Moderation: the rules and federation policy in force, cached.
+	if err := screening.SeedDefaultRules(ctx, st); err != nil {
+		return nil, fmt.Errorf("seed moderation rules: %w", err)
+	}
+	scr := screening.New(st, 10*time.Second)
 	fed := federation.New(st, u, client, log, federation.Options{
 		Limits:             activitypub.Limits{MaxBytes: cfg.Federation.MaxBodyBytes, MaxDepth: activitypub.DefaultLimits.MaxDepth},
 		SignatureMaxAge:    cfg.Federation.SignatureMaxAge.Duration,
@@ -112,6 +119,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, st *store.S
 		WakeDelivery:       func() { a.Deliverer.Wake() },
 		WakeInbox:          func() { a.Inbox.Wake() },
 		StoreInbox:         a.InboxW.Write,
+		Gate:               scr,
 	})
 	if err := fed.Init(ctx); err != nil {
 		return nil, err
@@ -147,7 +155,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, st *store.S
 		Workers: cfg.Delivery.Workers, PerDomain: cfg.Delivery.PerDomain, RetryFor: cfg.Delivery.RetryFor.Duration,
 		MaxBackoff: cfg.Delivery.MaxBackoff.Duration, BaseBackoff: cfg.Delivery.BaseBackoff.Duration,
 		BreakerThreshold: cfg.Delivery.BreakerThreshold, ProbeInterval: cfg.Delivery.ProbeInterval.Duration,
-		Lease: cfg.Delivery.Lease.Duration, Now: opt.Now,
+		Lease: cfg.Delivery.Lease.Duration, Now: opt.Now, Deliverable: scr.Deliverable,
 	})
 	a.Inbox = queue.NewInboxRunner(st, func(ctx context.Context, it *store.InboxItem) (string, string, error) {
 		o, err := fed.Process(ctx, it)
@@ -180,7 +188,8 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, st *store.S
 			SecureCookies: strings.HasPrefix(cfg.Server.BaseURL, "https://")},
 		OIDC: web.OIDCOptions{Issuer: cfg.OIDC.Issuer, ClientID: cfg.OIDC.ClientID, ClientSecret: cfg.OIDC.ClientSecret,
 			RedirectURL: cfg.OIDC.RedirectURL, UsernameClaim: cfg.OIDC.UsernameClaim, Scopes: cfg.OIDC.Scopes,
-			RootCAs: roots, Timeout: cfg.Federation.RequestTimeout.Duration}})
+			RootCAs: roots, Timeout: cfg.Federation.RequestTimeout.Duration},
+		Moderation: decisions.New(st, fed, scr, log)})
 	if err != nil {
 		return nil, err
 	}

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/microcosm-cc/bluemonday"
+
 	"github.com/torget/torget/activitypub"
 	"github.com/torget/torget/internal/store"
 )
@@ -211,4 +213,66 @@ func (s *Service) NotifyAuthor(ctx context.Context, g *store.Group, actorIRI, ha
 	}
 	s.opt.WakeDelivery()
 	return note.ID, nil
+}
+
+// onFlag stores a report from another server (MOD-1): one report per
+// reported object that is ours (a group post or a note sent to a group),
+// the reporting server as origin. A Flag seen before is not stored twice.
+func (s *Service) onFlag(ctx context.Context, in *activitypub.Incoming) (Outcome, error) {
+	var objs []string
+	switch o := in.Raw["object"].(type) {
+	case []any:
+		for _, e := range o {
+			if id := firstIRIOf(e); id != "" {
+				objs = append(objs, id)
+			}
+		}
+	default:
+		if id := firstIRIOf(o); id != "" {
+			objs = append(objs, id)
+		}
+	}
+	comment, _ := in.Raw["content"].(string)
+	comment = strings.TrimSpace(html.UnescapeString(plainPolicy.Sanitize(comment)))
+	if len(comment) > 2000 {
+		comment = comment[:2000]
+	}
+	stored := 0
+	for i, obj := range objs {
+		var gid *int64
+		if n, err := s.store.RemoteNoteByIRI(ctx, obj); err == nil {
+			gid = &n.GroupID
+		} else if _, g, err := s.postForIRI(ctx, obj); err == nil && s.uris.IsLocal(obj) {
+			gid = &g.ID
+		} else {
+			continue // an account or something we do not hold
+		}
+		flag := in.ID
+		if i > 0 || flag == "" {
+			flag = fmt.Sprintf("%s#%d", in.ID, i)
+		}
+		r := &store.ModReport{GroupID: gid, ObjectIRI: obj, Category: "flag", Comment: comment,
+			ReporterIRI: in.Actor, Origin: activitypub.Host(in.Actor), FlagIRI: &flag}
+		if _, err := s.store.InsertReport(ctx, r); err != nil {
+			return Outcome{}, err
+		}
+		stored++
+	}
+	if stored == 0 {
+		return ignored("Flag: nothing of ours reported"), nil
+	}
+	return processed(fmt.Sprintf("Flag: %d report(s) queued", stored)), nil
+}
+
+var plainPolicy = bluemonday.StrictPolicy()
+
+func firstIRIOf(v any) string {
+	switch t := v.(type) {
+	case string:
+		return t
+	case map[string]any:
+		id, _ := t["id"].(string)
+		return id
+	}
+	return ""
 }

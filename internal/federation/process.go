@@ -40,6 +40,8 @@ func (s *Service) Process(ctx context.Context, it *store.InboxItem) (Outcome, er
 		return s.onUpdate(ctx, in)
 	case "Accept", "Reject":
 		return ignored(in.Type + ": no follow of ours is pending"), nil
+	case "Flag":
+		return s.onFlag(ctx, in)
 	}
 	return ignored("unsupported activity type " + in.Type), nil
 }

@@ -240,3 +240,31 @@ func (s *Screener) Screen(ctx context.Context, it moderation.Item) (moderation.V
 	}
 	return v, nil
 }
+
+// settingSeeded marks that the default rules were created once; an
+// administrator who retires them does not see them come back.
+const settingSeeded = "moderation.defaults_seeded"
+
+// SeedDefaultRules creates, on first start, one instance rule per ground
+// of the catalogue (judged by a moderator, action hide), so that every
+// decision can cite a published rule from day one.
+func SeedDefaultRules(ctx context.Context, st *store.Store) error {
+	if _, err := st.Setting(ctx, settingSeeded); err == nil {
+		return nil
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	existing, err := st.CurrentRules(ctx, 0)
+	if err != nil {
+		return err
+	}
+	if len(existing) == 0 {
+		for _, r := range moderation.DefaultRules() {
+			row := &store.ModRule{RuleID: r.ID, Kind: string(r.Kind), Text: r.Text, Action: string(r.Action), LegalGround: r.LegalGround, CreatedBy: "torget"}
+			if err := st.SaveRule(ctx, row); err != nil {
+				return err
+			}
+		}
+	}
+	return st.SetSetting(ctx, settingSeeded, "1")
+}

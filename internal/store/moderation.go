@@ -465,3 +465,18 @@ func (s *Store) CountActivities(ctx context.Context, byActor bool, key string, s
 	err := q.Count(&n).Error
 	return int(n), err
 }
+
+// CanModerate reports whether u may moderate a group: administrators and
+// instance moderators (role moderator) everywhere, other staff only where
+// they are assigned as moderators.
+func (s *Store) CanModerate(ctx context.Context, u *User, groupID int64) (bool, error) {
+	if u == nil || u.Disabled {
+		return false, nil
+	}
+	switch u.Role {
+	case RoleAdmin, RoleModerator:
+		return true, nil
+	}
+	r, err := s.GroupRole(ctx, groupID, u.ID)
+	return r == RoleModerator, err
+}

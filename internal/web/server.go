@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/torget/torget/activitypub"
+	"github.com/torget/torget/internal/decisions"
 	"github.com/torget/torget/internal/federation"
 	"github.com/torget/torget/internal/markup"
 	"github.com/torget/torget/internal/metrics"
@@ -43,6 +44,9 @@ type Options struct {
 	Instance     Instance
 	Auth         AuthOptions
 	OIDC         OIDCOptions
+	// Moderation serves the rules, the moderation log, reports, appeals
+	// and the staff moderation queue; nil turns those pages off.
+	Moderation *decisions.Service
 }
 
 // Server holds the handlers' dependencies.
@@ -110,6 +114,7 @@ func New(fed *federation.Service, log *slog.Logger, m *metrics.Metrics, opt Opti
 	e.GET("/about/:page", s.about)
 
 	s.staffRoutes(e)
+	s.moderationRoutes(e)
 
 	e.GET("/", s.index)
 	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok\n") })
