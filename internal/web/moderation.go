@@ -294,10 +294,10 @@ type modRSSItem struct {
 
 func (s *Server) modLogRSS(c echo.Context, g *store.Group, base string, entries []logEntry) error {
 	type channel struct {
-		Title string    `xml:"title"`
-		Link  string    `xml:"link"`
-		Desc  string    `xml:"description"`
-		Lang  string    `xml:"language"`
+		Title string       `xml:"title"`
+		Link  string       `xml:"link"`
+		Desc  string       `xml:"description"`
+		Lang  string       `xml:"language"`
 		Items []modRSSItem `xml:"item"`
 	}
 	type rss struct {

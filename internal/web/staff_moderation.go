@@ -74,10 +74,10 @@ type pendingBan struct {
 }
 
 type appealView struct {
-	ID                                 int64
-	Action, Rule, Author, Text, By     string
-	DecidedAt, At                      time.Time
-	Mine                               bool
+	ID                             int64
+	Action, Rule, Author, Text, By string
+	DecidedAt, At                  time.Time
+	Mine                           bool
 }
 
 type otherReport struct {
