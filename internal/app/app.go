@@ -53,6 +53,8 @@ type App struct {
 type Options struct {
 	RootCAs *x509.CertPool // trusted roots for outgoing TLS; system roots plus federation.ca_file by default
 	Now     func() time.Time
+	// Screener applies moderation rules to residents' posts (nil: accept all).
+	Screener federation.Screener
 }
 
 // New opens the store, migrates it and builds every component.
@@ -110,6 +112,10 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, st *store.S
 		return nil, fmt.Errorf("seed moderation rules: %w", err)
 	}
 	scr := screening.New(st, 10*time.Second)
+	var screener federation.Screener = scr
+	if opt.Screener != nil {
+		screener = opt.Screener // tests substitute their own
+	}
 	fed := federation.New(st, u, client, log, federation.Options{
 		Limits:             activitypub.Limits{MaxBytes: cfg.Federation.MaxBodyBytes, MaxDepth: activitypub.DefaultLimits.MaxDepth},
 		SignatureMaxAge:    cfg.Federation.SignatureMaxAge.Duration,
@@ -120,6 +126,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, st *store.S
 		WakeInbox:          func() { a.Inbox.Wake() },
 		StoreInbox:         a.InboxW.Write,
 		Gate:               scr,
+		Screener:           screener,
 	})
 	if err := fed.Init(ctx); err != nil {
 		return nil, err

@@ -193,7 +193,20 @@ func (s *Service) Confirm(ctx context.Context, m Moderator, decisionID int64) (*
 func (s *Service) apply(ctx context.Context, d *store.ModDecision, note *store.RemoteNote) error {
 	switch d.Action {
 	case Approve:
-		return s.st.SetRemoteNoteState(ctx, note.ID, store.NoteVisible)
+		if err := s.st.SetRemoteNoteState(ctx, note.ID, store.NoteVisible); err != nil {
+			return err
+		}
+		note.State = store.NoteVisible
+		g, err := s.st.GroupByID(ctx, note.GroupID)
+		if err != nil {
+			return err
+		}
+		// Pre-moderated and open groups announce what a moderator approved
+		// (MOD-10); announcement-only groups never announce replies.
+		if g.DiscussionMode != store.ModeAnnouncements && note.AnnouncedAt == nil && note.DeletedAt == nil {
+			return s.fed.Announce(ctx, g, note, nil)
+		}
+		return nil
 	case Hide:
 		if err := s.st.SetRemoteNoteState(ctx, note.ID, store.NoteHidden); err != nil {
 			return err

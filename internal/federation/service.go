@@ -46,6 +46,9 @@ type Options struct {
 	// Gate refuses rejected servers and blocked authors at the inbox
 	// (moderation.go); nil lets everyone through.
 	Gate InboundGate
+	// Screener applies the moderation rules to residents' posts; nil
+	// accepts all.
+	Screener Screener
 }
 
 // Service is the federation core.
@@ -66,6 +69,7 @@ type Service struct {
 	counts    followerCounts
 
 	contentVersion atomic.Uint64
+	backfilled     recentReads // replies collection → when it was last read
 
 	instanceJSON []byte
 }

@@ -31,9 +31,10 @@ const (
 // they are not rules of the catalogue but decisions, so they name what
 // the moderator decided.
 const (
-	PolicyDomainHold   = "domain-hold"
-	PolicyBlocked      = "account-block"
-	PolicyDomainReject = "domain-reject"
+	PolicyDomainHold    = "domain-hold"
+	PolicyBlocked       = "account-block"
+	PolicyDomainReject  = "domain-reject"
+	PolicyDomainNoMedia = "domain-no-media"
 )
 
 // Screener implements federation.Screener and the domain checks.
@@ -228,6 +229,9 @@ func (s *Screener) Screen(ctx context.Context, it moderation.Item) (moderation.V
 		return moderation.Verdict{}, err
 	} else if p == store.DomainHold {
 		extra(moderation.Match{RuleID: PolicyDomainHold, Action: moderation.Hold, Why: "servern " + it.AuthorHost + " granskas i förväg"})
+	} else if p == store.DomainNoMedia && it.Media > 0 {
+		v.DropMedia = true
+		v.Matches = append(v.Matches, moderation.Match{RuleID: PolicyDomainNoMedia, Action: moderation.Accept, Why: "bilagor från servern " + it.AuthorHost + " tas bort"})
 	} else if p == store.DomainReject {
 		extra(moderation.Match{RuleID: PolicyDomainReject, Action: moderation.Reject, Why: "servern " + it.AuthorHost + " är avstängd"})
 	}

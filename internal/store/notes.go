@@ -209,3 +209,25 @@ func (s *Store) CountReactions(ctx context.Context, objectIRIs []string) (map[st
 	}
 	return out, err
 }
+
+// AuthorKnown reports whether the group has shown something by the author
+// before (a rule may trust known authors more).
+func (s *Store) AuthorKnown(ctx context.Context, groupID int64, authorIRI string) (bool, error) {
+	var n int64
+	err := s.ctx(ctx).Model(&RemoteNote{}).Where("group_id = ? AND author_iri = ? AND state = ?", groupID, authorIRI, NoteVisible).
+		Limit(1).Count(&n).Error
+	return n > 0, err
+}
+
+// NoteStateRank orders note states from shown to refused.
+func NoteStateRank(state string) int {
+	switch state {
+	case NoteHeld:
+		return 1
+	case NoteHidden:
+		return 2
+	case NoteRejected:
+		return 3
+	}
+	return 0
+}

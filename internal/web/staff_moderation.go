@@ -259,15 +259,6 @@ func (s *Server) renderQueue(c echo.Context, code int, errMsg, notice string) er
 	return s.render(c, code, "staff_moderation.html", v)
 }
 
-func firstNonEmptyStr(v ...string) string {
-	for _, s := range v {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
-}
-
 // modDecide applies one action to one or more items (bulk).
 func (s *Server) modDecide(c echo.Context) error {
 	ctx := c.Request().Context()
