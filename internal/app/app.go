@@ -47,6 +47,8 @@ type App struct {
 	InboxW    *queue.InboxWriter
 	HTTP      *echo.Echo
 	Client    *transport.Client
+	// Moderation takes moderators' decisions (web UI, CLI, tests).
+	Moderation *decisions.Service
 }
 
 // Options override parts of the wiring (tests).
@@ -158,6 +160,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, st *store.S
 		signers.Store(*groupID, signer{id, k})
 		return id, k, nil
 	}
+	a.Moderation = decisions.New(st, fed, scr, log)
 	a.Deliverer = queue.NewDeliverer(st, client, keys, log, m, queue.DeliveryConfig{
 		Workers: cfg.Delivery.Workers, PerDomain: cfg.Delivery.PerDomain, RetryFor: cfg.Delivery.RetryFor.Duration,
 		MaxBackoff: cfg.Delivery.MaxBackoff.Duration, BaseBackoff: cfg.Delivery.BaseBackoff.Duration,
@@ -196,7 +199,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, st *store.S
 		OIDC: web.OIDCOptions{Issuer: cfg.OIDC.Issuer, ClientID: cfg.OIDC.ClientID, ClientSecret: cfg.OIDC.ClientSecret,
 			RedirectURL: cfg.OIDC.RedirectURL, UsernameClaim: cfg.OIDC.UsernameClaim, Scopes: cfg.OIDC.Scopes,
 			RootCAs: roots, Timeout: cfg.Federation.RequestTimeout.Duration},
-		Moderation: decisions.New(st, fed, scr, log)})
+		Moderation: a.Moderation})
 	if err != nil {
 		return nil, err
 	}
