@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -194,15 +195,18 @@ func (s *Server) renderQueue(c echo.Context, code int, errMsg, notice string) er
 			}
 		}
 	}
+	var held []store.RemoteNote
 	for id := range mine {
-		held, err := s.st.GroupNotes(ctx, id, []string{store.NoteHeld}, 0, 100)
+		ns, err := s.st.GroupNotes(ctx, id, []string{store.NoteHeld}, 0, 100)
 		if err != nil {
 			return err
 		}
-		for _, n := range held {
-			if err := add(n); err != nil {
-				return err
-			}
+		held = append(held, ns...)
+	}
+	sort.Slice(held, func(i, j int) bool { return held[i].ID < held[j].ID }) // oldest first
+	for _, n := range held {
+		if err := add(n); err != nil {
+			return err
 		}
 	}
 	for obj, rs := range byObject {
