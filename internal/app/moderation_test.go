@@ -188,7 +188,7 @@ func TestModeratorRemovesAndBans(t *testing.T) {
 		}
 	}
 	// Counts per rule per month on the rules page.
-	if _, _, body := c.get(tg.Base+"/about/rules", "text/html"); !strings.Contains(body, "Antal beslut per regel") || !strings.Contains(body, tg.Clock.Now().UTC().Format("2006-01")) {
+	if _, _, body := c.get(tg.Base+"/about/rules", "text/html"); !strings.Contains(body, "Tillämpning per månad") || !strings.Contains(body, tg.Clock.Now().UTC().Format("2006-01")) {
 		t.Errorf("rules page lacks the monthly counts")
 	}
 }

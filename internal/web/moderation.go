@@ -6,6 +6,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"html/template"
 	"net/http"
 	"sort"
 	"strings"
@@ -104,7 +105,7 @@ type monthCount struct {
 
 type rulesPage struct {
 	page
-	Intro   []string
+	Intro   template.HTML // the administrator's text (torget about set rules), if any
 	Current []ruleView
 	History []ruleView
 	Counts  []monthCount
@@ -117,6 +118,15 @@ type rulesPage struct {
 func (s *Server) rulesPage(c echo.Context) error {
 	ctx := c.Request().Context()
 	v := rulesPage{page: s.page("Regler", ""), Grounds: moderation.Grounds}
+	if key, ok := AboutSettingKey("rules"); ok {
+		if src, err := s.st.Setting(ctx, key); err == nil {
+			r, err := s.aboutMarkup.Render(src)
+			if err != nil {
+				return err
+			}
+			v.Intro = template.HTML(demoteH1(r.HTML)) // sanitised by Render
+		}
+	}
 	cur, err := s.st.AllCurrentRules(ctx)
 	if err != nil {
 		return err
