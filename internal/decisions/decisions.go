@@ -221,8 +221,12 @@ func (s *Service) apply(ctx context.Context, d *store.ModDecision, note *store.R
 		if err := s.st.SetRemoteNoteState(ctx, note.ID, store.NoteRejected); err != nil {
 			return err
 		}
-		if _, err := s.fed.RetractNote(ctx, note, d.Reason); err != nil {
-			return err
+		// Only what the group spread needs retracting: a held reply
+		// reached nobody through the group.
+		if note.AnnouncedAt != nil {
+			if _, err := s.fed.RetractNote(ctx, note, d.Reason); err != nil {
+				return err
+			}
 		}
 	case Ban:
 		gid := *d.GroupID
