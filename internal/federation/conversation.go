@@ -213,7 +213,7 @@ func (s *Service) renderNote(o *activitypub.RemoteObject) (htmlOut, atts string)
 	}
 	emoji := markup.RemoteEmoji{}
 	for _, e := range o.Emojis {
-		if u := s.uris.MediaProxy(e.URL); u != "" {
+		if u := s.MediaURL(e.URL); u != "" {
 			emoji[e.Name] = u
 		}
 	}
@@ -246,7 +246,11 @@ func escapeHTML(s string) string {
 // group's discussion mode.
 func (s *Service) screen(ctx context.Context, g *store.Group, n *store.RemoteNote, o *activitypub.RemoteObject) error {
 	v := moderation.Verdict{Action: moderation.Accept}
-	if s.opt.Screener != nil {
+	var sc Screener
+	if b := s.screener.Load(); b != nil {
+		sc = b.Screener
+	}
+	if sc != nil {
 		known, err := s.store.AuthorKnown(ctx, g.ID, n.AuthorIRI)
 		if err != nil {
 			return err
@@ -266,7 +270,7 @@ func (s *Service) screen(ctx context.Context, g *store.Group, n *store.RemoteNot
 				it.Mentions++
 			}
 		}
-		if v, err = s.opt.Screener.Screen(ctx, it); err != nil {
+		if v, err = sc.Screen(ctx, it); err != nil {
 			return fmt.Errorf("%w: screen: %v", ErrTemporary, err)
 		}
 		if v.Action == "" {
@@ -315,7 +319,7 @@ func (s *Service) storeNote(ctx context.Context, o *activitypub.RemoteObject, ra
 	content, atts := s.renderNote(o)
 	n := &store.RemoteNote{IRI: o.ID, GroupID: p.group.ID, Type: o.Type, AuthorIRI: o.AttributedTo,
 		AuthorHost: activitypub.Host(o.AttributedTo), URL: o.URL, InReplyTo: o.InReplyTo, RootIRI: p.root,
-		PostID: p.postID, Depth: p.depth, Summary: o.Summary, ContentHTML: content, Language: o.Language,
+		PostID: p.postID, Depth: p.depth, Summary: plainSummary(o.Summary), ContentHTML: content, Language: o.Language,
 		Sensitive: o.Sensitive || o.Summary != "", Attachments: atts, RepliesIRI: o.Replies, Via: via, Raw: raw,
 		PublishedAt: o.Published}
 	if n.PublishedAt.IsZero() || n.PublishedAt.After(s.opt.Now()) {
@@ -370,7 +374,7 @@ func (s *Service) onCreate(ctx context.Context, it *store.InboxItem, in *activit
 	if err := s.announceIfDue(ctx, p.group, n, []byte(it.Raw)); err != nil {
 		return Outcome{}, err
 	}
-	s.backfillThread(ctx, n.RootIRI)
+	s.backfillAround(ctx, n)
 	return processed(fmt.Sprintf("note %s in %s: %s", n.State, p.group.Slug, n.IRI)), nil
 }
 
@@ -402,7 +406,7 @@ func (s *Service) onNoteUpdate(ctx context.Context, it *store.InboxItem, in *act
 	}
 	before := n.State
 	n.ContentHTML, n.Attachments = s.renderNote(o)
-	n.Summary, n.Language, n.Sensitive, n.Raw = o.Summary, o.Language, o.Sensitive || o.Summary != "", raw
+	n.Summary, n.Language, n.Sensitive, n.Raw = plainSummary(o.Summary), o.Language, o.Sensitive || o.Summary != "", raw
 	if err := s.screen(ctx, g, n, o); err != nil {
 		return Outcome{}, err
 	}
@@ -519,4 +523,49 @@ func (s *Service) SetDiscussionMode(ctx context.Context, slug, mode string) erro
 	s.groups.forget(slug)
 	s.contentChanged()
 	return nil
+}
+
+// plainSummary reduces a content warning (HTML for some servers) to text.
+func plainSummary(s string) string {
+	if s == "" {
+		return ""
+	}
+	return markup.PlainText(markup.SanitizeRemote(s, nil))
+}
+
+// SetScreener replaces the screener (before the workers start; tests and
+// benchmarks).
+func (s *Service) SetScreener(sc Screener) { s.screener.Store(&screenerBox{sc}) }
+
+type screenerBox struct{ Screener }
+
+// replyMention checks that a staff reply answers a shown note in the
+// group's threads and returns its author as a mention to deliver to.
+func (s *Service) replyMention(ctx context.Context, g *store.Group, noteIRI string) (mention, error) {
+	n, err := s.store.RemoteNoteByIRI(ctx, noteIRI)
+	if errors.Is(err, store.ErrNotFound) || err == nil && (n.GroupID != g.ID || n.DeletedAt != nil || n.State != store.NoteVisible) {
+		return mention{}, fmt.Errorf("%w: the reply answers no shown post in this group", ErrInvalid)
+	}
+	if err != nil {
+		return mention{}, err
+	}
+	a, err := s.FetchActor(ctx, n.AuthorIRI, false)
+	if err != nil {
+		return mention{}, fmt.Errorf("%w: the resident's account cannot be reached: %v", ErrTemporary, err)
+	}
+	inbox := a.SharedInbox
+	if inbox == "" {
+		inbox = a.Inbox
+	}
+	name := "@" + a.PreferredUsername + "@" + a.Host
+	return mention{Name: name, Href: a.IRI, inbox: inbox, host: a.Host}, nil
+}
+
+func hasMention(ms []mention, href string) bool {
+	for _, m := range ms {
+		if m.Href == href {
+			return true
+		}
+	}
+	return false
 }

@@ -19,6 +19,7 @@ type PostInput struct {
 	Summary      string // content warning, plain text
 	Language     string // BCP 47; the group's language when empty
 	AuthorUserID *int64 // recorded internally; the group is the public author
+	InReplyTo    string // a resident's note in the group's threads: staff reply as the group
 }
 
 // MaxPostChars bounds a post's Markdown source.
@@ -82,9 +83,19 @@ func (s *Service) Publish(ctx context.Context, slug string, in PostInput) (*stor
 		return nil, "", err
 	}
 	ms := s.resolveMentions(ctx, r.Mentions)
+	if in.InReplyTo != "" {
+		// A reply reaches the resident (mentioned) and, as every post, the followers.
+		m, err := s.replyMention(ctx, g, in.InReplyTo)
+		if err != nil {
+			return nil, "", err
+		}
+		if !hasMention(ms, m.Href) {
+			ms = append(ms, m)
+		}
+	}
 	p := &store.Post{PublicID: newID(10), GroupID: g.ID, AuthorUserID: in.AuthorUserID, Source: in.Text,
 		ContentHTML: markup.LinkMentions(r.HTML, mentionLinks(ms)), Summary: in.Summary, Language: in.Language,
-		Mentions: encodeMentions(ms), PublishedAt: s.opt.Now().UTC()}
+		Mentions: encodeMentions(ms), PublishedAt: s.opt.Now().UTC(), InReplyTo: in.InReplyTo}
 	err = s.store.Tx(ctx, func(tx *store.Store) error {
 		if err := tx.CreatePost(ctx, p); err != nil {
 			return err

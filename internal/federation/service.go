@@ -69,7 +69,11 @@ type Service struct {
 	counts    followerCounts
 
 	contentVersion atomic.Uint64
-	backfilled     recentReads // replies collection → when it was last read
+	screener       atomic.Pointer[screenerBox]
+	backfilled     recentReads
+	media          mediaCache
+	mediaKeyOnce   sync.Once
+	mediaSecret    []byte // replies collection → when it was last read
 
 	instanceJSON []byte
 }
@@ -100,8 +104,10 @@ func New(st *store.Store, u uris.Builder, client *transport.Client, log *slog.Lo
 	if opt.StoreInbox == nil {
 		opt.StoreInbox = st.InsertInboxItem
 	}
-	return &Service{store: st, uris: u, client: client, log: log, opt: opt,
+	s := &Service{store: st, uris: u, client: client, log: log, opt: opt,
 		render: markup.New(u.Tag), keys: newKeyCache(20000)}
+	s.screener.Store(&screenerBox{opt.Screener})
+	return s
 }
 
 // URIs returns the id builder.

@@ -62,6 +62,7 @@ type postView struct {
 	Content                template.HTML
 	Published              time.Time
 	Edited                 bool
+	Replies                int64 // visible residents' replies in its thread
 }
 
 func (s *Server) postView(g *store.Group, p *store.Post) postView {
@@ -85,6 +86,7 @@ type groupPage struct {
 	Pinned, Posts []postView
 	Older, Newer  string
 	Follow        followForm
+	Mode          string
 }
 
 func (s *Server) group(c echo.Context) error {
@@ -140,6 +142,21 @@ func (s *Server) group(c echo.Context) error {
 	}
 	for i := range posts {
 		v.Posts = append(v.Posts, s.postView(g, &posts[i]))
+	}
+	v.Mode = modeText(g.DiscussionMode)
+	roots := make([]string, 0, len(v.Posts)+len(v.Pinned))
+	for _, p := range append(append([]postView{}, v.Pinned...), v.Posts...) {
+		roots = append(roots, p.URL)
+	}
+	counts, err := s.st.CountThread(ctx, roots)
+	if err != nil {
+		return err
+	}
+	for i := range v.Pinned {
+		v.Pinned[i].Replies = counts[v.Pinned[i].URL]
+	}
+	for i := range v.Posts {
+		v.Posts[i].Replies = counts[v.Posts[i].URL]
 	}
 	if len(posts) == perPage {
 		v.Older = groupURL + "?before=" + strconv.FormatInt(posts[len(posts)-1].ID, 10)

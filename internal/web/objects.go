@@ -56,7 +56,7 @@ func (s *Server) post(c echo.Context) error {
 	postURL := s.u.Post(g.Slug, p.PublicID)
 	v := postPage{page: s.page("Inlägg från "+g.Name, postURL), GroupName: g.Name, GroupURL: s.u.Group(g.Slug), Post: s.postView(g, p)}
 	v.Post.Content = template.HTML(shiftHeadings(p.ContentHTML, 1)) // under the page's h1 only
-	if v.Thread, err = s.threadViews(ctx, postURL); err != nil {
+	if v.Thread, err = s.threadViews(ctx, g, postURL); err != nil {
 		return err
 	}
 	v.Mode = modeText(g.DiscussionMode)

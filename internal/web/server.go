@@ -107,6 +107,7 @@ func New(fed *federation.Service, log *slog.Logger, m *metrics.Metrics, opt Opti
 	e.GET(uris.RoutePost, s.post)
 	e.GET(uris.RoutePostReplies, s.postThread(false))
 	e.GET(uris.RoutePostContext, s.postThread(true))
+	e.GET(uris.RouteMediaProxy, s.mediaProxy)
 	e.GET(uris.RouteActivity, s.activity)
 	e.GET(uris.RouteTag, s.tag)
 	e.GET(uris.RouteGroup+"/feed.rss", s.feedRSS)

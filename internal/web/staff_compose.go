@@ -32,6 +32,9 @@ type composePage struct {
 	Preview                       template.HTML
 	PreviewLang                   string
 	HasPreview                    bool
+	InReplyTo                     string            // the resident's note a staff reply answers
+	ReplyTo                       *store.RemoteNote // shown above the form
+	ReplyContent                  template.HTML
 }
 
 func validLanguage(tag string) bool {
@@ -92,6 +95,9 @@ func (s *Server) composeForm(c echo.Context) error {
 	}
 	v := s.composeView(c, g, "Nytt inlägg i "+g.Name)
 	v.Action, v.Submit, v.Form.Language = staffGroupPath(g.Slug)+"/compose", "Publicera", g.Language
+	if err := s.replyContext(c, g, &v, c.QueryParam("svar")); err != nil {
+		return err
+	}
 	return s.render(c, http.StatusOK, "staff_compose.html", v)
 }
 
@@ -103,13 +109,16 @@ func (s *Server) compose(c echo.Context) error {
 	sc := staffFrom(c)
 	v := s.composeView(c, g, "Nytt inlägg i "+g.Name)
 	v.Action, v.Submit, v.Form = staffGroupPath(g.Slug)+"/compose", "Publicera", readPostForm(c)
+	if err := s.replyContext(c, g, &v, c.FormValue("in_reply_to")); err != nil {
+		return err
+	}
 	v.Errors = v.Form.check(g.Language)
 	if len(v.Errors) > 0 || c.FormValue("action") != "publish" {
 		return s.renderCompose(c, v, true)
 	}
 	uid := sc.user.ID
 	_, postURL, err := s.fed.Publish(c.Request().Context(), g.Slug, federation.PostInput{Text: v.Form.Text, Summary: v.Form.Summary,
-		Language: v.Form.Language, AuthorUserID: &uid})
+		Language: v.Form.Language, AuthorUserID: &uid, InReplyTo: v.InReplyTo})
 	if errors.Is(err, federation.ErrInvalid) {
 		v.Error = "Inlägget publicerades inte: " + err.Error()
 		return s.render(c, http.StatusUnprocessableEntity, "staff_compose.html", v)
@@ -149,7 +158,7 @@ func (s *Server) edit(c echo.Context) error {
 	uid := sc.user.ID
 	postURL := s.u.Post(g.Slug, p.PublicID)
 	_, err = s.fed.Edit(c.Request().Context(), postURL, federation.PostInput{Text: v.Form.Text, Summary: v.Form.Summary,
-		Language: v.Form.Language, AuthorUserID: &uid})
+		Language: v.Form.Language, AuthorUserID: &uid, InReplyTo: v.InReplyTo})
 	if errors.Is(err, federation.ErrInvalid) {
 		v.Error = "Ändringen sparades inte: " + err.Error()
 		return s.render(c, http.StatusUnprocessableEntity, "staff_compose.html", v)
@@ -219,4 +228,20 @@ func (s *Server) setPinned(c echo.Context, pinned bool) error {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, withNotice(staffGroupPath(g.Slug), notice))
+}
+
+// replyContext prepares the form for a reply as the group to a resident's
+// shown note in the group's threads ("" : a new post).
+func (s *Server) replyContext(c echo.Context, g *store.Group, v *composePage, iri string) error {
+	if iri == "" {
+		return nil
+	}
+	n, err := s.st.RemoteNoteByIRI(c.Request().Context(), iri)
+	if err != nil || n.GroupID != g.ID || n.State != store.NoteVisible || n.DeletedAt != nil {
+		return echo.NewHTTPError(http.StatusNotFound, "Svaret finns inte i gruppen.")
+	}
+	v.InReplyTo, v.ReplyTo, v.ReplyContent = n.IRI, n, template.HTML(shiftHeadings(n.ContentHTML, 2))
+	v.Heading = "Svara som " + g.Name
+	v.Title = v.Heading
+	return nil
 }

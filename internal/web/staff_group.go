@@ -100,6 +100,13 @@ type staffGroupPage struct {
 	PendingTotal          int64
 	Followers, OtherHosts int64
 	Hosts                 []store.HostCount
+	// Residents' latest shown replies, each with a link to answer as the group.
+	Replies []staffReplyRow
+}
+
+type staffReplyRow struct {
+	Author, URL, ReplyURL, Language string
+	Content                         template.HTML
 }
 
 type pendingRow struct {
@@ -151,6 +158,14 @@ func (s *Server) renderStaffGroup(c echo.Context, code int, g *store.Group, noti
 				v.Users = append(v.Users, staffUserOption{ID: u.ID, Username: u.Username, Role: roleName(u.Role)})
 			}
 		}
+	}
+	notes, err := s.st.GroupNotes(ctx, g.ID, []string{store.NoteVisible}, 0, 20)
+	if err != nil {
+		return err
+	}
+	for _, n := range notes {
+		v.Replies = append(v.Replies, staffReplyRow{Author: n.AuthorIRI, URL: firstNonEmptyStr(n.URL, n.IRI), Language: n.Language,
+			ReplyURL: v.Compose + "?svar=" + url.QueryEscape(n.IRI), Content: template.HTML(shiftHeadings(n.ContentHTML, 2))})
 	}
 	return s.render(c, code, "staff_group.html", v)
 }
@@ -301,6 +316,7 @@ type editGroupPage struct {
 	page
 	CSRF, Domain string
 	Group        *store.Group
+	Modes        []modeChoice
 	Form         groupForm
 	Errors       map[string]string
 	Error        string
@@ -314,7 +330,7 @@ func (s *Server) editGroupForm(c echo.Context) error {
 	f := groupForm{Slug: g.Slug, Name: g.Name, Purpose: g.Purpose, Summary: g.Summary, Website: g.WebsiteURL,
 		Language: g.Language, ManualApproval: g.ManualApproval}
 	return s.render(c, http.StatusOK, "staff_group_edit.html", editGroupPage{page: s.staffPage(c, "Redigera "+g.Name),
-		CSRF: csrfFor(staffFrom(c).token), Domain: s.u.Domain, Group: g, Form: f})
+		CSRF: csrfFor(staffFrom(c).token), Domain: s.u.Domain, Group: g, Form: f, Modes: modeChoices(g.DiscussionMode)})
 }
 
 func (s *Server) editGroup(c echo.Context) error {
@@ -329,7 +345,7 @@ func (s *Server) editGroup(c echo.Context) error {
 	errs := f.check(false)
 	fail := func(msg string) error {
 		return s.render(c, http.StatusUnprocessableEntity, "staff_group_edit.html", editGroupPage{page: s.staffPage(c, "Redigera "+g.Name),
-			CSRF: csrfFor(sc.token), Domain: s.u.Domain, Group: g, Form: f, Errors: errs, Error: msg})
+			CSRF: csrfFor(sc.token), Domain: s.u.Domain, Group: g, Form: f, Errors: errs, Error: msg, Modes: modeChoices(g.DiscussionMode)})
 	}
 	if len(errs) > 0 {
 		return fail("Ändringarna sparades inte. Rätta uppgifterna nedan.")
@@ -439,4 +455,44 @@ func (s *Server) decideFollow(c echo.Context, accept bool) error {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, withNotice(staffGroupPath(g.Slug), notice))
+}
+
+// modeChoice is one discussion mode in the staff form.
+type modeChoice struct {
+	Value, Label, Help string
+	Checked            bool
+}
+
+func modeChoices(current string) []modeChoice {
+	cs := []modeChoice{
+		{Value: store.ModeAnnouncements, Label: "Bara meddelanden", Help: "svar visas på webben när de följer reglerna, men delas aldrig till följarna."},
+		{Value: store.ModeModerated, Label: "Modererad", Help: "allt väntar på en moderator innan det visas eller delas."},
+		{Value: store.ModeOpen, Label: "Öppen", Help: "svar som följer reglerna visas och delas till följarna direkt; moderering i efterhand."},
+	}
+	for i := range cs {
+		cs[i].Checked = cs[i].Value == current
+	}
+	return cs
+}
+
+// setDiscussionMode sets how the group treats residents' replies
+// (administrators only).
+func (s *Server) setDiscussionMode(c echo.Context) error {
+	ctx := c.Request().Context()
+	sc := staffFrom(c)
+	g, err := s.st.GroupBySlug(ctx, c.Param("slug"))
+	if err != nil {
+		return err
+	}
+	mode := c.FormValue("mode")
+	if !store.ValidDiscussionMode(mode) {
+		return c.Redirect(http.StatusSeeOther, withNotice("/staff/groups/"+g.Slug+"/edit", "Välj ett av lägena."))
+	}
+	if err := s.fed.SetDiscussionMode(ctx, g.Slug, mode); err != nil {
+		return err
+	}
+	if err := s.audit(c, sc.user, sc.user.Username, "group_mode", s.u.Group(g.Slug), g.DiscussionMode+" → "+mode); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, withNotice(staffGroupPath(g.Slug), "Läget för svar är sparat."))
 }
