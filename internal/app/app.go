@@ -189,7 +189,11 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, st *store.S
 		return float64(c[store.InboxPending])
 	})
 	in := cfg.Instance
-	e, err := web.New(fed, log, m, web.Options{Version: Version, MaxBodyBytes: cfg.Federation.MaxBodyBytes,
+	tz, err := in.Location()
+	if err != nil {
+		return nil, err
+	}
+	e, err := web.New(fed, log, m, web.Options{Version: Version, MaxBodyBytes: cfg.Federation.MaxBodyBytes, TimeZone: tz,
 		Instance: web.Instance{Name: in.Name, Description: in.Description, Organisation: in.Organisation,
 			OrganisationURL: in.OrganisationURL, ContactEmail: in.ContactEmail},
 		Auth: web.AuthOptions{IdleTimeout: cfg.Auth.SessionIdleTimeout.Duration, Lifetime: cfg.Auth.SessionLifetime.Duration,
@@ -199,6 +203,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, st *store.S
 		OIDC: web.OIDCOptions{Issuer: cfg.OIDC.Issuer, ClientID: cfg.OIDC.ClientID, ClientSecret: cfg.OIDC.ClientSecret,
 			RedirectURL: cfg.OIDC.RedirectURL, UsernameClaim: cfg.OIDC.UsernameClaim, Scopes: cfg.OIDC.Scopes,
 			RootCAs: roots, Timeout: cfg.Federation.RequestTimeout.Duration},
+		Archive: ArchiveOptions(cfg), RulesInForce: func(ctx context.Context) (string, error) { return RulesInForce(ctx, st) },
 		Moderation: a.Moderation})
 	if err != nil {
 		return nil, err

@@ -108,6 +108,11 @@ func TestModeratorRemovesAndBans(t *testing.T) {
 	if strings.Contains(getBody(t, tg, postURL), secret) {
 		t.Fatal("removed reply still shown")
 	}
+	// The append-only record holds the decision with a copy of the item.
+	recs, err := tg.Store.SearchRecord(ctx, store.RecordQuery{Kind: store.KindModeration, Text: "akta dig"})
+	if err != nil || len(recs) != 1 || !strings.Contains(recs[0].Payload, `"RuleID":"olaga-hot"`) {
+		t.Fatalf("record of the removal: %d %v", len(recs), err)
+	}
 
 	// The author appeals; the deciding moderator may not reconsider.
 	dd, _ := tg.Store.Decision(ctx, d.ID)

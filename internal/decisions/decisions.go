@@ -9,6 +9,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -186,6 +187,12 @@ func (s *Service) Confirm(ctx context.Context, m Moderator, decisionID int64) (*
 		return nil, err
 	}
 	s.audit(ctx, m, "mod_confirm", fmt.Sprint(d.ID), d.Action+" "+d.AuthorIRI)
+	payload, _ := json.Marshal(map[string]any{"decision": d})
+	if err := s.st.AppendRecord(ctx, &store.RecordEntry{Kind: store.KindBlock, Category: store.KindBlock + ".confirm", Direction: store.DirInternal,
+		GroupID: d.GroupID, Actor: store.StaffActor(m.ID, m.Name), ObjectIRI: d.AuthorIRI, Ref: fmt.Sprintf("decision:%d:confirm", d.ID),
+		Payload: string(payload)}); err != nil {
+		return nil, fmt.Errorf("record block %d: %w", d.ID, err)
+	}
 	return d, s.apply(ctx, d, nil)
 }
 
@@ -368,6 +375,32 @@ func (s *Service) DecideAppeal(ctx context.Context, m Moderator, appealID int64,
 func (s *Service) record(ctx context.Context, d *store.ModDecision) error {
 	if err := s.st.InsertDecision(ctx, d); err != nil {
 		return err
+	}
+	// The append-only record keeps the decision with a full copy of the
+	// item it concerns (MOD-4), even when the item is later removed.
+	entry := map[string]any{"decision": d}
+	if d.ObjectIRI != "" {
+		if n, err := s.st.RemoteNoteByIRI(ctx, d.ObjectIRI); err == nil {
+			entry["item"] = map[string]any{"iri": n.IRI, "author": n.AuthorIRI, "content_html": n.ContentHTML, "summary": n.Summary,
+				"attachments": n.Attachments, "state": n.State, "raw": n.Raw, "version": n.Version}
+		}
+	}
+	payload, err := json.Marshal(entry)
+	if err != nil {
+		return err
+	}
+	actor := "automatic"
+	if d.ModeratorID != nil {
+		actor = store.StaffActor(*d.ModeratorID, d.ModeratorName)
+	}
+	kind := store.KindModeration
+	if d.Action == Defederate {
+		kind = store.KindDomainPolicy
+	}
+	if err := s.st.AppendRecord(ctx, &store.RecordEntry{Kind: kind, Category: kind + "." + d.Action, Direction: store.DirInternal,
+		GroupID: d.GroupID, Actor: actor, ObjectIRI: firstNonEmpty(d.ObjectIRI, d.AuthorIRI), Ref: fmt.Sprintf("decision:%d", d.ID),
+		Payload: string(payload)}); err != nil {
+		return fmt.Errorf("record decision %d: %w", d.ID, err)
 	}
 	detail := fmt.Sprintf("rule=%s v%d ground=%s state=%s reason=%s", d.RuleID, d.RuleVersion, d.LegalGround, d.State, d.Reason)
 	if d.EndsAt != nil {

@@ -234,7 +234,18 @@ func (s *Service) CreateGroup(ctx context.Context, in GroupInput) (*store.Group,
 	g := &store.Group{Slug: in.Slug, Name: in.Name, Purpose: in.Purpose,
 		Summary: in.Summary, Language: in.Language, WebsiteURL: in.WebsiteURL,
 		ManualApproval: in.ManualApproval, Discoverable: true, PrivateKeyPEM: priv, PublicKeyPEM: pub}
-	if err := s.store.CreateGroup(ctx, g); err != nil {
+	err = s.store.Tx(ctx, func(tx *store.Store) error {
+		if err := tx.CreateGroup(ctx, g); err != nil {
+			return err
+		}
+		body, err := activitypub.EncodeActor(s.GroupActor(g))
+		if err != nil {
+			return err
+		}
+		return tx.AppendRecord(ctx, &store.RecordEntry{Kind: store.KindGroupCreate, Direction: store.DirInternal, GroupID: &g.ID,
+			Actor: store.RecordActor(ctx), ObjectIRI: s.uris.Group(g.Slug), Payload: string(body)})
+	})
+	if err != nil {
 		return nil, err
 	}
 	s.groups.forget(g.Slug)
@@ -288,6 +299,11 @@ func (s *Service) GroupActor(g *store.Group) *activitypub.Actor {
 		ImageURL: u.Base + "/static/group-header.png", ImageMediaType: "image/png",
 		ManuallyApprovesFollowers: g.ManualApproval, Discoverable: g.Discoverable, Published: g.CreatedAt,
 		Fields: []activitypub.PropertyValue{{Name: "Syfte", Value: html.EscapeString(g.Purpose)}},
+	}
+	if g.ClosedAt != nil {
+		closed := "Gruppen är stängd sedan " + g.ClosedAt.UTC().Format("2006-01-02") + " och tar inte emot nya inlägg."
+		a.Summary = "<p>" + html.EscapeString(closed) + "</p>" + a.Summary
+		a.Fields = append(a.Fields, activitypub.PropertyValue{Name: "Status", Value: "Stängd " + g.ClosedAt.UTC().Format("2006-01-02")})
 	}
 	if g.WebsiteURL != "" {
 		e := html.EscapeString(g.WebsiteURL)

@@ -13,6 +13,7 @@ type User struct {
 	TOTPLastStep       int64  `gorm:"column:totp_last_step"` // last accepted time step: a code is used once
 	Disabled           bool
 	MustChangePassword bool
+	Locale             string // interface language chosen by the account; "" follows the browser
 	CreatedAt          time.Time
 	UpdatedAt          time.Time
 }
@@ -82,6 +83,8 @@ type Group struct {
 	PublicKeyPEM   string
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
+	ClosedAt       *time.Time // closed groups stay readable and take no new posts
+	ClosedExportID *int64     // the archive export that covered the group's whole life
 }
 
 // RemoteActor caches an actor from another server.

@@ -117,7 +117,7 @@ type rulesPage struct {
 // per month.
 func (s *Server) rulesPage(c echo.Context) error {
 	ctx := c.Request().Context()
-	v := rulesPage{page: s.page("Regler", ""), Grounds: moderation.Grounds}
+	v := rulesPage{page: s.page(c, "Regler", ""), Grounds: moderation.Grounds}
 	if key, ok := AboutSettingKey("rules"); ok {
 		if src, err := s.st.Setting(ctx, key); err == nil {
 			r, err := s.aboutMarkup.Render(src)
@@ -176,7 +176,7 @@ var policySV = map[string]string{store.DomainReject: "avstängd", store.DomainHo
 // the reason and date (FED-2).
 func (s *Server) federationPage(c echo.Context) error {
 	ctx := c.Request().Context()
-	v := federationPage{page: s.page("Federering", "")}
+	v := federationPage{page: s.page(c, "Federering", "")}
 	mode, err := s.st.Setting(ctx, "moderation.federation_mode")
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
@@ -286,7 +286,7 @@ func (s *Server) modLog(c echo.Context) error {
 	if g != nil {
 		heading += " för " + g.Name
 	}
-	v := modLogPage{page: s.page(heading, ""), Heading: heading, Group: g, Entries: entries}
+	v := modLogPage{page: s.page(c, heading, ""), Heading: heading, Group: g, Entries: entries}
 	v.Alternates = append(v.Alternates, alternate{Kind: "rss", Title: heading, Href: s.u.Base + base + ".rss"})
 	if len(ds) == modLogPageSize {
 		v.Older = fmt.Sprintf("%s?before=%d", base, ds[len(ds)-1].ID)
@@ -349,7 +349,7 @@ type reportPage struct {
 
 // reportForm is the public "report" form (MOD-1): anonymous allowed.
 func (s *Server) reportForm(c echo.Context) error {
-	v := reportPage{page: s.page("Anmäl innehåll", ""), CSRF: s.csrfToken(c), Object: c.QueryParam("object"), Grounds: moderation.Grounds}
+	v := reportPage{page: s.page(c, "Anmäl innehåll", ""), CSRF: s.csrfToken(c), Object: c.QueryParam("object"), Grounds: moderation.Grounds}
 	return s.render(c, http.StatusOK, "report.html", v)
 }
 
@@ -358,7 +358,7 @@ func (s *Server) report(c echo.Context) error {
 	r := c.Request()
 	r.Body = http.MaxBytesReader(c.Response(), r.Body, 16<<10)
 	ctx := r.Context()
-	v := reportPage{page: s.page("Anmäl innehåll", ""), CSRF: s.csrfToken(c), Object: strings.TrimSpace(c.FormValue("object")),
+	v := reportPage{page: s.page(c, "Anmäl innehåll", ""), CSRF: s.csrfToken(c), Object: strings.TrimSpace(c.FormValue("object")),
 		Comment: strings.TrimSpace(c.FormValue("comment")), Category: c.FormValue("category"), Grounds: moderation.Grounds}
 	var gid *int64
 	if n, err := s.st.RemoteNoteByIRI(ctx, v.Object); err == nil {
@@ -417,7 +417,7 @@ func (s *Server) appealForm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, http.StatusOK, "appeal.html", appealPage{page: s.page("Begär omprövning", ""), CSRF: s.csrfToken(c), Entry: e})
+	return s.render(c, http.StatusOK, "appeal.html", appealPage{page: s.page(c, "Begär omprövning", ""), CSRF: s.csrfToken(c), Entry: e})
 }
 
 func (s *Server) appeal(c echo.Context) error {
@@ -427,7 +427,7 @@ func (s *Server) appeal(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v := appealPage{page: s.page("Begär omprövning", ""), CSRF: s.csrfToken(c), Entry: e, Text: c.FormValue("text")}
+	v := appealPage{page: s.page(c, "Begär omprövning", ""), CSRF: s.csrfToken(c), Entry: e, Text: c.FormValue("text")}
 	if _, err := s.opt.Moderation.Appeal(r.Context(), c.Param("token"), v.Text); err != nil {
 		if errors.Is(err, decisions.ErrInvalid) {
 			v.Error = "Skriv varför beslutet bör omprövas (högst 5000 tecken)."

@@ -227,6 +227,9 @@ func (s *Server) loadSession(c echo.Context, token string) (*staff, error) {
 // sets its cookie.
 func (s *Server) startSession(c echo.Context, u *store.User, totpPassed bool) error {
 	r := c.Request()
+	if u.Locale != "" { // the account's language beats one chosen before signing in
+		c.SetCookie(s.cookie(langCookie, u.Locale, langCookieAge))
+	}
 	old := ""
 	if ck, err := r.Cookie(sessionCookie); err == nil && ck.Value != "" {
 		old = hashToken(ck.Value)
@@ -268,6 +271,8 @@ func (s *Server) requireUser(next echo.HandlerFunc) echo.HandlerFunc {
 		if sc.user.MustChangePassword && p != "/staff/password" {
 			return c.Redirect(http.StatusSeeOther, "/staff/password")
 		}
+		// Record entries made by this request name the staff member (ID-5).
+		c.SetRequest(c.Request().WithContext(store.WithRecordActor(c.Request().Context(), store.StaffActor(sc.user.ID, sc.user.Username))))
 		if !sc.user.TOTPEnabled && !strings.HasPrefix(p, "/staff/totp") && p != "/staff/password" {
 			req, err := s.requireTOTP(c.Request().Context())
 			if err != nil {

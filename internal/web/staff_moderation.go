@@ -472,6 +472,13 @@ func (s *Server) modSaveRule(c echo.Context) error {
 		return err
 	}
 	s.opt.Moderation.Screener().Invalidate()
+	if body, err := json.Marshal(row); err == nil {
+		if err := s.st.AppendRecord(ctx, &store.RecordEntry{Kind: store.KindRuleChange, Direction: store.DirInternal, GroupID: row.GroupID,
+			Actor: store.StaffActor(staffFrom(c).user.ID, staffFrom(c).user.Username), ObjectIRI: row.RuleID,
+			Ref: fmt.Sprintf("rule:%s:%d", row.RuleID, row.Version), Payload: string(body)}); err != nil {
+			return err
+		}
+	}
 	if err := s.audit(c, staffFrom(c).user, "", "rule_save", row.RuleID, fmt.Sprintf("version %d kind=%s action=%s ground=%s", row.Version, row.Kind, row.Action, row.LegalGround)); err != nil {
 		return err
 	}
