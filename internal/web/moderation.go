@@ -15,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/torget/torget/internal/decisions"
+	"github.com/torget/torget/internal/i18n"
 	"github.com/torget/torget/internal/moderation"
 	"github.com/torget/torget/internal/store"
 )
@@ -96,6 +97,28 @@ func actionLabel(a string) string {
 		return "omprövat, står fast"
 	}
 	return a
+}
+
+// logActionLabel names an action in the visitor's language (literal ids,
+// so the catalogue check sees every one).
+func logActionLabel(l *i18n.Localizer, action string) string {
+	switch action {
+	case decisions.Hide:
+		return l.T("mod.action.hide")
+	case decisions.Remove:
+		return l.T("mod.action.remove")
+	case decisions.Warn:
+		return l.T("mod.action.warn")
+	case decisions.Ban:
+		return l.T("mod.action.ban")
+	case decisions.Defederate:
+		return l.T("mod.action.defederate")
+	case decisions.Restore:
+		return l.T("mod.action.restore")
+	case "appeal_upheld":
+		return l.T("mod.action.appeal_upheld")
+	}
+	return action
 }
 
 type monthCount struct {
@@ -243,10 +266,11 @@ func (s *Server) modLog(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	l := s.tr(c)
 	groups := map[int64]*store.Group{}
 	var entries []logEntry
 	for _, d := range ds {
-		e := logEntry{ID: d.ID, Date: d.CreatedAt.UTC(), Action: d.Action, ActionLabel: actionLabel(d.Action), Rule: d.RuleID,
+		e := logEntry{ID: d.ID, Date: d.CreatedAt.UTC(), Action: d.Action, ActionLabel: logActionLabel(l, d.Action), Rule: d.RuleID,
 			RuleVersion: d.RuleVersion, Automatic: d.Automatic, Until: d.EndsAt}
 		if d.Action == decisions.Defederate {
 			e.Server = d.ObjectIRI
@@ -282,9 +306,9 @@ func (s *Server) modLog(c echo.Context) error {
 	case strings.HasSuffix(path, ".rss"):
 		return s.modLogRSS(c, g, base, entries)
 	}
-	heading := "Modereringslogg"
+	heading := l.T("mod.log.heading")
 	if g != nil {
-		heading += " för " + g.Name
+		heading = l.T("mod.log.heading_group", "Name", g.Name)
 	}
 	v := modLogPage{page: s.page(c, heading, ""), Heading: heading, Group: g, Entries: entries}
 	v.Alternates = append(v.Alternates, alternate{Kind: "rss", Title: heading, Href: s.u.Base + base + ".rss"})

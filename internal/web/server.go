@@ -21,8 +21,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/torget/torget/activitypub"
-	"github.com/torget/torget/internal/decisions"
 	"github.com/torget/torget/internal/archive"
+	"github.com/torget/torget/internal/decisions"
 	"github.com/torget/torget/internal/federation"
 	"github.com/torget/torget/internal/i18n"
 	"github.com/torget/torget/internal/markup"
