@@ -24,6 +24,7 @@ import (
 	"github.com/torget/torget/internal/config"
 	"github.com/torget/torget/internal/decisions"
 	"github.com/torget/torget/internal/federation"
+	"github.com/torget/torget/internal/media"
 	"github.com/torget/torget/internal/metrics"
 	"github.com/torget/torget/internal/queue"
 	"github.com/torget/torget/internal/screening"
@@ -49,6 +50,7 @@ type App struct {
 	Client    *transport.Client
 	// Moderation takes moderators' decisions (web UI, CLI, tests).
 	Moderation *decisions.Service
+	Media     media.Storage
 }
 
 // Options override parts of the wiring (tests).
@@ -188,6 +190,10 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, st *store.S
 		}
 		return float64(c[store.InboxPending])
 	})
+	a.Media, err = openMedia(ctx, cfg.Media)
+	if err != nil {
+		return nil, err
+	}
 	in := cfg.Instance
 	tz, err := in.Location()
 	if err != nil {
@@ -203,6 +209,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, st *store.S
 		OIDC: web.OIDCOptions{Issuer: cfg.OIDC.Issuer, ClientID: cfg.OIDC.ClientID, ClientSecret: cfg.OIDC.ClientSecret,
 			RedirectURL: cfg.OIDC.RedirectURL, UsernameClaim: cfg.OIDC.UsernameClaim, Scopes: cfg.OIDC.Scopes,
 			RootCAs: roots, Timeout: cfg.Federation.RequestTimeout.Duration},
+		Media:   web.MediaOptions{Storage: a.Media, Limits: media.Limits{MaxBytes: cfg.Media.MaxBytes, MaxPixels: cfg.Media.MaxPixels}},
 		Archive: ArchiveOptions(cfg), RulesInForce: func(ctx context.Context) (string, error) { return RulesInForce(ctx, st) },
 		Moderation: a.Moderation})
 	if err != nil {
@@ -212,8 +219,32 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, st *store.S
 	return a, nil
 }
 
-// Close releases the store.
-func (a *App) Close() error { return a.Store.Close() }
+// openMedia opens the configured media storage: a local directory, or an
+// S3-compatible bucket checked at start-up so a wrong setting fails fast.
+func openMedia(ctx context.Context, c config.Media) (media.Storage, error) {
+	if c.Storage == "s3" {
+		s, err := media.NewS3(media.S3Config{Endpoint: c.S3Endpoint, UseTLS: c.S3UseTLS, Region: c.S3Region, Bucket: c.S3Bucket,
+			AccessKey: c.S3AccessKey, SecretKey: c.S3SecretKey, Prefix: c.S3Prefix, PathStyle: c.S3PathStyle})
+		if err != nil {
+			return nil, err
+		}
+		cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		if err := s.Check(cctx); err != nil {
+			return nil, err
+		}
+		return s, nil
+	}
+	return media.NewLocal(c.Dir)
+}
+
+// Close releases the store and the media directory.
+func (a *App) Close() error {
+	if l, ok := a.Media.(*media.Local); ok {
+		_ = l.Close()
+	}
+	return a.Store.Close()
+}
 
 // RunWorkers runs the delivery and inbox queues until ctx ends, then waits
 // for the work in hand.

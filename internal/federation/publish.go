@@ -19,6 +19,10 @@ type PostInput struct {
 	Summary      string // content warning, plain text
 	Language     string // BCP 47; the group's language when empty
 	AuthorUserID *int64 // recorded internally; the group is the public author
+	// Media are the images to attach, in order, each with its alt text
+	// (required). On Edit they replace the post's images (those left out
+	// are detached); a nil Media keeps them as they are.
+	Media []MediaRef
 	InReplyTo    string // a resident's note in the group's threads: staff reply as the group
 }
 
@@ -65,6 +69,7 @@ func (s *Service) NoteFor(g *store.Group, p *store.Post) *activitypub.Note {
 	for _, tag := range markup.Hashtags(p.Source) {
 		n.Tags = append(n.Tags, activitypub.Tag{Type: "Hashtag", Href: s.uris.Tag(tag), Name: "#" + tag})
 	}
+	n.Attachments = s.noteAttachments(p)
 	return n
 }
 
@@ -82,6 +87,10 @@ func (s *Service) Publish(ctx context.Context, slug string, in PostInput) (*stor
 		return nil, "", err
 	}
 	ctx = withAuthor(ctx, in.AuthorUserID)
+	media, err := s.resolveMedia(ctx, g, 0, in.Media)
+	if err != nil {
+		return nil, "", err
+	}
 	r, err := s.render.Render(in.Text)
 	if err != nil {
 		return nil, "", err
@@ -99,9 +108,12 @@ func (s *Service) Publish(ctx context.Context, slug string, in PostInput) (*stor
 	}
 	p := &store.Post{PublicID: newID(10), GroupID: g.ID, AuthorUserID: in.AuthorUserID, Source: in.Text,
 		ContentHTML: markup.LinkMentions(r.HTML, mentionLinks(ms)), Summary: in.Summary, Language: in.Language,
-		Mentions: encodeMentions(ms), PublishedAt: s.opt.Now().UTC(), InReplyTo: in.InReplyTo}
+		Mentions: encodeMentions(ms), Attachments: encodeAttachments(media), PublishedAt: s.opt.Now().UTC(), InReplyTo: in.InReplyTo}
 	err = s.store.Tx(ctx, func(tx *store.Store) error {
 		if err := tx.CreatePost(ctx, p); err != nil {
+			return err
+		}
+		if err := tx.AttachMedia(ctx, p.ID, media); err != nil {
 			return err
 		}
 		note := s.NoteFor(g, p)
@@ -177,6 +189,15 @@ func (s *Service) Edit(ctx context.Context, ref string, in PostInput) (*store.Po
 		return nil, err
 	}
 	ctx = withAuthor(ctx, in.AuthorUserID)
+	if in.Media == nil { // callers that know nothing of images keep them
+		for _, a := range Attachments(p) {
+			in.Media = append(in.Media, MediaRef{PublicID: a.ID, Alt: a.Alt})
+		}
+	}
+	media, err := s.resolveMedia(ctx, g, p.ID, in.Media)
+	if err != nil {
+		return nil, err
+	}
 	r, err := s.render.Render(in.Text)
 	if err != nil {
 		return nil, err
@@ -186,8 +207,12 @@ func (s *Service) Edit(ctx context.Context, ref string, in PostInput) (*store.Po
 	notify := append(ms, decodeMentionsWithInbox(ctx, s, p.Mentions)...)
 	p.Source, p.Summary, p.Language, p.AuthorUserID = in.Text, in.Summary, in.Language, in.AuthorUserID
 	p.ContentHTML, p.Mentions = markup.LinkMentions(r.HTML, mentionLinks(ms)), encodeMentions(ms)
+	p.Attachments = encodeAttachments(media)
 	err = s.store.Tx(ctx, func(tx *store.Store) error {
 		if err := tx.UpdatePost(ctx, p); err != nil {
+			return err
+		}
+		if err := tx.AttachMedia(ctx, p.ID, media); err != nil {
 			return err
 		}
 		note := s.NoteFor(g, p)

@@ -300,6 +300,12 @@ func (s *Service) GroupActor(g *store.Group) *activitypub.Actor {
 		ManuallyApprovesFollowers: g.ManualApproval, Discoverable: g.Discoverable, Published: g.CreatedAt,
 		Fields: []activitypub.PropertyValue{{Name: "Syfte", Value: html.EscapeString(g.Purpose)}},
 	}
+	if m := g.Avatar; m != nil {
+		a.IconURL, a.IconMediaType, a.IconName = u.Media(m.SmallKey), m.MediaType, g.AvatarAlt
+	}
+	if m := g.Header; m != nil {
+		a.ImageURL, a.ImageMediaType, a.ImageName = u.Media(m.LargeKey), m.MediaType, g.HeaderAlt
+	}
 	if g.ClosedAt != nil {
 		closed := "Gruppen är stängd sedan " + g.ClosedAt.UTC().Format("2006-01-02") + " och tar inte emot nya inlägg."
 		a.Summary = "<p>" + html.EscapeString(closed) + "</p>" + a.Summary

@@ -64,6 +64,7 @@ type postView struct {
 	URL, Summary, Language string
 	UILang                 string // the page's language, for the post's metadata line
 	Content                template.HTML
+	Images                 []imageView
 	Published              time.Time
 	Edited                 bool
 	Replies                int64 // visible residents' replies in its thread
@@ -73,7 +74,7 @@ func (s *Server) postView(c echo.Context, g *store.Group, p *store.Post) postVie
 	return postView{URL: s.u.Post(g.Slug, p.PublicID), Summary: p.Summary, Language: p.Language, UILang: s.tr(c).Lang,
 		// ContentHTML was sanitised with the allow-list when it was stored;
 		// its headings sit below the page's h1 and section h2.
-		Content: template.HTML(shiftHeadings(p.ContentHTML, 2)), Published: p.PublishedAt, Edited: p.EditedAt != nil}
+		Content: template.HTML(shiftHeadings(p.ContentHTML, 2)), Images: s.imageViews(p), Published: p.PublishedAt, Edited: p.EditedAt != nil}
 }
 
 // groupIconPath is the group avatar every group has until staff can
@@ -85,6 +86,7 @@ type groupPage struct {
 	Group         *store.Group
 	Handle, Icon  string
 	IconAlt       string
+	Header        *imageView // the group's header image, if set
 	RSS, Atom     string
 	Followers     int64
 	Pinned, Posts []postView
@@ -129,11 +131,20 @@ func (s *Server) group(c echo.Context) error {
 	v := groupPage{page: s.page(c, g.Name, groupURL), Group: g, Handle: s.handle(g.Slug), Followers: n,
 		Icon: groupIconPath, IconAlt: l.T("group.icon_alt", "Name", g.Name), RSS: groupURL + "/feed.rss", Atom: groupURL + "/feed.atom",
 		Follow: followForm{Slug: g.Slug}}
+	if m := g.Avatar; m != nil {
+		v.Icon, v.IconAlt = s.u.Media(m.SmallKey), g.AvatarAlt
+	}
+	if m := g.Header; m != nil {
+		v.Header = &imageView{Small: s.u.Media(m.SmallKey), Large: s.u.Media(m.LargeKey), Alt: g.HeaderAlt, Width: m.SmallWidth, Height: m.SmallHeight}
+	}
 	v.Alternates = append(v.Alternates,
 		alternate{Kind: "rss", Title: g.Name + " (RSS)", Href: v.RSS},
 		alternate{Kind: "atom", Title: g.Name + " (Atom)", Href: v.Atom})
 	v.OG = &openGraph{Type: "profile", SiteName: v.InstanceName, Title: g.Name, Description: firstNonEmpty(g.Summary, g.Purpose),
 		URL: groupURL, Image: s.u.Base + groupIconPath, ImageAlt: v.IconAlt}
+	if g.Avatar != nil {
+		v.OG.Image = v.Icon
+	}
 	if before == 0 {
 		pinned, err := s.st.PinnedPosts(ctx, g.ID)
 		if err != nil {
@@ -149,7 +160,7 @@ func (s *Server) group(c echo.Context) error {
 	for i := range posts {
 		v.Posts = append(v.Posts, s.postView(c, g, &posts[i]))
 	}
-	v.Mode = modeText(g.DiscussionMode)
+	v.Mode = modeText(s.tr(c), g.DiscussionMode)
 	roots := make([]string, 0, len(v.Posts)+len(v.Pinned))
 	for _, p := range append(append([]postView{}, v.Pinned...), v.Posts...) {
 		roots = append(roots, p.URL)

@@ -26,6 +26,7 @@ import (
 	"github.com/torget/torget/internal/federation"
 	"github.com/torget/torget/internal/i18n"
 	"github.com/torget/torget/internal/markup"
+	"github.com/torget/torget/internal/media"
 	"github.com/torget/torget/internal/metrics"
 	"github.com/torget/torget/internal/store"
 	"github.com/torget/torget/internal/uris"
@@ -50,6 +51,7 @@ type Options struct {
 	// Moderation serves the rules, the moderation log, reports, appeals
 	// and the staff moderation queue; nil turns those pages off.
 	Moderation *decisions.Service
+	Media        MediaOptions
 	// TimeZone is where dates on pages are shown (UTC if nil).
 	TimeZone *time.Location
 	// Archive is the configured part of archive exports (agents, version).
@@ -71,6 +73,8 @@ type Server struct {
 	pages pageCache
 	oidc  *oidcClient // nil: single sign-on off
 
+	uploads chan struct{} // semaphore: uploads being processed
+
 	policy      *bluemonday.Policy
 	aboutMarkup *markup.Renderer
 }
@@ -81,6 +85,16 @@ func New(fed *federation.Service, log *slog.Logger, m *metrics.Metrics, opt Opti
 		opt.MaxBodyBytes = 1 << 20
 	}
 	opt.Auth.defaults()
+	d := media.DefaultLimits()
+	if opt.Media.Limits.MaxBytes <= 0 {
+		opt.Media.Limits.MaxBytes = d.MaxBytes
+	}
+	if opt.Media.Limits.MaxPixels <= 0 {
+		opt.Media.Limits.MaxPixels = d.MaxPixels
+	}
+	if opt.Media.Concurrent <= 0 {
+		opt.Media.Concurrent = 2
+	}
 	bundle, err := i18n.New(opt.TimeZone)
 	if err != nil {
 		return nil, err
@@ -99,14 +113,15 @@ func New(fed *federation.Service, log *slog.Logger, m *metrics.Metrics, opt Opti
 		tmpls[lang] = t.Funcs(templateFuncs(bundle.Localizer(lang)))
 	}
 	s := &Server{fed: fed, st: fed.Store(), u: fed.URIs(), log: log, m: m, opt: opt, tmpls: tmpls, i18n: bundle,
-		policy: markup.Policy(), aboutMarkup: markup.New(nil), oidc: newOIDCClient(opt.OIDC)}
+		policy: markup.Policy(), aboutMarkup: markup.New(nil), oidc: newOIDCClient(opt.OIDC),
+		uploads: make(chan struct{}, opt.Media.Concurrent)}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.errorHandler
 	// X-Forwarded-For is believed only from loopback and private addresses
 	// (the TLS proxy in front); a client cannot pick its own address.
 	e.IPExtractor = echo.ExtractIPFromXFFHeader()
-	e.Use(s.observe, secureHeaders, s.guard)
+	e.Use(s.observe, secureHeaders, s.limitUploads, s.guard)
 
 	e.GET("/.well-known/webfinger", s.webfinger)
 	e.GET("/.well-known/host-meta", s.hostMeta)
@@ -135,6 +150,8 @@ func New(fed *federation.Service, log *slog.Logger, m *metrics.Metrics, opt Opti
 	e.POST("/follow", s.follow)
 	e.GET("/about", s.about)
 	e.GET("/about/:page", s.about)
+	e.GET(uris.RouteMedia, s.serveMedia)
+	e.HEAD(uris.RouteMedia, s.serveMedia)
 
 	s.staffRoutes(e)
 	s.moderationRoutes(e)

@@ -323,6 +323,9 @@ type editGroupPage struct {
 	Form         groupForm
 	Errors       map[string]string
 	Error        string
+	Uploads      bool
+	Images       []groupImageView
+	MaxBytes     string
 }
 
 func (s *Server) editGroupForm(c echo.Context) error {
@@ -333,7 +336,8 @@ func (s *Server) editGroupForm(c echo.Context) error {
 	f := groupForm{Slug: g.Slug, Name: g.Name, Purpose: g.Purpose, Summary: g.Summary, Website: g.WebsiteURL,
 		Language: g.Language, ManualApproval: g.ManualApproval}
 	return s.render(c, http.StatusOK, "staff_group_edit.html", editGroupPage{page: s.staffPage(c, s.tr(c).T("staff.group_edit.heading", "Name", g.Name)),
-		CSRF: csrfFor(staffFrom(c).token), Domain: s.u.Domain, Group: g, Form: f, Modes: modeChoices(g.DiscussionMode)})
+		CSRF: csrfFor(staffFrom(c).token), Domain: s.u.Domain, Group: g, Form: f, Modes: modeChoices(s.tr(c), g.DiscussionMode),
+		Uploads: s.opt.Media.Storage != nil, Images: s.groupImageViews(c, g, "", ""), MaxBytes: byteSize(s.opt.Media.Limits.MaxBytes)})
 }
 
 func (s *Server) editGroup(c echo.Context) error {
@@ -348,7 +352,8 @@ func (s *Server) editGroup(c echo.Context) error {
 	errs := f.check(s.tr(c), false)
 	fail := func(msg string) error {
 		return s.render(c, http.StatusUnprocessableEntity, "staff_group_edit.html", editGroupPage{page: s.staffPage(c, s.tr(c).T("staff.group_edit.heading", "Name", g.Name)),
-			CSRF: csrfFor(sc.token), Domain: s.u.Domain, Group: g, Form: f, Errors: errs, Error: msg, Modes: modeChoices(g.DiscussionMode)})
+			CSRF: csrfFor(sc.token), Domain: s.u.Domain, Group: g, Form: f, Errors: errs, Error: msg, Modes: modeChoices(s.tr(c), g.DiscussionMode),
+			Uploads: s.opt.Media.Storage != nil, Images: s.groupImageViews(c, g, "", ""), MaxBytes: byteSize(s.opt.Media.Limits.MaxBytes)})
 	}
 	if len(errs) > 0 {
 		return fail(s.tr(c).T("staff.group_edit.error.not_saved"))
@@ -466,11 +471,11 @@ type modeChoice struct {
 	Checked            bool
 }
 
-func modeChoices(current string) []modeChoice {
+func modeChoices(l *i18n.Localizer, current string) []modeChoice {
 	cs := []modeChoice{
-		{Value: store.ModeAnnouncements, Label: "Bara meddelanden", Help: "svar visas på webben när de följer reglerna, men delas aldrig till följarna."},
-		{Value: store.ModeModerated, Label: "Modererad", Help: "allt väntar på en moderator innan det visas eller delas."},
-		{Value: store.ModeOpen, Label: "Öppen", Help: "svar som följer reglerna visas och delas till följarna direkt; moderering i efterhand."},
+		{Value: store.ModeAnnouncements, Label: l.T("staff.mode.announcements.label"), Help: l.T("staff.mode.announcements.help")},
+		{Value: store.ModeModerated, Label: l.T("staff.mode.moderated.label"), Help: l.T("staff.mode.moderated.help")},
+		{Value: store.ModeOpen, Label: l.T("staff.mode.open.label"), Help: l.T("staff.mode.open.help")},
 	}
 	for i := range cs {
 		cs[i].Checked = cs[i].Value == current
@@ -489,7 +494,7 @@ func (s *Server) setDiscussionMode(c echo.Context) error {
 	}
 	mode := c.FormValue("mode")
 	if !store.ValidDiscussionMode(mode) {
-		return c.Redirect(http.StatusSeeOther, withNotice("/staff/groups/"+g.Slug+"/edit", "Välj ett av lägena."))
+		return c.Redirect(http.StatusSeeOther, withNotice("/staff/groups/"+g.Slug+"/edit", s.tr(c).T("staff.mode.choose")))
 	}
 	if err := s.fed.SetDiscussionMode(ctx, g.Slug, mode); err != nil {
 		return err
@@ -497,5 +502,5 @@ func (s *Server) setDiscussionMode(c echo.Context) error {
 	if err := s.audit(c, sc.user, sc.user.Username, "group_mode", s.u.Group(g.Slug), g.DiscussionMode+" → "+mode); err != nil {
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, withNotice(staffGroupPath(g.Slug), "Läget för svar är sparat."))
+	return c.Redirect(http.StatusSeeOther, withNotice(staffGroupPath(g.Slug), s.tr(c).T("staff.mode.saved")))
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/torget/torget/activitypub"
+	"github.com/torget/torget/internal/i18n"
 	"github.com/torget/torget/internal/store"
 )
 
@@ -35,7 +36,8 @@ const maxThreadShown = 500
 
 // threadViews loads a thread's visible notes, oldest first, each with its
 // author's handle and the note it answers.
-func (s *Server) threadViews(ctx context.Context, g *store.Group, root string) ([]noteView, error) {
+func (s *Server) threadViews(c echo.Context, g *store.Group, root string) ([]noteView, error) {
+	ctx := c.Request().Context()
 	ns, err := s.st.ThreadNotes(ctx, root, []string{store.NoteVisible}, maxThreadShown)
 	if err != nil {
 		return nil, err
@@ -75,7 +77,7 @@ func (s *Server) threadViews(ctx context.Context, g *store.Group, root string) (
 		if p.GroupID != g.ID {
 			continue
 		}
-		v := noteView{Anchor: "grupp-" + p.PublicID, URL: s.u.Post(g.Slug, p.PublicID), Author: g.Name + " (gruppen)",
+		v := noteView{Anchor: "grupp-" + p.PublicID, URL: s.u.Post(g.Slug, p.PublicID), Author: s.tr(c).T("thread.group_author", "Group", g.Name),
 			AuthorURL: s.u.Group(g.Slug), Summary: p.Summary, Content: template.HTML(shiftHeadings(p.ContentHTML, 2)),
 			Language: p.Language, Published: p.PublishedAt, Edited: p.EditedAt != nil}
 		if i, ok := byIRI[p.InReplyTo]; ok {
@@ -122,14 +124,14 @@ func itoa64(n int64) string {
 }
 
 // modeText is how the public pages describe a group's discussion mode.
-func modeText(mode string) string {
+func modeText(l *i18n.Localizer, mode string) string {
 	switch mode {
 	case store.ModeModerated:
-		return "Modererad: svar visas när en moderator har godkänt dem. Inget delas vidare automatiskt."
+		return l.T("thread.mode.moderated")
 	case store.ModeOpen:
-		return "Öppen: svar som följer reglerna visas och delas till följarna direkt; moderering sker i efterhand."
+		return l.T("thread.mode.open")
 	}
-	return "Bara meddelanden: svar visas här när de följer reglerna, men delas inte vidare till följarna."
+	return l.T("thread.mode.announcements")
 }
 
 // threadCollection renders a post's replies or conversation as an
