@@ -46,11 +46,12 @@ type App struct {
 	Deliverer *queue.Deliverer
 	Inbox     *queue.InboxRunner
 	InboxW    *queue.InboxWriter
+	Scheduler *queue.Scheduler
 	HTTP      *echo.Echo
 	Client    *transport.Client
 	// Moderation takes moderators' decisions (web UI, CLI, tests).
 	Moderation *decisions.Service
-	Media     media.Storage
+	Media      media.Storage
 }
 
 // Options override parts of the wiring (tests).
@@ -68,6 +69,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options) 
 		return nil, err
 	}
 	if err := st.Migrate(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
+	// Groups from before owning units existed are the operator's.
+	if err := st.FillOwningUnit(ctx, cfg.Instance.Organisation); err != nil {
 		st.Close()
 		return nil, err
 	}
@@ -176,6 +182,16 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, st *store.S
 	if cfg.Delivery.Lease.Duration > 0 {
 		a.Inbox.Lease = cfg.Delivery.Lease.Duration
 	}
+	a.Scheduler = queue.NewScheduler(st, func(ctx context.Context, d *store.Draft) error {
+		_, _, err := fed.PublishDraft(ctx, d.PublicID)
+		switch {
+		case errors.Is(err, federation.ErrPublished):
+			return nil // another node or a person was first
+		case errors.Is(err, federation.ErrInvalid):
+			return fmt.Errorf("%w: %w", queue.ErrUnpublishable, err)
+		}
+		return err
+	}, log, cfg.Delivery.SchedulePoll.Duration, cfg.Delivery.Lease.Duration)
 	m.GaugeFunc("torget_delivery_queue_depth", "Deliveries waiting (pending).", nil, func() float64 {
 		c, err := st.DeliveryCounts(context.Background())
 		if err != nil {
@@ -246,11 +262,12 @@ func (a *App) Close() error {
 	return a.Store.Close()
 }
 
-// RunWorkers runs the delivery and inbox queues until ctx ends, then waits
+// RunWorkers runs the delivery and inbox queues and the scheduler until ctx ends, then waits
 // for the work in hand.
 func (a *App) RunWorkers(ctx context.Context) *sync.WaitGroup {
 	var wg sync.WaitGroup
-	wg.Add(3)
+	wg.Add(4)
+	go func() { defer wg.Done(); a.Scheduler.Run(ctx) }()
 	go func() { defer wg.Done(); a.Deliverer.Run(ctx) }()
 	go func() { defer wg.Done(); a.Inbox.Run(ctx) }()
 	go func() { defer wg.Done(); a.InboxW.Run(ctx) }()

@@ -14,6 +14,9 @@ import (
 	"strings"
 	"time"
 
+	// The zone database is embedded: a minimal container has none.
+	_ "time/tzdata"
+
 	"github.com/BurntSushi/toml"
 )
 
@@ -152,6 +155,7 @@ type Delivery struct {
 	ProbeInterval    Duration `toml:"probe_interval"`
 	InboxWorkers     int      `toml:"inbox_workers"`
 	Lease            Duration `toml:"lease"`
+	SchedulePoll     Duration `toml:"schedule_poll"`
 }
 
 // Auth tunes staff sign-in: sessions and login throttling.
@@ -234,6 +238,7 @@ func Default() Config {
 			ProbeInterval:    Duration{10 * time.Minute},
 			InboxWorkers:     4,
 			Lease:            Duration{2 * time.Minute},
+			SchedulePoll:     Duration{15 * time.Second},
 		},
 		Auth: Auth{
 			SessionIdleTimeout: Duration{12 * time.Hour},
@@ -385,6 +390,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Delivery.RetryFor.Duration < time.Minute {
 		errs = append(errs, errors.New("delivery.retry_for must be at least 1m"))
+	}
+	if c.Delivery.SchedulePoll.Duration <= 0 {
+		errs = append(errs, errors.New("delivery.schedule_poll must be positive"))
 	}
 	if c.Auth.SessionIdleTimeout.Duration <= 0 || c.Auth.SessionLifetime.Duration < c.Auth.SessionIdleTimeout.Duration {
 		errs = append(errs, errors.New("auth.session_idle_timeout must be positive and at most auth.session_lifetime"))

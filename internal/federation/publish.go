@@ -22,8 +22,8 @@ type PostInput struct {
 	// Media are the images to attach, in order, each with its alt text
 	// (required). On Edit they replace the post's images (those left out
 	// are detached); a nil Media keeps them as they are.
-	Media []MediaRef
-	InReplyTo    string // a resident's note in the group's threads: staff reply as the group
+	Media     []MediaRef
+	InReplyTo string // a resident's note in the group's threads: staff reply as the group
 }
 
 // MaxPostChars bounds a post's Markdown source.
@@ -80,6 +80,13 @@ func (s *Service) Publish(ctx context.Context, slug string, in PostInput) (*stor
 	if err != nil {
 		return nil, "", err
 	}
+	return s.publish(ctx, g, in, nil)
+}
+
+// publish is the one publishing path (now, a draft, a scheduled post).
+// claim, when set, runs in the transaction after the post is inserted; an
+// error from it rolls everything back (a draft published twice).
+func (s *Service) publish(ctx context.Context, g *store.Group, in PostInput, claim func(tx *store.Store, p *store.Post) error) (*store.Post, string, error) {
 	if g.ClosedAt != nil {
 		return nil, "", fmt.Errorf("%w: the group is closed", ErrInvalid)
 	}
@@ -116,13 +123,18 @@ func (s *Service) Publish(ctx context.Context, slug string, in PostInput) (*stor
 		if err := tx.AttachMedia(ctx, p.ID, media); err != nil {
 			return err
 		}
+		if claim != nil {
+			if err := claim(tx, p); err != nil {
+				return err
+			}
+		}
 		note := s.NoteFor(g, p)
 		act := &activitypub.Activity{ID: s.uris.Activity(newID(16)), Type: "Create", Actor: note.AttributedTo,
 			Object: note, To: note.To, CC: note.CC, Published: p.PublishedAt}
 		return s.queue(ctx, tx, g, act, note.ID, true, ms)
 	})
 	if err != nil {
-		return nil, "", fmt.Errorf("publish in %s: %w", slug, err)
+		return nil, "", fmt.Errorf("publish in %s: %w", g.Slug, err)
 	}
 	s.contentChanged()
 	s.opt.WakeDelivery()

@@ -10,6 +10,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/torget/torget/activitypub"
+	"github.com/torget/torget/internal/federation"
 	"github.com/torget/torget/internal/store"
 )
 
@@ -93,6 +95,39 @@ type groupPage struct {
 	Older, Newer  string
 	Follow        followForm
 	Mode          string
+	// Fields are the profile fields; Responsible names the responsible
+	// staff's functions (roles), not the people.
+	Fields      []profileField
+	Responsible string
+}
+
+type profileField struct {
+	Name, Value string
+	Link        bool
+}
+
+// responsibleFunctions describes who answers for a group without naming
+// staff in public: how many, and their roles.
+func (s *Server) responsibleFunctions(c echo.Context, g *store.Group) (string, error) {
+	ms, err := s.st.ListGroupStaff(c.Request().Context(), g.ID)
+	if err != nil {
+		return "", err
+	}
+	n, seen, roles := 0, map[string]bool{}, []string{}
+	for _, m := range ms {
+		if !m.Responsible {
+			continue
+		}
+		n++
+		if r := s.roleName(c, m.Role); !seen[r] {
+			seen[r] = true
+			roles = append(roles, r)
+		}
+	}
+	if n == 0 {
+		return "", nil
+	}
+	return s.tr(c).T("group.responsible_value", "Count", n, "Roles", strings.Join(roles, ", ")), nil
 }
 
 func (s *Server) group(c echo.Context) error {
@@ -144,6 +179,13 @@ func (s *Server) group(c echo.Context) error {
 		URL: groupURL, Image: s.u.Base + groupIconPath, ImageAlt: v.IconAlt}
 	if g.Avatar != nil {
 		v.OG.Image = v.Icon
+	}
+	for _, f := range federation.GroupFields(g) {
+		_, err := activitypub.ParseIRI(f.Value)
+		v.Fields = append(v.Fields, profileField{Name: f.Name, Value: f.Value, Link: err == nil})
+	}
+	if v.Responsible, err = s.responsibleFunctions(c, g); err != nil {
+		return err
 	}
 	if before == 0 {
 		pinned, err := s.st.PinnedPosts(ctx, g.ID)

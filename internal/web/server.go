@@ -51,7 +51,7 @@ type Options struct {
 	// Moderation serves the rules, the moderation log, reports, appeals
 	// and the staff moderation queue; nil turns those pages off.
 	Moderation *decisions.Service
-	Media        MediaOptions
+	Media      MediaOptions
 	// TimeZone is where dates on pages are shown (UTC if nil).
 	TimeZone *time.Location
 	// Archive is the configured part of archive exports (agents, version).
@@ -94,6 +94,9 @@ func New(fed *federation.Service, log *slog.Logger, m *metrics.Metrics, opt Opti
 	}
 	if opt.Media.Concurrent <= 0 {
 		opt.Media.Concurrent = 2
+	}
+	if opt.TimeZone == nil {
+		opt.TimeZone = time.UTC
 	}
 	bundle, err := i18n.New(opt.TimeZone)
 	if err != nil {
@@ -222,6 +225,9 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 	}
 	if c.Request().Method == http.MethodHead {
 		_ = c.NoContent(code)
+		return
+	}
+	if wantsHTML(c) && s.renderError(c, code, msg) {
 		return
 	}
 	if wantsAS(c.Request()) || strings.HasPrefix(c.Request().URL.Path, "/.well-known/") || c.Request().Method == http.MethodPost {

@@ -50,6 +50,10 @@ func (s *Server) staffRoutes(e *echo.Echo) {
 	g.POST("/posts/:id/delete", s.deletePost)
 	g.POST("/posts/:id/pin", s.pinPost)
 	g.POST("/posts/:id/unpin", s.unpinPost)
+	g.GET("/drafts/:id/edit", s.draftForm)
+	g.POST("/drafts/:id/edit", s.editDraft)
+	g.POST("/drafts/:id/publish", s.publishDraft)
+	g.POST("/drafts/:id/discard", s.discardDraft)
 	g.POST("/groups/:slug/followers/approve", s.approveFollow)
 	g.POST("/groups/:slug/followers/reject", s.rejectFollow)
 

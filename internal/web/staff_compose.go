@@ -20,6 +20,8 @@ import (
 
 type postForm struct {
 	Text, Summary, Language string
+	// Date and Time schedule the post (the instance's time zone).
+	Date, Time string
 }
 
 type composePage struct {
@@ -33,15 +35,20 @@ type composePage struct {
 	PreviewLang                   string
 	HasPreview                    bool
 	// Uploads: images are offered when media storage is configured.
-	Uploads     bool
-	Images      []imageField // uploaded or attached, carried by id
-	Slots       []slotField  // empty file inputs
-	ImageErrors []fieldError // for the summary at the top
-	MaxBytes    string
-	MaxImages   int
-	InReplyTo                     string            // the resident's note a staff reply answers
-	ReplyTo                       *store.RemoteNote // shown above the form
-	ReplyContent                  template.HTML
+	Uploads      bool
+	Images       []imageField // uploaded or attached, carried by id
+	Slots        []slotField  // empty file inputs
+	ImageErrors  []fieldError // for the summary at the top
+	MaxBytes     string
+	MaxImages    int
+	InReplyTo    string            // the resident's note a staff reply answers
+	ReplyTo      *store.RemoteNote // shown above the form
+	ReplyContent template.HTML
+	// Scheduling offers "Save draft" and "Schedule" (new posts and drafts,
+	// not published posts).
+	Scheduling bool
+	TimeZone   string
+	Now        string // the instance's local date, for the date input's min
 }
 
 func validLanguage(tag string) bool {
@@ -51,7 +58,8 @@ func validLanguage(tag string) bool {
 
 func readPostForm(c echo.Context) postForm {
 	return postForm{Text: strings.TrimSpace(strings.ReplaceAll(c.FormValue("text"), "\r\n", "\n")),
-		Summary: strings.TrimSpace(c.FormValue("summary")), Language: strings.TrimSpace(c.FormValue("language"))}
+		Summary: strings.TrimSpace(c.FormValue("summary")), Language: strings.TrimSpace(c.FormValue("language")),
+		Date: strings.TrimSpace(c.FormValue("date")), Time: strings.TrimSpace(c.FormValue("time"))}
 }
 
 // check returns the form's problems by field, in the words staff read.
@@ -108,6 +116,7 @@ func (s *Server) composeForm(c echo.Context) error {
 	if err := s.replyContext(c, g, &v, c.QueryParam("svar")); err != nil {
 		return err
 	}
+	s.offerScheduling(&v)
 	return s.render(c, http.StatusOK, "staff_compose.html", v)
 }
 
@@ -122,9 +131,13 @@ func (s *Server) compose(c echo.Context) error {
 	if err := s.replyContext(c, g, &v, c.FormValue("in_reply_to")); err != nil {
 		return err
 	}
+	s.offerScheduling(&v)
 	v.Errors = v.Form.check(s.tr(c), g.Language)
 	if err := s.readImages(c, g, 0, &v); err != nil {
 		return err
+	}
+	if act := c.FormValue("action"); act == "draft" || act == "schedule" {
+		return s.saveDraft(c, g, "", v, act == "schedule")
 	}
 	if len(v.Errors) > 0 || c.FormValue("action") != "publish" {
 		return s.renderCompose(c, v, true)

@@ -79,6 +79,7 @@ type staffPostRow struct {
 type staffMemberRow struct {
 	UserID         int64
 	Username, Role string
+	Responsible    bool
 }
 
 type staffUserOption struct {
@@ -92,6 +93,7 @@ type staffGroupPage struct {
 	Group               *store.Group
 	PublicURL, Compose  string
 	Posts               []staffPostRow
+	Drafts              []draftRow
 	Admin               bool
 	Members             []staffMemberRow
 	Users               []staffUserOption
@@ -144,13 +146,16 @@ func (s *Server) renderStaffGroup(c echo.Context, code int, g *store.Group, noti
 	if err := s.followerSummary(ctx, g, &v); err != nil {
 		return err
 	}
+	if v.Drafts, err = s.draftRows(c, g); err != nil {
+		return err
+	}
 	if v.Admin {
 		ms, err := s.st.ListGroupStaff(ctx, g.ID)
 		if err != nil {
 			return err
 		}
 		for _, m := range ms {
-			v.Members = append(v.Members, staffMemberRow{UserID: m.UserID, Username: m.Username, Role: s.roleName(c, m.Role)})
+			v.Members = append(v.Members, staffMemberRow{UserID: m.UserID, Username: m.Username, Role: s.roleName(c, m.Role), Responsible: m.Responsible})
 		}
 		us, err := s.st.ListUsers(ctx)
 		if err != nil {
@@ -219,6 +224,23 @@ func (s *Server) unassignStaff(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// The group's last responsible staff member stays: a group always has
+	// one (name another on the edit page first).
+	ms, err := s.st.ListGroupStaff(ctx, g.ID)
+	if err != nil {
+		return err
+	}
+	others := 0
+	for _, m := range ms {
+		if m.Responsible && m.UserID != u.ID {
+			others++
+		}
+	}
+	for _, m := range ms {
+		if m.UserID == u.ID && m.Responsible && others == 0 {
+			return s.renderStaffGroup(c, http.StatusConflict, g, "", s.tr(c).T("staff.group.error.last_responsible", "Name", u.Username))
+		}
+	}
 	if err := s.st.RemoveGroupStaff(ctx, g.ID, u.ID); err != nil {
 		return err
 	}
@@ -231,28 +253,82 @@ func (s *Server) unassignStaff(c echo.Context) error {
 // Creating a group (administrators only).
 
 type groupForm struct {
-	Slug, Name, Purpose, Summary, Website, Language string
-	ManualApproval                                  bool
+	Slug, Name, Purpose, Summary, Website, Language, OwningUnit string
+	ManualApproval                                              bool
+	// Responsible are the usernames checked as responsible staff.
+	Responsible []string
+	// Fields are the profile field rows (always MaxGroupFields of them).
+	Fields []federation.Field
+}
+
+// accountOption is a staff account offered as responsible staff.
+type accountOption struct {
+	Username, Role string
+	Checked        bool
 }
 
 type newGroupPage struct {
 	page
-	CSRF   string
-	Form   groupForm
-	Errors map[string]string
-	Error  string
+	CSRF     string
+	Form     groupForm
+	Accounts []accountOption
+	Errors   map[string]string
+	Error    string
+}
+
+// accounts lists the active staff accounts, those in the form checked.
+func (s *Server) accounts(c echo.Context, f *groupForm) ([]accountOption, error) {
+	us, err := s.st.ListUsers(c.Request().Context())
+	if err != nil {
+		return nil, err
+	}
+	checked := map[string]bool{}
+	for _, n := range f.Responsible {
+		checked[n] = true
+	}
+	var out []accountOption
+	for _, u := range us {
+		if !u.Disabled {
+			out = append(out, accountOption{Username: u.Username, Role: s.roleName(c, u.Role), Checked: checked[u.Username]})
+		}
+	}
+	return out, nil
+}
+
+func (f *groupForm) padFields() {
+	for len(f.Fields) < federation.MaxGroupFields {
+		f.Fields = append(f.Fields, federation.Field{})
+	}
+}
+
+func (s *Server) renderNewGroup(c echo.Context, code int, f groupForm, errs map[string]string, msg string) error {
+	f.padFields()
+	accts, err := s.accounts(c, &f)
+	if err != nil {
+		return err
+	}
+	return s.render(c, code, "staff_group_new.html", newGroupPage{page: s.staffPage(c, s.tr(c).T("staff.group_new.heading")),
+		CSRF: csrfFor(staffFrom(c).token), Form: f, Accounts: accts, Errors: errs, Error: msg})
 }
 
 func (s *Server) newGroupForm(c echo.Context) error {
-	return s.render(c, http.StatusOK, "staff_group_new.html", newGroupPage{page: s.staffPage(c, s.tr(c).T("staff.group_new.heading")),
-		CSRF: csrfFor(staffFrom(c).token), Form: groupForm{Language: "sv"}})
+	return s.renderNewGroup(c, http.StatusOK, groupForm{Language: "sv", OwningUnit: s.opt.Instance.Organisation}, nil, "")
 }
 
 func readGroupForm(c echo.Context) groupForm {
-	return groupForm{Slug: strings.TrimSpace(c.FormValue("slug")), Name: strings.TrimSpace(c.FormValue("name")),
+	f := groupForm{Slug: strings.TrimSpace(c.FormValue("slug")), Name: strings.TrimSpace(c.FormValue("name")),
 		Purpose: strings.TrimSpace(c.FormValue("purpose")), Summary: strings.TrimSpace(c.FormValue("summary")),
 		Website: strings.TrimSpace(c.FormValue("website")), Language: strings.TrimSpace(c.FormValue("language")),
-		ManualApproval: c.FormValue("manual_approval") != ""}
+		OwningUnit: strings.TrimSpace(c.FormValue("owning_unit")), ManualApproval: c.FormValue("manual_approval") != ""}
+	if fp, err := c.FormParams(); err == nil {
+		f.Responsible = fp["responsible"]
+	}
+	for i := 0; i < federation.MaxGroupFields; i++ {
+		n := strconv.Itoa(i)
+		f.Fields = append(f.Fields, federation.Field{Name: strings.TrimSpace(c.FormValue("field_name_" + n)),
+			Value: strings.TrimSpace(c.FormValue("field_value_" + n))})
+	}
+	return f
 }
 
 // check validates the fields staff may set (the slug only when creating),
@@ -268,6 +344,17 @@ func (f *groupForm) check(l *i18n.Localizer, slug bool) map[string]string {
 	if f.Purpose == "" {
 		errs["purpose"] = l.T("staff.group_form.error.purpose")
 	}
+	if f.OwningUnit == "" {
+		errs["owning_unit"] = l.T("staff.group_form.error.owning_unit")
+	}
+	if len(f.Responsible) == 0 {
+		errs["responsible"] = l.T("staff.group_form.error.responsible")
+	}
+	for i, fl := range f.Fields {
+		if (fl.Name == "") != (fl.Value == "") {
+			errs["fields"] = l.T("staff.group_form.error.field", "N", i+1)
+		}
+	}
 	if f.Website != "" && !strings.HasPrefix(f.Website, "https://") && !strings.HasPrefix(f.Website, "http://") {
 		errs["website"] = l.T("staff.group_form.error.website")
 	}
@@ -282,7 +369,8 @@ func (f *groupForm) check(l *i18n.Localizer, slug bool) map[string]string {
 
 func (f groupForm) input() federation.GroupInput {
 	return federation.GroupInput{Slug: f.Slug, Name: f.Name, Purpose: f.Purpose, Summary: f.Summary,
-		Language: f.Language, WebsiteURL: f.Website, ManualApproval: f.ManualApproval}
+		Language: f.Language, WebsiteURL: f.Website, ManualApproval: f.ManualApproval,
+		OwningUnit: f.OwningUnit, Responsible: f.Responsible, Fields: f.Fields}
 }
 
 func (s *Server) createGroup(c echo.Context) error {
@@ -290,8 +378,7 @@ func (s *Server) createGroup(c echo.Context) error {
 	f := readGroupForm(c)
 	errs := f.check(s.tr(c), true)
 	fail := func(msg string) error {
-		return s.render(c, http.StatusUnprocessableEntity, "staff_group_new.html", newGroupPage{page: s.staffPage(c, s.tr(c).T("staff.group_new.heading")),
-			CSRF: csrfFor(sc.token), Form: f, Errors: errs, Error: msg})
+		return s.renderNewGroup(c, http.StatusUnprocessableEntity, f, errs, msg)
 	}
 	if len(errs) > 0 {
 		return fail(s.tr(c).T("staff.group_new.error.not_created"))
@@ -321,6 +408,7 @@ type editGroupPage struct {
 	Group        *store.Group
 	Modes        []modeChoice
 	Form         groupForm
+	Accounts     []accountOption
 	Errors       map[string]string
 	Error        string
 	Uploads      bool
@@ -328,16 +416,36 @@ type editGroupPage struct {
 	MaxBytes     string
 }
 
+func (s *Server) renderEditGroup(c echo.Context, code int, g *store.Group, f groupForm, errs map[string]string, msg string) error {
+	f.padFields()
+	accts, err := s.accounts(c, &f)
+	if err != nil {
+		return err
+	}
+	return s.render(c, code, "staff_group_edit.html", editGroupPage{page: s.staffPage(c, s.tr(c).T("staff.group_edit.heading", "Name", g.Name)),
+		CSRF: csrfFor(staffFrom(c).token), Domain: s.u.Domain, Group: g, Form: f, Accounts: accts, Errors: errs, Error: msg,
+		Modes: modeChoices(s.tr(c), g.DiscussionMode), Uploads: s.opt.Media.Storage != nil, Images: s.groupImageViews(c, g, "", ""),
+		MaxBytes: byteSize(s.opt.Media.Limits.MaxBytes)})
+}
+
 func (s *Server) editGroupForm(c echo.Context) error {
-	g, err := s.st.GroupBySlug(c.Request().Context(), c.Param("slug"))
+	ctx := c.Request().Context()
+	g, err := s.st.GroupBySlug(ctx, c.Param("slug"))
 	if err != nil {
 		return err
 	}
 	f := groupForm{Slug: g.Slug, Name: g.Name, Purpose: g.Purpose, Summary: g.Summary, Website: g.WebsiteURL,
-		Language: g.Language, ManualApproval: g.ManualApproval}
-	return s.render(c, http.StatusOK, "staff_group_edit.html", editGroupPage{page: s.staffPage(c, s.tr(c).T("staff.group_edit.heading", "Name", g.Name)),
-		CSRF: csrfFor(staffFrom(c).token), Domain: s.u.Domain, Group: g, Form: f, Modes: modeChoices(s.tr(c), g.DiscussionMode),
-		Uploads: s.opt.Media.Storage != nil, Images: s.groupImageViews(c, g, "", ""), MaxBytes: byteSize(s.opt.Media.Limits.MaxBytes)})
+		Language: g.Language, ManualApproval: g.ManualApproval, OwningUnit: g.OwningUnit, Fields: federation.GroupFields(g)}
+	ms, err := s.st.ListGroupStaff(ctx, g.ID)
+	if err != nil {
+		return err
+	}
+	for _, m := range ms {
+		if m.Responsible {
+			f.Responsible = append(f.Responsible, m.Username)
+		}
+	}
+	return s.renderEditGroup(c, http.StatusOK, g, f, nil, "")
 }
 
 func (s *Server) editGroup(c echo.Context) error {
@@ -351,9 +459,7 @@ func (s *Server) editGroup(c echo.Context) error {
 	f.Slug = g.Slug
 	errs := f.check(s.tr(c), false)
 	fail := func(msg string) error {
-		return s.render(c, http.StatusUnprocessableEntity, "staff_group_edit.html", editGroupPage{page: s.staffPage(c, s.tr(c).T("staff.group_edit.heading", "Name", g.Name)),
-			CSRF: csrfFor(sc.token), Domain: s.u.Domain, Group: g, Form: f, Errors: errs, Error: msg, Modes: modeChoices(s.tr(c), g.DiscussionMode),
-			Uploads: s.opt.Media.Storage != nil, Images: s.groupImageViews(c, g, "", ""), MaxBytes: byteSize(s.opt.Media.Limits.MaxBytes)})
+		return s.renderEditGroup(c, http.StatusUnprocessableEntity, g, f, errs, msg)
 	}
 	if len(errs) > 0 {
 		return fail(s.tr(c).T("staff.group_edit.error.not_saved"))
@@ -385,6 +491,8 @@ func groupChanges(old, g *store.Group) string {
 	diff("summary", old.Summary, g.Summary)
 	diff("website", old.WebsiteURL, g.WebsiteURL)
 	diff("language", old.Language, g.Language)
+	diff("owning_unit", old.OwningUnit, g.OwningUnit)
+	diff("fields", old.Fields, g.Fields)
 	diff("manual_approval", strconv.FormatBool(old.ManualApproval), strconv.FormatBool(g.ManualApproval))
 	if len(ch) == 0 {
 		return "no changes"
