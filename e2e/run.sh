@@ -10,21 +10,35 @@ export PATH="$PATH:/usr/local/go/bin"
 export GOFLAGS="${GOFLAGS:--buildvcs=false}"
 
 tmp=$(mktemp -d)
-demo_pid="" oidc_pid=""
+demo_pid="" remote_pid="" oidc_pid=""
 cleanup() {
-  if [ -n "$oidc_pid" ]; then
-    kill -TERM "$oidc_pid" 2>/dev/null || true
-    wait "$oidc_pid" 2>/dev/null || true
-  fi
-  if [ -n "$demo_pid" ]; then
-    kill -TERM "$demo_pid" 2>/dev/null || true
-    wait "$demo_pid" 2>/dev/null || true
-  fi
+  local pid
+  for pid in "$demo_pid" "$oidc_pid" "$remote_pid"; do
+    [ -n "$pid" ] || continue
+    kill -TERM "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
   rm -rf "$tmp"
 }
 trap cleanup EXIT
 
 go build -o "$tmp/torget" ./cmd/torget
+go build -o "$tmp/fakeremote" ./e2e/fakeremote
+
+# A fediverse peer on loopback (e2e/fakeremote): it sends real signed
+# replies to the demo group when a test asks it to. torget trusts its TLS
+# certificate and may reach loopback addresses for this run only.
+"$tmp/fakeremote" -ca-out "$tmp/remote-ca.pem" >"$tmp/remote.log" 2>&1 &
+remote_pid=$!
+remote=""
+for _ in $(seq 100); do
+  remote=$(sed -n 's/^control \(http:[^ ]*\)$/\1/p' "$tmp/remote.log" | head -n1)
+  [ -n "$remote" ] && break
+  kill -0 "$remote_pid" 2>/dev/null || { cat "$tmp/remote.log"; echo "fakeremote exited"; exit 1; }
+  sleep 0.1
+done
+[ -n "$remote" ] || { cat "$tmp/remote.log"; echo "fakeremote did not come up"; exit 1; }
+export TORGET_FEDERATION_CA_FILE="$tmp/remote-ca.pem" TORGET_FEDERATION_ALLOW_PRIVATE_NETWORKS="127.0.0.0/8"
 
 # A free port: ask the kernel for one, then hand it to torget.
 port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
@@ -47,7 +61,7 @@ printf '%s\n' "$editor_pw" | "$tmp/torget" admin create-user e2e-editor --role e
 
 # Single sign-on: a test OpenID Connect provider (e2e/oidc-provider.mjs)
 # over https with a throwaway self-signed certificate for 127.0.0.1, which
-# torget trusts through federation.ca_file. The account e2e-oidc exists;
+# torget trusts through federation.ca_file (a bundle with fakeremote's CA). The account e2e-oidc exists;
 # signing in through the provider as it maps to it, any other name does not.
 openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=127.0.0.1" -addext "subjectAltName=IP:127.0.0.1" \
   -keyout "$tmp/oidc-key.pem" -out "$tmp/oidc-cert.pem" 2>"$tmp/openssl.log" || { cat "$tmp/openssl.log"; exit 1; }
@@ -60,7 +74,9 @@ for _ in $(seq 100); do [ -s "$tmp/oidc.port" ] && break; kill -0 "$oidc_pid" 2>
 oidc_pw=$(node -e 'console.log(require("crypto").randomBytes(12).toString("hex"))')
 printf '%s\n' "$oidc_pw" | "$tmp/torget" admin create-user e2e-oidc --role editor --password-stdin >/dev/null
 export TORGET_OIDC_ISSUER="https://127.0.0.1:$(cat "$tmp/oidc.port")" TORGET_OIDC_CLIENT_ID=torget-e2e \
-  TORGET_OIDC_CLIENT_SECRET="$oidc_secret" TORGET_FEDERATION_CA_FILE="$tmp/oidc-cert.pem"
+  TORGET_OIDC_CLIENT_SECRET="$oidc_secret"
+cat "$tmp/remote-ca.pem" "$tmp/oidc-cert.pem" >"$tmp/ca-bundle.pem"
+export TORGET_FEDERATION_CA_FILE="$tmp/ca-bundle.pem"
 
 "$tmp/torget" demo >"$tmp/demo.log" 2>&1 &
 demo_pid=$!
@@ -83,7 +99,7 @@ echo "torget demo at $base"
   || { cat "$tmp/archive.log"; echo "archive export of the demo failed"; exit 1; }
 export TORGET_E2E_ARCHIVE="$(ls -d "$tmp"/archive/uuid-*)"
 
-export TORGET_E2E_BASE="$base" TORGET_E2E_ADMIN_PASSWORD="$pw"
+export TORGET_E2E_BASE="$base" TORGET_E2E_ADMIN_PASSWORD="$pw" TORGET_E2E_REMOTE="$remote"
 export TORGET_E2E_TOTP_USER=e2e-totp TORGET_E2E_TOTP_PASSWORD="$totp_pw"
 export TORGET_E2E_EDITOR_USER=e2e-editor TORGET_E2E_EDITOR_PASSWORD="$editor_pw" TORGET_E2E_EDITOR_GROUP=e2e-redaktion
 export TORGET_E2E_OIDC_USER=e2e-oidc

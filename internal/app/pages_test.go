@@ -421,7 +421,7 @@ func TestAboutPages(t *testing.T) {
 	c := newClient(t, tg)
 	for path, wants := range map[string][]string{
 		"/about":               {"Exempelstadens stadsledningskontor", "mailto:torget@stad.example", "offentliga direkt", "modereringen", "1998:112"},
-		"/about/rules":         {"Regler", "när modereringen införs"},
+		"/about/rules":         {"Regler", "aldrig åsikter", "BrB 16 kap. 8 §", "hets-mot-folkgrupp"},
 		"/about/privacy":       {"personuppgiftsansvarig", "Följare", "Mottagna aktiviteter", "gallring", "inga spårare", "torget@stad.example"},
 		"/about/accessibility": {"delvis förenlig", "Myndigheten för digital förvaltning (Digg)", "Rapportera brister", "torget@stad.example"},
 	} {
