@@ -38,6 +38,8 @@ func (s *Service) Process(ctx context.Context, it *store.InboxItem) (Outcome, er
 		return s.onDelete(ctx, in)
 	case "Update":
 		return s.onUpdate(ctx, in)
+	case "Create":
+		return s.onCreateInquiry(ctx, in, it)
 	case "Accept", "Reject":
 		return ignored(in.Type + ": no follow of ours is pending"), nil
 	}

@@ -65,6 +65,8 @@ type Service struct {
 	contentVersion atomic.Uint64
 
 	instanceJSON []byte
+
+	inquiries InquiryHook // questions to groups become cases (inquiry.go)
 }
 
 // New returns a Service. Call Init before use.
