@@ -32,6 +32,7 @@ Usage:
   torget post pin|unpin ID
   torget about set about|rules|privacy|accessibility --file FILE.md
   torget about reset PAGE
+  torget privacy export @user@host|ACTOR_URL          (everything held about an account, as JSON)
   torget version
 
 Every command takes --config FILE (default: built-in defaults, SQLite under
@@ -75,6 +76,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return env.post(args[1:])
 	case "about":
 		return env.about(args[1:])
+	case "privacy":
+		return env.privacy(args[1:])
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "torget", version())
 		return nil

@@ -21,6 +21,7 @@ import (
 
 	"github.com/torget/torget/activitypub"
 	"github.com/torget/torget/activitypub/transport"
+	"github.com/torget/torget/internal/cases"
 	"github.com/torget/torget/internal/config"
 	"github.com/torget/torget/internal/federation"
 	"github.com/torget/torget/internal/metrics"
@@ -45,6 +46,7 @@ type App struct {
 	InboxW    *queue.InboxWriter
 	HTTP      *echo.Echo
 	Client    *transport.Client
+	Cases     *cases.Service
 }
 
 // Options override parts of the wiring (tests).
@@ -117,6 +119,14 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, st *store.S
 		return nil, err
 	}
 	a.Fed = fed
+	loc, err := time.LoadLocation(cfg.Cases.TimeZone)
+	if err != nil {
+		return nil, fmt.Errorf("cases.time_zone: %w", err)
+	}
+	cc := cfg.Cases
+	a.Cases = cases.New(st, fed, cases.Config{DueWorkingDays: cc.DueWorkingDays, Location: loc, ProposalsURL: cc.ProposalsURL,
+		MeetingsURL: cc.MeetingsURL, FeedbackURL: cc.FeedbackURL, Authorities: cases.ParseAuthorities(cc.Authorities)}, log)
+	fed.SetInquiryHook(a.Cases)
 	// A group's slug (hence key id) and key pair never change, so the
 	// signer is looked up once per group, not once per delivery.
 	type signer struct {
@@ -180,7 +190,13 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, st *store.S
 			SecureCookies: strings.HasPrefix(cfg.Server.BaseURL, "https://")},
 		OIDC: web.OIDCOptions{Issuer: cfg.OIDC.Issuer, ClientID: cfg.OIDC.ClientID, ClientSecret: cfg.OIDC.ClientSecret,
 			RedirectURL: cfg.OIDC.RedirectURL, UsernameClaim: cfg.OIDC.UsernameClaim, Scopes: cfg.OIDC.Scopes,
-			RootCAs: roots, Timeout: cfg.Federation.RequestTimeout.Duration}})
+			RootCAs: roots, Timeout: cfg.Federation.RequestTimeout.Duration},
+		Cases:   a.Cases,
+		Privacy: web.PrivacyNotice(cfg.Privacy),
+		Access: web.AccessStatement{Status: cfg.Access.Status, Gaps: cfg.Access.Gaps, AssessedOn: cfg.Access.AssessedOn,
+			UpdatedOn: cfg.Access.UpdatedOn, Method: cfg.Access.Method, Exceptions: cfg.Access.Exceptions,
+			OutOfScope: cfg.Access.OutOfScope, SupervisorURL: cfg.Access.SupervisorURL},
+		Liveness: web.Liveness{StaleDays: cc.StaleDays, SupervisionDays: cc.SupervisionDays, FeedbackPerHour: cc.FeedbackPerHour}})
 	if err != nil {
 		return nil, err
 	}

@@ -87,3 +87,7 @@ func (s *Service) SendAnswer(ctx context.Context, slug string, in Answer) (strin
 func (s *Service) IsAnswerIRI(iri string) bool {
 	return s.uris.IsLocal(iri) && strings.Contains(iri, answerPath)
 }
+
+// PagesChanged invalidates cached public pages (a group's contact
+// information changed).
+func (s *Service) PagesChanged() { s.contentChanged() }

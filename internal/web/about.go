@@ -38,6 +38,8 @@ type aboutPage struct {
 	Heading string
 	Body    template.HTML
 	Groups  []groupItem
+	Privacy PrivacyNotice
+	Admin   template.HTML // the administrator's own text on the privacy page
 }
 
 // about serves /about and /about/PAGE: the administrator's text if set,
@@ -54,9 +56,23 @@ func (s *Server) about(c echo.Context) error {
 	if !ok {
 		return store.ErrNotFound
 	}
-	v := aboutPage{page: s.page(aboutTitles[name], ""), Heading: aboutTitles[name]}
+	if name == "accessibility" {
+		// The statement lives at its fixed path, generated from the configuration.
+		return c.Redirect(http.StatusMovedPermanently, "/tillganglighet")
+	}
+	v := aboutPage{page: s.page(aboutTitles[name], ""), Heading: aboutTitles[name], Privacy: s.opt.Privacy}
 	v.OG = &openGraph{Type: "website", SiteName: v.InstanceName, Title: v.Heading, URL: s.u.Base + c.Request().URL.Path}
 	src, err := s.st.Setting(ctx, key)
+	if name == "privacy" && err == nil {
+		// The notice's required fields always come from the configuration
+		// (PRV-1); the administrator's text follows them.
+		r, rerr := s.aboutMarkup.Render(src)
+		if rerr != nil {
+			return rerr
+		}
+		v.Admin = template.HTML(demoteH1(r.HTML)) // sanitised by Render
+		err = store.ErrNotFound
+	}
 	switch {
 	case err == nil:
 		r, err := s.aboutMarkup.Render(src)

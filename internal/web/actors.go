@@ -85,6 +85,7 @@ type groupPage struct {
 	Pinned, Posts []postView
 	Older, Newer  string
 	Follow        followForm
+	Service       *groupService
 }
 
 func (s *Server) group(c echo.Context) error {
@@ -121,6 +122,9 @@ func (s *Server) group(c echo.Context) error {
 	v := groupPage{page: s.page(g.Name, groupURL), Group: g, Handle: s.handle(g.Slug), Followers: n,
 		Icon: groupIconPath, IconAlt: "Ikon för " + g.Name, RSS: groupURL + "/feed.rss", Atom: groupURL + "/feed.atom",
 		Follow: followForm{Slug: g.Slug}}
+	if v.Service, err = s.groupServiceFor(ctx, g); err != nil {
+		return err
+	}
 	v.Alternates = append(v.Alternates,
 		alternate{Kind: "rss", Title: g.Name + " (RSS)", Href: v.RSS},
 		alternate{Kind: "atom", Title: g.Name + " (Atom)", Href: v.Atom})

@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/torget/torget/activitypub"
+	"github.com/torget/torget/internal/cases"
 	"github.com/torget/torget/internal/federation"
 	"github.com/torget/torget/internal/markup"
 	"github.com/torget/torget/internal/metrics"
@@ -43,6 +44,10 @@ type Options struct {
 	Instance     Instance
 	Auth         AuthOptions
 	OIDC         OIDCOptions
+	Cases        *cases.Service // nil: no case handling (tests of other parts)
+	Privacy      PrivacyNotice
+	Access       AccessStatement
+	Liveness     Liveness
 }
 
 // Server holds the handlers' dependencies.
@@ -55,7 +60,8 @@ type Server struct {
 	opt   Options
 	tmpl  *template.Template
 	pages pageCache
-	oidc  *oidcClient // nil: single sign-on off
+	oidc  *oidcClient  // nil: single sign-on off
+	fb    *rateLimiter // the anonymous feedback form
 
 	policy      *bluemonday.Policy
 	aboutMarkup *markup.Renderer
@@ -67,15 +73,23 @@ func New(fed *federation.Service, log *slog.Logger, m *metrics.Metrics, opt Opti
 		opt.MaxBodyBytes = 1 << 20
 	}
 	opt.Auth.defaults()
+	opt.Liveness.defaults()
 	tmpl, err := template.New("").Funcs(template.FuncMap{
 		"date": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
 		"iso":  func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"deref": func(p *int64) int64 {
+			if p == nil {
+				return 0
+			}
+			return *p
+		},
 	}).ParseFS(templateFS, "templates/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("parse templates: %w", err)
 	}
 	s := &Server{fed: fed, st: fed.Store(), u: fed.URIs(), log: log, m: m, opt: opt, tmpl: tmpl,
-		policy: markup.Policy(), aboutMarkup: markup.New(nil), oidc: newOIDCClient(opt.OIDC)}
+		policy: markup.Policy(), aboutMarkup: markup.New(nil), oidc: newOIDCClient(opt.OIDC),
+		fb: newRateLimiter(opt.Liveness.FeedbackPerHour, time.Hour)}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.errorHandler
@@ -108,6 +122,7 @@ func New(fed *federation.Service, log *slog.Logger, m *metrics.Metrics, opt Opti
 	e.POST("/follow", s.follow)
 	e.GET("/about", s.about)
 	e.GET("/about/:page", s.about)
+	s.publicRoutes(e)
 
 	s.staffRoutes(e)
 

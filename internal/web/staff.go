@@ -49,6 +49,7 @@ func (s *Server) staffRoutes(e *echo.Echo) {
 	g.POST("/posts/:id/unpin", s.unpinPost)
 	g.POST("/groups/:slug/followers/approve", s.approveFollow)
 	g.POST("/groups/:slug/followers/reject", s.rejectFollow)
+	s.caseRoutes(g)
 
 	admin := g.Group("", requireRole(auth.RoleAdmin))
 	admin.GET("/groups/new", s.newGroupForm)
@@ -60,6 +61,7 @@ func (s *Server) staffRoutes(e *echo.Echo) {
 	admin.GET("/users", s.usersPage)
 	admin.POST("/users/:id/password", s.resetPassword)
 	admin.GET("/audit", s.auditPage)
+	admin.GET("/privacy/export", s.subjectExport)
 }
 
 // staffPage is the frame of a staff page, with the staff navigation.
