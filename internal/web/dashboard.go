@@ -8,6 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/torget/torget/internal/auth"
 	"github.com/torget/torget/internal/store"
 	"github.com/torget/torget/internal/subject"
 )
@@ -36,7 +37,7 @@ type dashPage struct {
 	QueueAge                   string
 	StaleDays, SupervisionDays int
 	Notice                     string
-	Admin                      bool
+	Admin, CanReview           bool
 }
 
 func (s *Server) dashboard(c echo.Context) error {
@@ -66,7 +67,8 @@ func (s *Server) dashboard(c echo.Context) error {
 	}
 	l := s.opt.Liveness
 	v := dashPage{page: s.staffPage(c, "Översikt"), CSRF: csrfFor(sc.token), StaleDays: l.StaleDays, SupervisionDays: l.SupervisionDays,
-		Notice: c.QueryParam("notice"), Instance: dashRow{Name: "Hela tjänsten", DaysSincePost: -1}, Admin: sc.user.Role == "admin"}
+		Notice: c.QueryParam("notice"), Instance: dashRow{Name: "Hela tjänsten", DaysSincePost: -1}, Admin: sc.user.Role == auth.RoleAdmin,
+		CanReview: sc.user.Role == auth.RoleAdmin || sc.user.Role == auth.RoleModerator}
 	days := func(t time.Time) int { return int(now.Sub(t).Hours() / 24) }
 	var instLast *time.Time
 	for _, g := range gs {
