@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/torget/torget/internal/app"
 	"github.com/torget/torget/internal/auth"
@@ -232,6 +233,10 @@ func (e *cmdEnv) group(args []string) error {
 	lang := fs.String("language", "sv", "default language of posts")
 	manual := fs.Bool("manual-approval", false, "approve followers by hand")
 	pending := fs.Bool("pending", false, "list pending follow requests")
+	unit := fs.String("owning-unit", "", "the unit that provides the group (required)")
+	responsible := fs.String("responsible", "", "comma-separated usernames of the responsible staff (at least one)")
+	var fields fieldFlags
+	fs.Var(&fields, "field", `profile field "Name=Value" (repeat, at most 4)`)
 	pos, err := parse(fs, args[1:])
 	if err != nil {
 		return err
@@ -248,7 +253,8 @@ func (e *cmdEnv) group(args []string) error {
 			return fmt.Errorf("usage: torget group create SLUG --name … --purpose …")
 		}
 		g, err := a.Fed.CreateGroup(e.ctx, federation.GroupInput{Slug: pos[0], Name: *name, Purpose: *purpose, Summary: *summary,
-			WebsiteURL: *website, Language: *lang, ManualApproval: *manual})
+			WebsiteURL: *website, Language: *lang, ManualApproval: *manual, OwningUnit: *unit,
+			Responsible: splitList(*responsible), Fields: fields})
 		if err != nil {
 			return err
 		}
@@ -266,7 +272,7 @@ func (e *cmdEnv) group(args []string) error {
 		}
 		// Only the flags given change; the slug and keys never do.
 		in := federation.GroupInput{Name: g.Name, Purpose: g.Purpose, Summary: g.Summary, WebsiteURL: g.WebsiteURL,
-			Language: g.Language, ManualApproval: g.ManualApproval}
+			Language: g.Language, ManualApproval: g.ManualApproval, OwningUnit: g.OwningUnit, Fields: federation.GroupFields(g)}
 		fs.Visit(func(f *flag.Flag) {
 			switch f.Name {
 			case "name":
@@ -281,6 +287,15 @@ func (e *cmdEnv) group(args []string) error {
 				in.Language = *lang
 			case "manual-approval":
 				in.ManualApproval = *manual
+			case "owning-unit":
+				in.OwningUnit = *unit
+			case "responsible":
+				in.Responsible = splitList(*responsible)
+				if in.Responsible == nil {
+					in.Responsible = []string{}
+				}
+			case "field":
+				in.Fields = fields
 			}
 		})
 		ng, err := a.Fed.UpdateGroup(e.ctx, g.Slug, in)
@@ -354,6 +369,8 @@ func (e *cmdEnv) post(args []string) error {
 	text := fs.String("text", "", "Markdown text")
 	summary := fs.String("summary", "", "content warning")
 	lang := fs.String("lang", "", "language (BCP 47); the group's by default")
+	at := fs.String("at", "", `schedule for "YYYY-MM-DD HH:MM[:SS]" in the instance's time zone`)
+	draft := fs.Bool("draft", false, "save as a draft, unpublished")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -391,6 +408,33 @@ func (e *cmdEnv) post(args []string) error {
 			return err
 		}
 		fmt.Fprintf(e.stdout, "deleted %s\n", pos[1])
+	case len(pos) == 1 && (*at != "" || *draft):
+		in := federation.PostInput{Text: *text, Summary: *summary, Language: *lang}
+		var when *time.Time
+		if *at != "" {
+			t, err := parseLocalTime(a, *at)
+			if err != nil {
+				return err
+			}
+			when = &t
+		}
+		d, err := a.Fed.SaveDraft(e.ctx, pos[0], "", in, when)
+		if err != nil {
+			return err
+		}
+		action := "draft_save"
+		if when != nil {
+			action = "post_schedule"
+		}
+		if err := e.audit(a, action, "draft "+d.PublicID, "group "+pos[0]); err != nil {
+			return err
+		}
+		if when != nil {
+			loc, _ := a.Config.Instance.Location()
+			fmt.Fprintf(e.stdout, "scheduled draft %s for %s\n", d.PublicID, d.ScheduledAt.In(loc).Format("2006-01-02 15:04:05 MST"))
+		} else {
+			fmt.Fprintf(e.stdout, "saved draft %s\n", d.PublicID)
+		}
 	case len(pos) == 1:
 		_, id, err := a.Fed.Publish(e.ctx, pos[0], federation.PostInput{Text: *text, Summary: *summary, Language: *lang})
 		if err != nil {
@@ -404,4 +448,42 @@ func (e *cmdEnv) post(args []string) error {
 		return errUsage
 	}
 	return nil
+}
+
+// fieldFlags collects repeated --field "Name=Value" flags.
+type fieldFlags []federation.Field
+
+func (f *fieldFlags) String() string { return fmt.Sprint(*f) }
+
+func (f *fieldFlags) Set(v string) error {
+	name, value, ok := strings.Cut(v, "=")
+	if !ok {
+		return fmt.Errorf("--field wants Name=Value, got %q", v)
+	}
+	*f = append(*f, federation.Field{Name: strings.TrimSpace(name), Value: strings.TrimSpace(value)})
+	return nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// parseLocalTime reads "2026-12-01 09:00[:05]" in the instance's time zone.
+func parseLocalTime(a *app.App, v string) (time.Time, error) {
+	loc, err := a.Config.Instance.Location()
+	if err != nil {
+		return time.Time{}, err
+	}
+	for _, layout := range []string{"2006-01-02 15:04:05", "2006-01-02 15:04", "2006-01-02T15:04:05", "2006-01-02T15:04"} {
+		if t, err := time.ParseInLocation(layout, strings.TrimSpace(v), loc); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("--at %q: want \"YYYY-MM-DD HH:MM\" (time zone %s)", v, loc)
 }

@@ -12,7 +12,8 @@ import (
 
 // demo runs the server on SQLite with a demo group and a demo admin, and
 // prints how to reach them. Running it again reuses the data and prints a
-// fresh admin password.
+// fresh admin password. The admin is created first: it is the demo
+// group's responsible staff member.
 func (e *cmdEnv) demo(args []string) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	cfgPath := fs.String("config", "", "configuration file")
@@ -25,19 +26,6 @@ func (e *cmdEnv) demo(args []string) error {
 	}
 	cfg := a.Config
 	defer a.Close()
-	const slug = "hagersten-alvsjo"
-	g, err := a.Store.GroupBySlug(e.ctx, slug)
-	if errors.Is(err, store.ErrNotFound) {
-		g, err = a.Fed.CreateGroup(e.ctx, federation.GroupInput{Slug: slug, Name: "Hägersten-Älvsjö (demo)",
-			Purpose: "Information från stadsdelsförvaltningen till invånarna i Hägersten-Älvsjö.",
-			Summary: "Demogrupp i torget.", WebsiteURL: "https://start.stockholm/", Language: "sv"})
-		if err == nil {
-			_, _, err = a.Fed.Publish(e.ctx, slug, federation.PostInput{Text: "Välkommen till **Hägersten-Älvsjö** på torget! #demo"})
-		}
-	}
-	if err != nil {
-		return err
-	}
 	password := auth.RandomPassword(16)
 	hash, err := auth.HashPassword(password)
 	if err != nil {
@@ -52,6 +40,20 @@ func (e *cmdEnv) demo(args []string) error {
 	}
 	if err == nil {
 		err = e.audit(a, "demo_admin_password", "admin", "demo start: new password for the demo administrator")
+	}
+	if err != nil {
+		return err
+	}
+	const slug = "hagersten-alvsjo"
+	g, err := a.Store.GroupBySlug(e.ctx, slug)
+	if errors.Is(err, store.ErrNotFound) {
+		g, err = a.Fed.CreateGroup(e.ctx, federation.GroupInput{Slug: slug, Name: "Hägersten-Älvsjö (demo)",
+			Purpose: "Information från stadsdelsförvaltningen till invånarna i Hägersten-Älvsjö.",
+			Summary: "Demogrupp i torget.", WebsiteURL: "https://start.stockholm/", Language: "sv",
+			OwningUnit: "Stadsdelsförvaltning Hägersten-Älvsjö", Responsible: []string{"admin"}})
+		if err == nil {
+			_, _, err = a.Fed.Publish(e.ctx, slug, federation.PostInput{Text: "Välkommen till **Hägersten-Älvsjö** på torget! #demo"})
+		}
 	}
 	if err != nil {
 		return err

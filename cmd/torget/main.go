@@ -20,13 +20,16 @@ Usage:
   torget admin create-user NAME --role admin|moderator|editor --password-stdin [--config FILE]
   torget admin reset-password NAME --password-stdin   (ends the user's sessions)
   torget admin require-totp on|off                    (TOTP mandatory for all staff)
-  torget group create SLUG --name "…" --purpose "…" [--summary "…"] [--website URL] [--language sv] [--manual-approval]
-  torget group edit SLUG [--name "…"] [--purpose "…"] [--summary "…"] [--website URL] [--language sv] [--manual-approval=true|false]
+  torget group create SLUG --name "…" --purpose "…" --owning-unit "…" --responsible USER[,USER…]
+                    [--summary "…"] [--website URL] [--field "Name=Value"]… [--language sv] [--manual-approval]
+  torget group edit SLUG [--name "…"] [--purpose "…"] [--owning-unit "…"] [--responsible USER,…] [--summary "…"]
+                    [--website URL] [--field "Name=Value"]… (replaces the fields) [--language sv] [--manual-approval=true|false]
   torget group list
   torget group followers SLUG [--pending]
   torget group approve SLUG ACTOR_URL
   torget group reject SLUG ACTOR_URL
   torget post SLUG --text "markdown…" [--summary "content warning"] [--lang sv]
+                    [--at "2026-12-01 09:00"] (schedule, instance time zone) [--draft]
   torget post edit ID --text "…" [--summary "…"] [--lang sv]
   torget post delete ID
   torget post pin|unpin ID

@@ -40,7 +40,14 @@ func TestCommands(t *testing.T) {
 	if _, err := cli(t, "", "group", "create", "utan-syfte", "--name", "X"); err == nil || !strings.Contains(err.Error(), "purpose") {
 		t.Fatalf("a group without purpose: %v", err)
 	}
-	out, err := cli(t, "", "group", "create", "aldreomsorg", "--name", "Äldreomsorgen", "--purpose", "Information om äldreomsorg", "--manual-approval")
+	if _, err := cli(t, "", "group", "create", "utan-enhet", "--name", "X", "--purpose", "P", "--responsible", "anna"); err == nil || !strings.Contains(err.Error(), "owning unit") {
+		t.Fatalf("a group without owning unit: %v", err)
+	}
+	if _, err := cli(t, "", "group", "create", "utan-ansvarig", "--name", "X", "--purpose", "P", "--owning-unit", "Äldreförvaltningen"); err == nil || !strings.Contains(err.Error(), "responsible") {
+		t.Fatalf("a group without responsible staff: %v", err)
+	}
+	out, err := cli(t, "", "group", "create", "aldreomsorg", "--name", "Äldreomsorgen", "--purpose", "Information om äldreomsorg", "--manual-approval",
+		"--owning-unit", "Äldreförvaltningen", "--responsible", "anna", "--field", "Telefon=08-123 45", "--field", "Webb=https://aldre.example/")
 	if err != nil || !strings.Contains(out, "@aldreomsorg@social.example.se") {
 		t.Fatalf("group create: %q %v", out, err)
 	}
@@ -53,6 +60,16 @@ func TestCommands(t *testing.T) {
 		t.Fatalf("post: %q %v", out, err)
 	}
 	id := strings.TrimSpace(out)
+	// Scheduling: a past time is refused; a future one and a draft are saved, unpublished.
+	if _, err := cli(t, "", "post", "aldreomsorg", "--text", "Sent", "--at", "2001-01-01 09:00"); err == nil || !strings.Contains(err.Error(), "passed") {
+		t.Fatalf("post --at in the past: %v", err)
+	}
+	if out, err := cli(t, "", "post", "aldreomsorg", "--text", "Senare", "--at", "2099-12-01 09:00"); err != nil || !strings.Contains(out, "2099-12-01 09:00:00 CET") {
+		t.Fatalf("post --at: %q %v", out, err)
+	}
+	if out, err := cli(t, "", "post", "aldreomsorg", "--text", "Utkast", "--draft"); err != nil || !strings.HasPrefix(out, "saved draft ") {
+		t.Fatalf("post --draft: %q %v", out, err)
+	}
 	if out, err := cli(t, "", "post", "edit", id, "--text", "Hej igen"); err != nil || !strings.Contains(out, "edited") {
 		t.Fatalf("post edit: %q %v", out, err)
 	}
@@ -76,6 +93,19 @@ func TestCommands(t *testing.T) {
 	}
 	if p.Version != 2 || p.Language != "en" || p.Summary != "" || p.DeletedAt == nil || !strings.Contains(p.ContentHTML, "Hej igen") {
 		t.Fatalf("post after edit and delete: %+v", p)
+	}
+	g, err := st.GroupBySlug(context.Background(), "aldreomsorg")
+	if err != nil || g.OwningUnit != "Äldreförvaltningen" || !strings.Contains(g.Fields, "08-123 45") {
+		t.Fatalf("group %+v %v", g, err)
+	}
+	if ds, err := st.ListDrafts(context.Background(), g.ID); err != nil || len(ds) != 2 || ds[0].State != store.DraftScheduled || ds[1].State != store.DraftDraft {
+		t.Fatalf("drafts %+v %v", ds, err)
+	}
+	if n, _ := st.CountPosts(context.Background(), g.ID); n != 0 {
+		t.Fatalf("drafts counted as posts: %d", n)
+	}
+	if ms, err := st.ListGroupStaff(context.Background(), g.ID); err != nil || len(ms) != 1 || ms[0].Username != "anna" || !ms[0].Responsible {
+		t.Fatalf("responsible staff %+v %v", ms, err)
 	}
 	if _, err := cli(t, "", "nonsense"); err != errUsage {
 		t.Fatalf("unknown command: %v", err)
@@ -135,8 +165,12 @@ func TestAdminCommandsAudit(t *testing.T) {
 	if _, err := cli(t, "", "admin", "require-totp", "maybe"); err == nil {
 		t.Fatal("require-totp maybe accepted")
 	}
-	if _, err := cli(t, "", "group", "create", "g", "--name", "G", "--purpose", "p", "--website", "https://g.example/"); err != nil {
+	if _, err := cli(t, "", "group", "create", "g", "--name", "G", "--purpose", "p", "--website", "https://g.example/",
+		"--owning-unit", "Enheten", "--responsible", "anna"); err != nil {
 		t.Fatal(err)
+	}
+	if _, err := cli(t, "", "group", "edit", "g", "--responsible", ""); err == nil || !strings.Contains(err.Error(), "responsible") {
+		t.Fatalf("edit without responsible staff: %v", err)
 	}
 	if _, err := cli(t, "", "group", "edit", "g", "--purpose", " "); err == nil || !strings.Contains(err.Error(), "purpose") {
 		t.Fatalf("edit without purpose: %v", err)
@@ -144,7 +178,7 @@ func TestAdminCommandsAudit(t *testing.T) {
 	if _, err := cli(t, "", "group", "edit", "g", "--name", "G2", "--manual-approval"); err != nil {
 		t.Fatal(err)
 	}
-	if g, err := st.GroupBySlug(ctx, "g"); err != nil || g.Name != "G2" || g.Purpose != "p" || g.WebsiteURL != "https://g.example/" || !g.ManualApproval {
+	if g, err := st.GroupBySlug(ctx, "g"); err != nil || g.Name != "G2" || g.Purpose != "p" || g.WebsiteURL != "https://g.example/" || !g.ManualApproval || g.OwningUnit != "Enheten" {
 		t.Fatalf("edited group %+v %v", g, err)
 	}
 	id, err := cli(t, "", "post", "g", "--text", "hej")

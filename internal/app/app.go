@@ -44,6 +44,7 @@ type App struct {
 	Deliverer *queue.Deliverer
 	Inbox     *queue.InboxRunner
 	InboxW    *queue.InboxWriter
+	Scheduler *queue.Scheduler
 	HTTP      *echo.Echo
 	Client    *transport.Client
 	Cases     *cases.Service
@@ -62,6 +63,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options) 
 		return nil, err
 	}
 	if err := st.Migrate(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
+	// Groups from before owning units existed are the operator's.
+	if err := st.FillOwningUnit(ctx, cfg.Instance.Organisation); err != nil {
 		st.Close()
 		return nil, err
 	}
@@ -119,12 +125,12 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, st *store.S
 		return nil, err
 	}
 	a.Fed = fed
-	loc, err := time.LoadLocation(cfg.Cases.TimeZone)
+	caseLoc, err := cfg.Instance.Location()
 	if err != nil {
-		return nil, fmt.Errorf("cases.time_zone: %w", err)
+		return nil, err
 	}
 	cc := cfg.Cases
-	a.Cases = cases.New(st, fed, cases.Config{DueWorkingDays: cc.DueWorkingDays, Location: loc, ProposalsURL: cc.ProposalsURL,
+	a.Cases = cases.New(st, fed, cases.Config{DueWorkingDays: cc.DueWorkingDays, Location: caseLoc, ProposalsURL: cc.ProposalsURL,
 		MeetingsURL: cc.MeetingsURL, FeedbackURL: cc.FeedbackURL, Authorities: cases.ParseAuthorities(cc.Authorities)}, log)
 	fed.SetInquiryHook(a.Cases)
 	// A group's slug (hence key id) and key pair never change, so the
@@ -166,6 +172,20 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, st *store.S
 	if cfg.Delivery.Lease.Duration > 0 {
 		a.Inbox.Lease = cfg.Delivery.Lease.Duration
 	}
+	a.Scheduler = queue.NewScheduler(st, func(ctx context.Context, d *store.Draft) error {
+		_, _, err := fed.PublishDraft(ctx, d.PublicID)
+		switch {
+		case errors.Is(err, federation.ErrPublished):
+			return nil // another node or a person was first
+		case errors.Is(err, federation.ErrInvalid):
+			return fmt.Errorf("%w: %w", queue.ErrUnpublishable, err)
+		}
+		return err
+	}, log, cfg.Delivery.SchedulePoll.Duration, cfg.Delivery.Lease.Duration)
+	loc, err := cfg.Instance.Location()
+	if err != nil {
+		return nil, err
+	}
 	m.GaugeFunc("torget_delivery_queue_depth", "Deliveries waiting (pending).", nil, func() float64 {
 		c, err := st.DeliveryCounts(context.Background())
 		if err != nil {
@@ -181,7 +201,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, st *store.S
 		return float64(c[store.InboxPending])
 	})
 	in := cfg.Instance
-	e, err := web.New(fed, log, m, web.Options{Version: Version, MaxBodyBytes: cfg.Federation.MaxBodyBytes,
+	e, err := web.New(fed, log, m, web.Options{Version: Version, MaxBodyBytes: cfg.Federation.MaxBodyBytes, Location: loc,
 		Instance: web.Instance{Name: in.Name, Description: in.Description, Organisation: in.Organisation,
 			OrganisationURL: in.OrganisationURL, ContactEmail: in.ContactEmail},
 		Auth: web.AuthOptions{IdleTimeout: cfg.Auth.SessionIdleTimeout.Duration, Lifetime: cfg.Auth.SessionLifetime.Duration,
@@ -207,11 +227,12 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, st *store.S
 // Close releases the store.
 func (a *App) Close() error { return a.Store.Close() }
 
-// RunWorkers runs the delivery and inbox queues until ctx ends, then waits
+// RunWorkers runs the delivery and inbox queues and the scheduler until ctx ends, then waits
 // for the work in hand.
 func (a *App) RunWorkers(ctx context.Context) *sync.WaitGroup {
 	var wg sync.WaitGroup
-	wg.Add(3)
+	wg.Add(4)
+	go func() { defer wg.Done(); a.Scheduler.Run(ctx) }()
 	go func() { defer wg.Done(); a.Deliverer.Run(ctx) }()
 	go func() { defer wg.Done(); a.Inbox.Run(ctx) }()
 	go func() { defer wg.Done(); a.InboxW.Run(ctx) }()

@@ -156,7 +156,7 @@ func TestQuestionBecomesCaseAndIsAnswered(t *testing.T) {
 	checkHeadings(t, "dashboard", body)
 	expectBody(t, "dashboard", body, "Grupp sodermalm har 2 försenade ärenden.", `<td>2</td><td>4</td>`)
 	tg.Clock.Advance(-4 * 24 * time.Hour) // back, so that signatures are fresh for the fake server
-	b = newBrowser(t, tg)                  // (erik's first session was cleaned up as expired)
+	b = newBrowser(t, tg)                 // (erik's first session was cleaned up as expired)
 	resp, body = b.login("erik", testPassword)
 	expectRedirect(t, resp, body, "/staff")
 

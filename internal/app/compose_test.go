@@ -105,14 +105,26 @@ func TestStaffComposeFlow(t *testing.T) {
 	resp, body = ab.form("/staff/groups/new", "/staff/groups/new", url.Values{"slug": {"grupp-c"}, "name": {"Grupp C"}, "purpose": {" "}})
 	expectStatus(t, "group without purpose", resp, body, http.StatusUnprocessableEntity)
 	expectBody(t, "group without purpose", body, `role="alert"`, `aria-describedby="purpose-hint purpose-error"`, `id="purpose-error"`, `value="grupp-c"`)
-	resp, body = ab.form("/staff/groups/new", "/staff/groups/new", url.Values{"slug": {"grupp-a"}, "name": {"Dubblett"}, "purpose": {"Något"}})
+	// Without owning unit and responsible staff it is refused too, each said.
+	resp, body = ab.form("/staff/groups/new", "/staff/groups/new", url.Values{"slug": {"grupp-c"}, "name": {"Grupp C"}, "purpose": {"Något"},
+		"owning_unit": {" "}})
+	expectStatus(t, "group without owning unit", resp, body, http.StatusUnprocessableEntity)
+	expectBody(t, "group without owning unit", body, `id="owning_unit-error"`, `id="responsible-error"`, `href="#owning_unit"`, `href="#responsible-first"`,
+		`aria-describedby="owning_unit-hint owning_unit-error"`)
+	if _, err := tg.Store.GroupBySlug(ctx, "grupp-c"); err == nil {
+		t.Fatal("a group without owning unit and responsible staff was created")
+	}
+	resp, body = ab.form("/staff/groups/new", "/staff/groups/new", url.Values{"slug": {"grupp-a"}, "name": {"Dubblett"}, "purpose": {"Något"},
+		"owning_unit": {"Enhet"}, "responsible": {"erik"}})
 	expectStatus(t, "duplicate slug", resp, body, http.StatusUnprocessableEntity)
 	expectBody(t, "duplicate slug", body, `id="slug-error"`)
 	resp, body = ab.form("/staff/groups/new", "/staff/groups/new", url.Values{"slug": {"grupp-c"}, "name": {"Grupp C"},
-		"purpose": {"Information om C"}, "website": {"https://c.example/"}, "language": {"en"}, "manual_approval": {"on"}})
+		"purpose": {"Information om C"}, "website": {"https://c.example/"}, "language": {"en"}, "manual_approval": {"on"},
+		"owning_unit": {"Enhet C"}, "responsible": {"admin"}, "field_name_0": {"Telefon"}, "field_value_0": {"08-508 000 00"}})
 	expectNotice(t, "create group", resp, body, "/staff/groups/grupp-c")
 	gc, err := tg.Store.GroupBySlug(ctx, "grupp-c")
-	if err != nil || gc.Purpose != "Information om C" || gc.Language != "en" || !gc.ManualApproval || gc.WebsiteURL != "https://c.example/" {
+	if err != nil || gc.Purpose != "Information om C" || gc.Language != "en" || !gc.ManualApproval || gc.WebsiteURL != "https://c.example/" ||
+		gc.OwningUnit != "Enhet C" || !strings.Contains(gc.Fields, "08-508 000 00") {
 		t.Fatalf("created group %+v %v", gc, err)
 	}
 

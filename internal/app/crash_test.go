@@ -306,7 +306,7 @@ func TestCrashMidFanout(t *testing.T) {
 		t.Fatal(err)
 	}
 	g, err := a.Fed.CreateGroup(ctx, federation.GroupInput{Slug: slug, Name: "Krisinformation", Purpose: "Test",
-		WebsiteURL: "https://example.org/"})
+		WebsiteURL: "https://example.org/", OwningUnit: "Krisledningen", Responsible: []string{responsible(t, a.Store)}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -94,7 +94,9 @@ func TestStaffEditGroup(t *testing.T) {
 
 	// The edit; a slug in the form is ignored.
 	resp, body = ab.form(edit, edit, url.Values{"slug": {"annat"}, "name": {"Trafik i Älvsjö"}, "purpose": {"Trafikinformation för Älvsjö"},
-		"summary": {"Vägarbeten & avstängningar"}, "website": {"https://alvsjo.example/"}, "language": {"en-GB"}, "manual_approval": {"on"}})
+		"summary": {"Vägarbeten & avstängningar"}, "website": {"https://alvsjo.example/"}, "language": {"en-GB"}, "manual_approval": {"on"},
+		"owning_unit": {"Stadsdelsförvaltning Hägersten-Älvsjö"}, "responsible": {"erik"},
+		"field_name_0": {"Trafikkontoret"}, "field_value_0": {"https://trafik.example/"}, "field_name_1": {"Telefon"}, "field_value_1": {"08-1 <2>"}})
 	expectNotice(t, "edit", resp, body, "/staff/groups/grupp-a")
 	cur, err := tg.Store.GroupBySlug(ctx, "grupp-a")
 	if err != nil || cur.Name != "Trafik i Älvsjö" || cur.Purpose != "Trafikinformation för Älvsjö" || cur.Summary != "Vägarbeten & avstängningar" ||
@@ -118,13 +120,32 @@ func TestStaffEditGroup(t *testing.T) {
 	if b, _ := json.Marshal(o["attachment"]); !strings.Contains(string(b), "https://alvsjo.example/") {
 		t.Fatalf("Update lacks the website field: %s", b)
 	}
+	// Owning unit and profile fields are PropertyValue attachments; a URL
+	// value is a rel="me" link, any other value is escaped text.
+	fields := map[string]string{}
+	for _, a := range o["attachment"].([]any) {
+		pv := a.(map[string]any)
+		if pv["type"] != "PropertyValue" {
+			t.Fatalf("attachment %v", pv)
+		}
+		fields[pv["name"].(string)] = pv["value"].(string)
+	}
+	if fields["Tillhandahålls av"] != "Stadsdelsförvaltning Hägersten-Älvsjö" || fields["Telefon"] != "08-1 &lt;2&gt;" ||
+		!strings.Contains(fields["Trafikkontoret"], `href="https://trafik.example/" rel="me`) || !strings.Contains(fields["Webbplats"], `rel="me`) {
+		t.Fatalf("profile fields %v", fields)
+	}
+	if ms, _ := tg.Store.ListGroupStaff(ctx, g.ID); len(ms) == 0 || !anyResp(ms, "erik") {
+		t.Fatalf("erik is not responsible: %+v", ms)
+	}
 
 	// At once, not after a cache expires.
 	if a := actorDoc(); a["name"] != "Trafik i Älvsjö" || a["manuallyApprovesFollowers"] != true {
 		t.Fatalf("actor after the edit: %v", a)
 	}
 	_, body = newBrowser(t, tg).get("/groups/grupp-a")
-	expectBody(t, "public page after the edit", body, "Trafik i Älvsjö", "Trafikinformation för Älvsjö", "https://alvsjo.example/")
+	expectBody(t, "public page after the edit", body, "Trafik i Älvsjö", "Trafikinformation för Älvsjö", "https://alvsjo.example/",
+		"<dt>Tillhandahålls av</dt><dd>Stadsdelsförvaltning Hägersten-Älvsjö</dd>", `<a href="https://trafik.example/" rel="me">`,
+		"<dt>Ansvariga</dt>", "redaktör")
 
 	got := tg.auditActions(t)
 	if got["group_edit admin"] != 1 || got["group_edit erik"] != 0 {
@@ -254,4 +275,13 @@ func TestStaffFollowQueue(t *testing.T) {
 			t.Fatalf("audit row %+v", r)
 		}
 	}
+}
+
+func anyResp(ms []store.GroupStaffMember, name string) bool {
+	for _, m := range ms {
+		if m.Username == name && m.Responsible {
+			return true
+		}
+	}
+	return false
 }

@@ -29,6 +29,7 @@ type instance struct {
 	Pool   *x509.CertPool
 	Clock  *testClock
 	cancel context.CancelFunc
+	stop   func()
 }
 
 // testClock is the wall clock plus an offset tests may advance.
@@ -76,11 +77,29 @@ func startInstance(t testing.TB, opts ...instanceOpt) *instance {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return launch(t, ln, storetest.URL(t), &testClock{}, opts...)
+}
+
+// restart stops the instance (requests, workers, store) as a shutdown
+// does and starts a new one on the same address, database and clock.
+func (in *instance) restart(t testing.TB, opts ...instanceOpt) *instance {
+	t.Helper()
+	in.stop()
+	ln, err := net.Listen("tcp", in.Domain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return launch(t, ln, in.Config.Database.URL, in.Clock, opts...)
+}
+
+// launch runs torget on ln with the database dbURL and the clock.
+func launch(t testing.TB, ln net.Listener, dbURL string, clock *testClock, opts ...instanceOpt) *instance {
+	t.Helper()
 	domain := ln.Addr().String()
 	cfg := config.Default()
 	cfg.Server.Domain = domain
 	cfg.Server.BaseURL = "https://" + domain
-	cfg.Database.URL = storetest.URL(t)
+	cfg.Database.URL = dbURL
 	cfg.Federation.AllowPrivateNetworks = []string{"127.0.0.0/8", "::1/128"}
 	cfg.Federation.RequestTimeout = config.Duration{Duration: 5 * time.Second}
 	cfg.Delivery.ProbeInterval = config.Duration{Duration: time.Second}
@@ -92,7 +111,6 @@ func startInstance(t testing.TB, opts ...instanceOpt) *instance {
 	}
 	pool := testPool(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	clock := &testClock{}
 	a, err := app.New(ctx, cfg, testLogger(), app.Options{RootCAs: pool, Now: clock.Now})
 	if err != nil {
 		cancel()
@@ -104,19 +122,24 @@ func startInstance(t testing.TB, opts ...instanceOpt) *instance {
 	srv.StartTLS()
 	wg := a.RunWorkers(ctx)
 	in := &instance{App: a, srv: srv, Domain: domain, Base: cfg.Server.BaseURL, Pool: pool, Clock: clock, cancel: cancel}
-	t.Cleanup(func() {
-		cancel()
-		wg.Wait()
-		srv.Close()
-		a.Close()
-	})
+	var once sync.Once
+	in.stop = func() {
+		once.Do(func() {
+			cancel()
+			wg.Wait()
+			srv.Close()
+			a.Close()
+		})
+	}
+	t.Cleanup(in.stop)
 	return in
 }
 
 func (in *instance) group(t testing.TB, slug string, manual bool) *store.Group {
 	t.Helper()
 	g, err := in.Fed.CreateGroup(context.Background(), federation.GroupInput{Slug: slug, Name: "Grupp " + slug,
-		Purpose: "Testgrupp", WebsiteURL: "https://example.org/", ManualApproval: manual})
+		Purpose: "Testgrupp", WebsiteURL: "https://example.org/", ManualApproval: manual,
+		OwningUnit: "Stadsdelsförvaltning Test", Responsible: []string{responsible(t, in.Store)}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,4 +166,20 @@ func (in *instance) drained(t testing.TB) bool {
 		t.Fatal(err)
 	}
 	return c[store.DeliveryPending] == 0
+}
+
+// responsible returns the username of a staff account to name as a new
+// group's responsible staff member (a group cannot exist without one),
+// creating the account on first use.
+func responsible(t testing.TB, st *store.Store) string {
+	t.Helper()
+	const name = "ansvarig"
+	ctx := context.Background()
+	if _, err := st.UserByName(ctx, name); err == nil {
+		return name
+	}
+	if err := st.CreateUser(ctx, &store.User{Username: name, Role: store.RoleEditor, PasswordHash: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	return name
 }

@@ -51,7 +51,7 @@ func TestTwoNodesDeliverOnce(t *testing.T) {
 	}
 
 	g, err := nodes[0].Fed.CreateGroup(ctx, federation.GroupInput{Slug: slug, Name: "Nyheter", Purpose: "Test",
-		WebsiteURL: "https://example.org/"})
+		WebsiteURL: "https://example.org/", OwningUnit: "Kommunikationsenheten", Responsible: []string{responsible(t, nodes[0].Store)}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -86,7 +86,8 @@ type atomDoc struct {
 func TestFeeds(t *testing.T) {
 	ctx := context.Background()
 	tg := startInstance(t)
-	if _, err := tg.Fed.CreateGroup(ctx, federation.GroupInput{Slug: "kultur", Name: `Kultur & <Fritid> "nu"`, Purpose: "Evenemang & <annat>"}); err != nil {
+	if _, err := tg.Fed.CreateGroup(ctx, federation.GroupInput{Slug: "kultur", Name: `Kultur & <Fritid> "nu"`, Purpose: "Evenemang & <annat>",
+		OwningUnit: "Kulturförvaltningen", Responsible: []string{responsible(t, tg.Store)}}); err != nil {
 		t.Fatal(err)
 	}
 	var urls []string // oldest first
@@ -239,7 +240,8 @@ func TestGroupPageProfileAndOpenGraph(t *testing.T) {
 	ctx := context.Background()
 	tg := startInstance(t)
 	if _, err := tg.Fed.CreateGroup(ctx, federation.GroupInput{Slug: "park", Name: "Parkförvaltningen", Purpose: "Om stadens parker",
-		Summary: "Nyheter om parkerna", WebsiteURL: "https://stad.example/parker"}); err != nil {
+		Summary: "Nyheter om parkerna", WebsiteURL: "https://stad.example/parker",
+		OwningUnit: "Parkförvaltningen", Responsible: []string{responsible(t, tg.Store)}}); err != nil {
 		t.Fatal(err)
 	}
 	p, pinnedURL, err := tg.Fed.Publish(ctx, "park", federation.PostInput{Text: "Öppettider i sommar"})

@@ -152,7 +152,7 @@ func TestPublicPagesAndFeedback(t *testing.T) {
 	resp, body = b.get("/groups/sodermalm")
 	expectStatus(t, "group page", resp, body, 200)
 	checkHeadings(t, "group page", body)
-	expectBody(t, "group page", body, "Tillhandahålls av", tg.Config.Instance.Organisation, "Så blir inlägg synliga", "Vardagar 8–17",
+	expectBody(t, "group page", body, "Ansvarig organisation", tg.Config.Instance.Organisation, "Så blir inlägg synliga", "Vardagar 8–17",
 		"Inom en arbetsdag", "Telefon: 08-508 000 00", `href="/about/privacy"`)
 	for _, path := range []string{"/", "/about", "/groups/sodermalm", "/tillganglighet", "/tillganglighet/feedback", "/official-groups", "/about/privacy", "/login"} {
 		_, body := b.get(path)
@@ -258,4 +258,3 @@ func TestDashboardSupervisionAndStaleness(t *testing.T) {
 	_, body = b.get("/staff/dashboard")
 	expectBody(t, "dashboard after 31 days", body, "har inte publicerat något på mer än 30 dagar", `<strong class="warning">vilande</strong>`, "tillsyn saknas")
 }
-

@@ -13,6 +13,9 @@ import (
 	"strings"
 	"time"
 
+	// The zone database is embedded: a minimal container has none.
+	_ "time/tzdata"
+
 	"github.com/BurntSushi/toml"
 )
 
@@ -65,6 +68,17 @@ type Instance struct {
 	Organisation    string `toml:"organisation"`
 	OrganisationURL string `toml:"organisation_url"`
 	ContactEmail    string `toml:"contact_email"`
+	// TimeZone is the IANA zone in which staff enter times (scheduled posts).
+	TimeZone string `toml:"time_zone"`
+}
+
+// Location loads the instance's time zone.
+func (i Instance) Location() (*time.Location, error) {
+	loc, err := time.LoadLocation(i.TimeZone)
+	if err != nil {
+		return nil, fmt.Errorf("instance.time_zone %q: %w", i.TimeZone, err)
+	}
+	return loc, nil
 }
 
 // Database selects the store.
@@ -96,6 +110,7 @@ type Delivery struct {
 	ProbeInterval    Duration `toml:"probe_interval"`
 	InboxWorkers     int      `toml:"inbox_workers"`
 	Lease            Duration `toml:"lease"`
+	SchedulePoll     Duration `toml:"schedule_poll"`
 }
 
 // Auth tunes staff sign-in: sessions and login throttling.
@@ -134,7 +149,6 @@ type Log struct {
 // the liveness warnings.
 type Cases struct {
 	DueWorkingDays  int      `toml:"due_working_days"`
-	TimeZone        string   `toml:"time_zone"`
 	StaleDays       int      `toml:"stale_days"`
 	SupervisionDays int      `toml:"supervision_days"`
 	ProposalsURL    string   `toml:"proposals_url"`
@@ -178,7 +192,7 @@ func Default() Config {
 			Listen:          "127.0.0.1:8080",
 			ShutdownTimeout: Duration{30 * time.Second},
 		},
-		Instance: Instance{Name: "torget", Organisation: "Example municipality", OrganisationURL: "https://example.org/"},
+		Instance: Instance{Name: "torget", Organisation: "Example municipality", OrganisationURL: "https://example.org/", TimeZone: "Europe/Stockholm"},
 		Database: Database{URL: "sqlite:data/torget.db", MaxOpenConns: 16},
 		Federation: Federation{
 			AllowPrivateNetworks: []string{},
@@ -199,6 +213,7 @@ func Default() Config {
 			ProbeInterval:    Duration{10 * time.Minute},
 			InboxWorkers:     4,
 			Lease:            Duration{2 * time.Minute},
+			SchedulePoll:     Duration{15 * time.Second},
 		},
 		Auth: Auth{
 			SessionIdleTimeout: Duration{12 * time.Hour},
@@ -210,7 +225,7 @@ func Default() Config {
 		},
 		OIDC: OIDC{UsernameClaim: "preferred_username", Scopes: []string{"openid", "profile"}},
 		Log:  Log{Level: "info", Format: "text"},
-		Cases: Cases{DueWorkingDays: 1, TimeZone: "Europe/Stockholm", StaleDays: 30, SupervisionDays: 7,
+		Cases: Cases{DueWorkingDays: 1, StaleDays: 30, SupervisionDays: 7,
 			ProposalsURL: "https://example.org/medborgarforslag", MeetingsURL: "https://example.org/namndmoten",
 			FeedbackURL: "https://example.org/synpunkter", Authorities: []string{}, FeedbackPerHour: 10},
 		Privacy: Privacy{
@@ -364,6 +379,12 @@ func (c *Config) Validate() error {
 	}
 	if c.Delivery.RetryFor.Duration < time.Minute {
 		errs = append(errs, errors.New("delivery.retry_for must be at least 1m"))
+	}
+	if c.Delivery.SchedulePoll.Duration <= 0 {
+		errs = append(errs, errors.New("delivery.schedule_poll must be positive"))
+	}
+	if _, err := c.Instance.Location(); err != nil {
+		errs = append(errs, err)
 	}
 	if c.Auth.SessionIdleTimeout.Duration <= 0 || c.Auth.SessionLifetime.Duration < c.Auth.SessionIdleTimeout.Duration {
 		errs = append(errs, errors.New("auth.session_idle_timeout must be positive and at most auth.session_lifetime"))

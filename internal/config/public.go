@@ -35,9 +35,6 @@ func (c *Config) validatePublic() []error {
 	if c.Cases.SupervisionDays > 7 {
 		errs = append(errs, errors.New("cases.supervision_days must be at most 7 (the one-week benchmark of BBS-lagen 4 §)"))
 	}
-	if _, err := time.LoadLocation(c.Cases.TimeZone); err != nil {
-		errs = append(errs, fmt.Errorf("cases.time_zone %q: %w", c.Cases.TimeZone, err))
-	}
 	for _, a := range c.Cases.Authorities {
 		if name, u, ok := strings.Cut(a, "|"); !ok || strings.TrimSpace(name) == "" || !strings.HasPrefix(strings.TrimSpace(u), "http") {
 			errs = append(errs, fmt.Errorf("cases.authorities entry %q must be \"Name|https://contact-url\"", a))

@@ -73,6 +73,13 @@ func (s *Service) Publish(ctx context.Context, slug string, in PostInput) (*stor
 	if err != nil {
 		return nil, "", err
 	}
+	return s.publish(ctx, g, in, nil)
+}
+
+// publish is the one publishing path (now, a draft, a scheduled post).
+// claim, when set, runs in the transaction after the post is inserted; an
+// error from it rolls everything back (a draft published twice).
+func (s *Service) publish(ctx context.Context, g *store.Group, in PostInput, claim func(tx *store.Store, p *store.Post) error) (*store.Post, string, error) {
 	if err := s.validatePost(g, &in); err != nil {
 		return nil, "", err
 	}
@@ -88,13 +95,18 @@ func (s *Service) Publish(ctx context.Context, slug string, in PostInput) (*stor
 		if err := tx.CreatePost(ctx, p); err != nil {
 			return err
 		}
+		if claim != nil {
+			if err := claim(tx, p); err != nil {
+				return err
+			}
+		}
 		note := s.NoteFor(g, p)
 		act := &activitypub.Activity{ID: s.uris.Activity(newID(16)), Type: "Create", Actor: note.AttributedTo,
 			Object: note, To: note.To, CC: note.CC, Published: p.PublishedAt}
 		return s.queue(ctx, tx, g, act, note.ID, true, ms)
 	})
 	if err != nil {
-		return nil, "", fmt.Errorf("publish in %s: %w", slug, err)
+		return nil, "", fmt.Errorf("publish in %s: %w", g.Slug, err)
 	}
 	s.contentChanged()
 	s.opt.WakeDelivery()

@@ -9,6 +9,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/base32"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"html"
@@ -18,6 +19,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/text/language"
 
@@ -166,10 +168,42 @@ func (s *Service) GroupKey(g *store.Group) (string, *rsa.PrivateKey, error) {
 // username, so keep it to what every server accepts.
 var SlugPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
 
-// GroupInput describes a new group.
+// GroupInput describes a new group, or the new state of one.
 type GroupInput struct {
 	Slug, Name, Purpose, Summary, Language, WebsiteURL string
-	ManualApproval                                     bool
+	// OwningUnit is the unit of the organisation that provides the group
+	// ("Stadsdelsförvaltning Hägersten-Älvsjö"); required.
+	OwningUnit string
+	// Responsible names (by username) the staff who answer for the group;
+	// at least one. On UpdateGroup, nil keeps the current ones.
+	Responsible []string
+	// Fields are profile fields shown on the group's profile (at most
+	// MaxGroupFields); a value that is an http(s) URL becomes a rel="me" link.
+	Fields         []Field
+	ManualApproval bool
+}
+
+// Field is one name/value profile field.
+type Field struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// Limits of profile fields (Mastodon's, so that its servers show them all).
+const (
+	MaxGroupFields   = 4
+	maxFieldName     = 255
+	maxFieldValue    = 2047
+	maxOwningUnitLen = 200
+)
+
+// GroupFields decodes a group's stored profile fields.
+func GroupFields(g *store.Group) []Field {
+	var fs []Field
+	if g.Fields != "" {
+		_ = json.Unmarshal([]byte(g.Fields), &fs)
+	}
+	return fs
 }
 
 // ErrInvalid wraps validation errors (shown to the operator as they are).
@@ -180,12 +214,17 @@ var ErrInvalid = errors.New("invalid")
 func validateGroup(in *GroupInput) []string {
 	var problems []string
 	in.Name, in.Purpose, in.Summary = strings.TrimSpace(in.Name), strings.TrimSpace(in.Purpose), strings.TrimSpace(in.Summary)
-	in.WebsiteURL = strings.TrimSpace(in.WebsiteURL)
+	in.WebsiteURL, in.OwningUnit = strings.TrimSpace(in.WebsiteURL), strings.TrimSpace(in.OwningUnit)
 	if in.Name == "" {
 		problems = append(problems, "name is required")
 	}
 	if in.Purpose == "" {
 		problems = append(problems, "purpose is required: say what the group is for")
+	}
+	if in.OwningUnit == "" {
+		problems = append(problems, "owning unit is required: say which unit provides the group")
+	} else if utf8.RuneCountInString(in.OwningUnit) > maxOwningUnitLen {
+		problems = append(problems, fmt.Sprintf("owning unit is longer than %d characters", maxOwningUnitLen))
 	}
 	if in.WebsiteURL != "" {
 		if _, err := activitypub.ParseIRI(in.WebsiteURL); err != nil {
@@ -201,11 +240,65 @@ func validateGroup(in *GroupInput) []string {
 	} else {
 		in.Language = tag.String()
 	}
+	var fields []Field
+	for _, f := range in.Fields {
+		f.Name, f.Value = strings.TrimSpace(f.Name), strings.TrimSpace(f.Value)
+		switch {
+		case f.Name == "" && f.Value == "":
+			continue
+		case f.Name == "" || f.Value == "":
+			problems = append(problems, "a profile field needs both a name and a value")
+		case utf8.RuneCountInString(f.Name) > maxFieldName || utf8.RuneCountInString(f.Value) > maxFieldValue:
+			problems = append(problems, fmt.Sprintf("a profile field name may have %d characters, a value %d", maxFieldName, maxFieldValue))
+		}
+		fields = append(fields, f)
+	}
+	if len(fields) > MaxGroupFields {
+		problems = append(problems, fmt.Sprintf("at most %d profile fields", MaxGroupFields))
+	}
+	in.Fields = fields
 	return problems
 }
 
+// responsibleUsers resolves the responsible staff's usernames; unknown and
+// disabled accounts are problems.
+func (s *Service) responsibleUsers(ctx context.Context, names []string) ([]store.User, []string, error) {
+	var users []store.User
+	var problems []string
+	seen := map[string]bool{}
+	for _, n := range names {
+		n = strings.TrimSpace(n)
+		if n == "" || seen[n] {
+			continue
+		}
+		seen[n] = true
+		u, err := s.store.UserByName(ctx, n)
+		if errors.Is(err, store.ErrNotFound) || (err == nil && u.Disabled) {
+			problems = append(problems, fmt.Sprintf("responsible staff %q is not an active staff account", n))
+			continue
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		users = append(users, *u)
+	}
+	if len(users) == 0 && len(problems) == 0 {
+		problems = append(problems, "at least one responsible staff member is required")
+	}
+	return users, problems, nil
+}
+
+func encodeFields(fs []Field) string {
+	if len(fs) == 0 {
+		return ""
+	}
+	b, _ := json.Marshal(fs)
+	return string(b)
+}
+
 // CreateGroup creates a group with its own key pair. A group cannot exist
-// without a stated purpose.
+// without a stated purpose, an owning unit and at least one responsible
+// staff member.
 func (s *Service) CreateGroup(ctx context.Context, in GroupInput) (*store.Group, error) {
 	in.Slug = strings.TrimSpace(in.Slug)
 	var problems []string
@@ -213,6 +306,11 @@ func (s *Service) CreateGroup(ctx context.Context, in GroupInput) (*store.Group,
 		problems = append(problems, "slug must be 1-63 lowercase letters, digits, '-' or '_'")
 	}
 	problems = append(problems, validateGroup(&in)...)
+	users, more, err := s.responsibleUsers(ctx, in.Responsible)
+	if err != nil {
+		return nil, err
+	}
+	problems = append(problems, more...)
 	if len(problems) > 0 {
 		return nil, fmt.Errorf("%w: %s", ErrInvalid, strings.Join(problems, "; "))
 	}
@@ -221,9 +319,15 @@ func (s *Service) CreateGroup(ctx context.Context, in GroupInput) (*store.Group,
 		return nil, err
 	}
 	g := &store.Group{Slug: in.Slug, Name: in.Name, Purpose: in.Purpose,
-		Summary: in.Summary, Language: in.Language, WebsiteURL: in.WebsiteURL,
+		Summary: in.Summary, Language: in.Language, WebsiteURL: in.WebsiteURL, OwningUnit: in.OwningUnit, Fields: encodeFields(in.Fields),
 		ManualApproval: in.ManualApproval, Discoverable: true, PrivateKeyPEM: priv, PublicKeyPEM: pub}
-	if err := s.store.CreateGroup(ctx, g); err != nil {
+	err = s.store.Tx(ctx, func(tx *store.Store) error {
+		if err := tx.CreateGroup(ctx, g); err != nil {
+			return err
+		}
+		return tx.SetResponsibleStaff(ctx, g.ID, users)
+	})
+	if err != nil {
 		return nil, err
 	}
 	s.groups.forget(g.Slug)
@@ -235,19 +339,43 @@ func (s *Service) CreateGroup(ctx context.Context, in GroupInput) (*store.Group,
 // it. The slug (in.Slug is ignored) and the key pair never change. The
 // change and an Update of the Group actor, queued for every follower so
 // that their servers refresh the profile, are stored in one transaction.
+// After the edit the group must have a responsible staff member (a group
+// from before they existed gets one at its first edit).
 func (s *Service) UpdateGroup(ctx context.Context, slug string, in GroupInput) (*store.Group, error) {
 	g, err := s.store.GroupBySlug(ctx, slug)
 	if err != nil {
 		return nil, err
 	}
-	if problems := validateGroup(&in); len(problems) > 0 {
+	problems := validateGroup(&in)
+	var users []store.User
+	if in.Responsible != nil {
+		var more []string
+		if users, more, err = s.responsibleUsers(ctx, in.Responsible); err != nil {
+			return nil, err
+		}
+		problems = append(problems, more...)
+	}
+	if len(problems) > 0 {
 		return nil, fmt.Errorf("%w: %s", ErrInvalid, strings.Join(problems, "; "))
 	}
 	g.Name, g.Purpose, g.Summary, g.Language, g.WebsiteURL, g.ManualApproval =
 		in.Name, in.Purpose, in.Summary, in.Language, in.WebsiteURL, in.ManualApproval
+	g.OwningUnit, g.Fields = in.OwningUnit, encodeFields(in.Fields)
 	err = s.store.Tx(ctx, func(tx *store.Store) error {
 		if err := tx.UpdateGroup(ctx, g); err != nil {
 			return err
+		}
+		if in.Responsible != nil {
+			if err := tx.SetResponsibleStaff(ctx, g.ID, users); err != nil {
+				return err
+			}
+		}
+		ms, err := tx.ListGroupStaff(ctx, g.ID)
+		if err != nil {
+			return err
+		}
+		if !anyResponsible(ms) {
+			return fmt.Errorf("%w: at least one responsible staff member is required", ErrInvalid)
 		}
 		actor := s.GroupActor(g)
 		act := &activitypub.Activity{ID: s.uris.Activity(newID(16)), Type: "Update", Actor: actor.ID, Object: actor,
@@ -261,6 +389,15 @@ func (s *Service) UpdateGroup(ctx context.Context, slug string, in GroupInput) (
 	s.contentChanged()
 	s.opt.WakeDelivery()
 	return g, nil
+}
+
+func anyResponsible(ms []store.GroupStaffMember) bool {
+	for _, m := range ms {
+		if m.Responsible {
+			return true
+		}
+	}
+	return false
 }
 
 // GroupActor renders a group as an ActivityPub Group actor.
@@ -278,12 +415,26 @@ func (s *Service) GroupActor(g *store.Group) *activitypub.Actor {
 		ManuallyApprovesFollowers: g.ManualApproval, Discoverable: g.Discoverable, Published: g.CreatedAt,
 		Fields: []activitypub.PropertyValue{{Name: "Syfte", Value: html.EscapeString(g.Purpose)}},
 	}
+	if g.OwningUnit != "" {
+		a.Fields = append(a.Fields, activitypub.PropertyValue{Name: "Tillhandahålls av", Value: html.EscapeString(g.OwningUnit)})
+	}
 	if g.WebsiteURL != "" {
-		e := html.EscapeString(g.WebsiteURL)
-		a.Fields = append(a.Fields, activitypub.PropertyValue{Name: "Webbplats",
-			Value: `<a href="` + e + `" rel="me nofollow noopener" target="_blank">` + e + `</a>`})
+		a.Fields = append(a.Fields, activitypub.PropertyValue{Name: "Webbplats", Value: meLink(g.WebsiteURL)})
+	}
+	for _, f := range GroupFields(g) {
+		v := html.EscapeString(f.Value)
+		if _, err := activitypub.ParseIRI(f.Value); err == nil {
+			v = meLink(f.Value)
+		}
+		a.Fields = append(a.Fields, activitypub.PropertyValue{Name: f.Name, Value: v})
 	}
 	return a
+}
+
+// meLink renders a profile link the way Mastodon verifies it: rel="me".
+func meLink(u string) string {
+	e := html.EscapeString(u)
+	return `<a href="` + e + `" rel="me nofollow noopener" target="_blank">` + e + `</a>`
 }
 
 func firstNonEmpty(v ...string) string {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -276,8 +277,14 @@ func (t *Torget) Close() {
 
 // Group creates a group.
 func (t *Torget) Group(ctx context.Context, slug string) (*store.Group, error) {
+	const staff = "lasttest"
+	if _, err := t.App.Store.UserByName(ctx, staff); errors.Is(err, store.ErrNotFound) {
+		if err := t.App.Store.CreateUser(ctx, &store.User{Username: staff, Role: store.RoleEditor, PasswordHash: "-"}); err != nil {
+			return nil, err
+		}
+	}
 	return t.App.Fed.CreateGroup(ctx, federation.GroupInput{Slug: slug, Name: "Grupp " + slug,
-		Purpose: "Lasttest", WebsiteURL: "https://example.org/"})
+		Purpose: "Lasttest", WebsiteURL: "https://example.org/", OwningUnit: "Lasttest", Responsible: []string{staff}})
 }
 
 // ProcStat is a sample of a process's resources (Linux /proc).

@@ -135,11 +135,11 @@ func (s *Store) CaseByID(ctx context.Context, id int64) (*Case, error) {
 
 // CaseFilter selects cases for the staff list.
 type CaseFilter struct {
-	GroupIDs []int64 // nil: every group (and group-less feedback cases)
-	Status   string  // "" any; "open" = new
-	Language string
+	GroupIDs  []int64 // nil: every group (and group-less feedback cases)
+	Status    string  // "" any; "open" = new
+	Language  string
 	AuthorIRI string
-	Limit    int
+	Limit     int
 }
 
 // ListCases lists cases, oldest due first.

@@ -49,14 +49,15 @@ func (s *Store) CountGroups(ctx context.Context) (int64, error) {
 }
 
 // UpdateGroup stores a group's editable profile: name, purpose, summary,
-// language, website and manual approval. The slug and the key pair never
+// language, website, owning unit, profile fields and manual approval. The slug and the key pair never
 // change (peers refuse a changed key). It sets g.UpdatedAt.
 func (s *Store) UpdateGroup(ctx context.Context, g *Group) error {
 	defer s.write()()
 	now := s.now()
 	res := s.ctx(ctx).Model(&Group{}).Where("id = ?", g.ID).Updates(map[string]any{
 		"name": g.Name, "purpose": g.Purpose, "summary": g.Summary, "language": g.Language,
-		"website_url": g.WebsiteURL, "manual_approval": g.ManualApproval, "updated_at": now,
+		"website_url": g.WebsiteURL, "manual_approval": g.ManualApproval, "owning_unit": g.OwningUnit, "fields": g.Fields,
+		"updated_at": now,
 	})
 	if err := translate(res.Error); err != nil {
 		return fmt.Errorf("update group %q: %w", g.Slug, err)
@@ -65,5 +66,15 @@ func (s *Store) UpdateGroup(ctx context.Context, g *Group) error {
 		return fmt.Errorf("update group %q: %w", g.Slug, ErrNotFound)
 	}
 	g.UpdatedAt = now
+	return nil
+}
+
+// FillOwningUnit gives every group without an owning unit the given one
+// (groups created before owning units existed get the instance operator).
+func (s *Store) FillOwningUnit(ctx context.Context, unit string) error {
+	defer s.write()()
+	if err := s.ctx(ctx).Exec("UPDATE groups SET owning_unit = ? WHERE owning_unit = ''", unit).Error; err != nil {
+		return fmt.Errorf("fill owning units: %w", err)
+	}
 	return nil
 }

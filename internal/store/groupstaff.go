@@ -57,15 +57,16 @@ func (s *Store) CanPublish(ctx context.Context, u *User, groupID int64) (bool, e
 
 // GroupStaffMember is a user assigned to a group, with the role there.
 type GroupStaffMember struct {
-	UserID   int64
-	Username string
-	Role     string
+	UserID      int64
+	Username    string
+	Role        string
+	Responsible bool
 }
 
 // ListGroupStaff returns the users assigned to a group, by username.
 func (s *Store) ListGroupStaff(ctx context.Context, groupID int64) ([]GroupStaffMember, error) {
 	var out []GroupStaffMember
-	err := s.ctx(ctx).Table("group_staff").Select("group_staff.user_id, users.username, group_staff.role").
+	err := s.ctx(ctx).Table("group_staff").Select("group_staff.user_id, users.username, group_staff.role, group_staff.responsible").
 		Joins("JOIN users ON users.id = group_staff.user_id").Where("group_staff.group_id = ?", groupID).
 		Order("users.username").Scan(&out).Error
 	if err != nil {
@@ -84,6 +85,30 @@ func (s *Store) RemoveGroupStaff(ctx context.Context, groupID, userID int64) err
 	}
 	if res.RowsAffected == 0 {
 		return fmt.Errorf("remove user %d from group %d: %w", userID, groupID, ErrNotFound)
+	}
+	return nil
+}
+
+// SetResponsibleStaff makes exactly users the group's responsible staff.
+// A user not yet assigned to the group is assigned with role (editors and
+// moderators keep their own role); the others stay assigned but are no
+// longer marked responsible. Call it in the transaction that creates or
+// edits the group.
+func (s *Store) SetResponsibleStaff(ctx context.Context, groupID int64, users []User) error {
+	defer s.write()()
+	db := s.ctx(ctx)
+	if err := db.Model(&GroupStaff{}).Where("group_id = ?", groupID).Update("responsible", false).Error; err != nil {
+		return fmt.Errorf("clear responsible staff of group %d: %w", groupID, err)
+	}
+	for _, u := range users {
+		row := GroupStaff{GroupID: groupID, UserID: u.ID, Role: u.Role, Responsible: true, CreatedAt: s.now()}
+		err := db.Clauses(clause.OnConflict{
+			Columns:   []clause.Column{{Name: "group_id"}, {Name: "user_id"}},
+			DoUpdates: clause.AssignmentColumns([]string{"responsible"}),
+		}).Create(&row).Error
+		if err != nil {
+			return fmt.Errorf("mark user %d responsible for group %d: %w", u.ID, groupID, translate(err))
+		}
 	}
 	return nil
 }

@@ -216,6 +216,39 @@ CREATE TABLE audit_log (
 );
 CREATE INDEX audit_log_at ON audit_log (at);
 `},
+	// Drafts and scheduled posts live in their own table, not in posts: a
+	// query on posts (pages, outbox, feeds, featured, counts, object URLs)
+	// cannot leak an unpublished text by forgetting a WHERE clause. A draft
+	// becomes a post only through federation.Service's publish path, in the
+	// transaction that marks the draft published (state, post_id).
+	// Groups get the owning unit (app start fills it with the instance's
+	// organisation for groups created before), profile fields (JSON name/
+	// value pairs) and staff marked responsible.
+	{5, "drafts and scheduled posts; group owning unit, profile fields, responsible staff", `
+CREATE TABLE drafts (
+	id {{id}},
+	public_id TEXT NOT NULL UNIQUE,
+	group_id BIGINT NOT NULL REFERENCES groups (id) ON DELETE CASCADE,
+	author_user_id BIGINT REFERENCES users (id) ON DELETE SET NULL,
+	state TEXT NOT NULL,
+	source TEXT NOT NULL,
+	summary TEXT NOT NULL DEFAULT '',
+	language TEXT NOT NULL DEFAULT '',
+	scheduled_at {{ts}},
+	attempts INTEGER NOT NULL DEFAULT 0,
+	last_error TEXT NOT NULL DEFAULT '',
+	locked_until {{ts}},
+	locked_by TEXT NOT NULL DEFAULT '',
+	post_id BIGINT REFERENCES posts (id),
+	created_at {{ts}} NOT NULL,
+	updated_at {{ts}} NOT NULL
+);
+CREATE INDEX drafts_due ON drafts (state, scheduled_at);
+CREATE INDEX drafts_group ON drafts (group_id, state);
+ALTER TABLE groups ADD COLUMN owning_unit TEXT NOT NULL DEFAULT '';
+ALTER TABLE groups ADD COLUMN fields TEXT NOT NULL DEFAULT '';
+ALTER TABLE group_staff ADD COLUMN responsible BOOLEAN NOT NULL DEFAULT FALSE;
+`},
 	{10, "cases: questions to groups, append-only staff notes, queue reviews, group contact info", `
 CREATE TABLE cases (
 	id {{id}},

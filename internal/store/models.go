@@ -41,10 +41,13 @@ type LoginAttempt struct {
 
 // GroupStaff assigns a staff member to a group with a role there.
 type GroupStaff struct {
-	GroupID   int64 `gorm:"primaryKey;autoIncrement:false"`
-	UserID    int64 `gorm:"primaryKey;autoIncrement:false"`
-	Role      string
-	CreatedAt time.Time
+	GroupID int64 `gorm:"primaryKey;autoIncrement:false"`
+	UserID  int64 `gorm:"primaryKey;autoIncrement:false"`
+	Role    string
+	// Responsible marks the named staff who answer for the group (every
+	// group has at least one).
+	Responsible bool
+	CreatedAt   time.Time
 }
 
 // TableName keeps gorm from pluralising.
@@ -75,6 +78,8 @@ type Group struct {
 	Summary        string
 	Language       string
 	WebsiteURL     string
+	OwningUnit     string // the unit of the organisation that provides the group
+	Fields         string // JSON array of {"name","value"} profile fields
 	ManualApproval bool
 	Discoverable   bool
 	PrivateKeyPEM  string
@@ -136,6 +141,36 @@ type Post struct {
 	EditedAt     *time.Time
 	DeletedAt    *time.Time
 	PinnedAt     *time.Time
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+// Draft states. A published draft keeps its row (and post_id) for the
+// record; a discarded one too.
+const (
+	DraftDraft     = "draft"
+	DraftScheduled = "scheduled"
+	DraftPublished = "published"
+	DraftDiscarded = "discarded"
+)
+
+// Draft is a post not yet published: a draft, or one scheduled for a time.
+// It lives outside posts so that nothing public can show it.
+type Draft struct {
+	ID           int64
+	PublicID     string
+	GroupID      int64
+	AuthorUserID *int64
+	State        string
+	Source       string
+	Summary      string
+	Language     string
+	ScheduledAt  *time.Time
+	Attempts     int
+	LastError    string
+	LockedUntil  *time.Time
+	LockedBy     string
+	PostID       *int64
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
 }

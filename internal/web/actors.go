@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"html/template"
 	"net/http"
 	"strconv"
@@ -10,6 +11,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/torget/torget/activitypub"
+	"github.com/torget/torget/internal/federation"
 	"github.com/torget/torget/internal/store"
 )
 
@@ -86,6 +89,39 @@ type groupPage struct {
 	Older, Newer  string
 	Follow        followForm
 	Service       *groupService
+	// Fields are the profile fields; Responsible names the responsible
+	// staff's functions (roles), not the people.
+	Fields      []profileField
+	Responsible string
+}
+
+type profileField struct {
+	Name, Value string
+	Link        bool
+}
+
+// responsibleFunctions describes who answers for a group without naming
+// staff in public: "2 medarbetare (redaktör, administratör)".
+func (s *Server) responsibleFunctions(ctx context.Context, g *store.Group) (string, error) {
+	ms, err := s.st.ListGroupStaff(ctx, g.ID)
+	if err != nil {
+		return "", err
+	}
+	n, seen, roles := 0, map[string]bool{}, []string{}
+	for _, m := range ms {
+		if !m.Responsible {
+			continue
+		}
+		n++
+		if r := roleName(m.Role); !seen[r] {
+			seen[r] = true
+			roles = append(roles, r)
+		}
+	}
+	if n == 0 {
+		return "", nil
+	}
+	return strconv.Itoa(n) + " namngivna medarbetare (" + strings.Join(roles, ", ") + ")", nil
 }
 
 func (s *Server) group(c echo.Context) error {
@@ -130,6 +166,13 @@ func (s *Server) group(c echo.Context) error {
 		alternate{Kind: "atom", Title: g.Name + " (Atom)", Href: v.Atom})
 	v.OG = &openGraph{Type: "profile", SiteName: v.InstanceName, Title: g.Name, Description: firstNonEmpty(g.Summary, g.Purpose),
 		URL: groupURL, Image: s.u.Base + groupIconPath, ImageAlt: v.IconAlt}
+	for _, f := range federation.GroupFields(g) {
+		_, err := activitypub.ParseIRI(f.Value)
+		v.Fields = append(v.Fields, profileField{Name: f.Name, Value: f.Value, Link: err == nil})
+	}
+	if v.Responsible, err = s.responsibleFunctions(ctx, g); err != nil {
+		return err
+	}
 	if before == 0 {
 		pinned, err := s.st.PinnedPosts(ctx, g.ID)
 		if err != nil {

@@ -135,8 +135,8 @@ type registerPage struct {
 	StaleDays int
 }
 
-// registerEntries lists every group. Owning unit and responsible function
-// are the instance's organisation until groups carry their own (h-sched).
+// registerEntries lists every group with its owning unit and the
+// functions (roles) of its responsible staff.
 func (s *Server) registerEntries(ctx context.Context) ([]registerEntry, error) {
 	gs, err := s.st.ListGroups(ctx)
 	if err != nil {
@@ -149,9 +149,17 @@ func (s *Server) registerEntries(ctx context.Context) ([]registerEntry, error) {
 	now := s.st.Now()
 	out := make([]registerEntry, 0, len(gs))
 	for _, g := range gs {
-		e := registerEntry{Slug: g.Slug, Name: g.Name, Handle: s.handle(g.Slug), URL: s.u.Group(g.Slug), Unit: s.opt.Instance.Organisation,
-			Purpose: g.Purpose, Responsible: "Kommunikationsansvarig, " + s.opt.Instance.Organisation, Status: "active",
-			Started: g.CreatedAt.UTC(), Website: g.WebsiteURL}
+		e := registerEntry{Slug: g.Slug, Name: g.Name, Handle: s.handle(g.Slug), URL: s.u.Group(g.Slug), Unit: g.OwningUnit,
+			Purpose: g.Purpose, Status: "active", Started: g.CreatedAt.UTC(), Website: g.WebsiteURL}
+		if e.Unit == "" {
+			e.Unit = s.opt.Instance.Organisation
+		}
+		if e.Responsible, err = s.responsibleFunctions(ctx, &g); err != nil {
+			return nil, err
+		}
+		if e.Responsible == "" {
+			e.Responsible = "ingen namngiven ansvarig"
+		}
 		last := g.CreatedAt
 		if a := act[g.ID]; a != nil && a.LastPost != nil {
 			e.LastOfficialPost = a.LastPost
@@ -197,7 +205,11 @@ func (s *Server) groupServiceFor(ctx context.Context, g *store.Group) (*groupSer
 	if err != nil {
 		return nil, err
 	}
-	v := &groupService{Provider: s.opt.Instance.Organisation, ProviderURL: s.opt.Instance.OrganisationURL, Contact: s.opt.Instance.ContactEmail,
+	provider := s.opt.Instance.Organisation
+	if g.OwningUnit != "" && g.OwningUnit != provider {
+		provider = g.OwningUnit + ", " + provider
+	}
+	v := &groupService{Provider: provider, ProviderURL: s.opt.Instance.OrganisationURL, Contact: s.opt.Instance.ContactEmail,
 		StaffedHours: gc.StaffedHours, ResponseTime: gc.ResponseTime, DueWorkingDays: 1}
 	if s.opt.Cases != nil {
 		v.DueWorkingDays = s.opt.Cases.Config().DueWorkingDays

@@ -48,6 +48,9 @@ type Options struct {
 	Privacy      PrivacyNotice
 	Access       AccessStatement
 	Liveness     Liveness
+	// Location is the time zone staff enter times in (Europe/Stockholm
+	// when nil).
+	Location *time.Location
 }
 
 // Server holds the handlers' dependencies.
@@ -74,9 +77,17 @@ func New(fed *federation.Service, log *slog.Logger, m *metrics.Metrics, opt Opti
 	}
 	opt.Auth.defaults()
 	opt.Liveness.defaults()
+	if opt.Location == nil {
+		loc, err := time.LoadLocation("Europe/Stockholm")
+		if err != nil {
+			return nil, err
+		}
+		opt.Location = loc
+	}
 	tmpl, err := template.New("").Funcs(template.FuncMap{
 		"date": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
 		"iso":  func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"inc":  func(i int) int { return i + 1 },
 		"deref": func(p *int64) int64 {
 			if p == nil {
 				return 0
@@ -192,6 +203,9 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 	}
 	if c.Request().Method == http.MethodHead {
 		_ = c.NoContent(code)
+		return
+	}
+	if wantsHTML(c) && s.renderError(c, code, msg) {
 		return
 	}
 	if wantsAS(c.Request()) || strings.HasPrefix(c.Request().URL.Path, "/.well-known/") || c.Request().Method == http.MethodPost {

@@ -121,6 +121,22 @@ func (s *Server) guard(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		r := c.Request()
 		unsafe := !safeMethod(r.Method)
+		// Plain forms are small (a post is at most 20 000 characters):
+		// larger bodies get 413 before anything parses them. Multipart
+		// bodies (uploads) are bounded by their own handlers.
+		if unsafe && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+			if r.ContentLength > s.opt.MaxBodyBytes {
+				return echo.NewHTTPError(http.StatusRequestEntityTooLarge, "request too large")
+			}
+			r.Body = http.MaxBytesReader(c.Response(), r.Body, s.opt.MaxBodyBytes)
+			if err := r.ParseForm(); err != nil {
+				var mbe *http.MaxBytesError
+				if errors.As(err, &mbe) {
+					return echo.NewHTTPError(http.StatusRequestEntityTooLarge, "request too large")
+				}
+				return echo.NewHTTPError(http.StatusBadRequest, "malformed form")
+			}
+		}
 		staffPage := isStaffPath(route) || isStaffPath(r.URL.Path)
 		if !unsafe && !staffPage {
 			return next(c)

@@ -20,6 +20,8 @@ import (
 
 type postForm struct {
 	Text, Summary, Language string
+	// Date and Time schedule the post (the instance's time zone).
+	Date, Time string
 }
 
 type composePage struct {
@@ -32,6 +34,11 @@ type composePage struct {
 	Preview                       template.HTML
 	PreviewLang                   string
 	HasPreview                    bool
+	// Scheduling offers "Save draft" and "Schedule" (new posts and drafts,
+	// not published posts).
+	Scheduling bool
+	TimeZone   string
+	Now        string // the instance's local date, for the date input's min
 }
 
 func validLanguage(tag string) bool {
@@ -41,7 +48,8 @@ func validLanguage(tag string) bool {
 
 func readPostForm(c echo.Context) postForm {
 	return postForm{Text: strings.TrimSpace(strings.ReplaceAll(c.FormValue("text"), "\r\n", "\n")),
-		Summary: strings.TrimSpace(c.FormValue("summary")), Language: strings.TrimSpace(c.FormValue("language"))}
+		Summary: strings.TrimSpace(c.FormValue("summary")), Language: strings.TrimSpace(c.FormValue("language")),
+		Date: strings.TrimSpace(c.FormValue("date")), Time: strings.TrimSpace(c.FormValue("time"))}
 }
 
 // check returns the form's problems by field, in the words staff read.
@@ -92,6 +100,7 @@ func (s *Server) composeForm(c echo.Context) error {
 	}
 	v := s.composeView(c, g, "Nytt inlägg i "+g.Name)
 	v.Action, v.Submit, v.Form.Language = staffGroupPath(g.Slug)+"/compose", "Publicera", g.Language
+	s.offerScheduling(&v)
 	return s.render(c, http.StatusOK, "staff_compose.html", v)
 }
 
@@ -103,7 +112,11 @@ func (s *Server) compose(c echo.Context) error {
 	sc := staffFrom(c)
 	v := s.composeView(c, g, "Nytt inlägg i "+g.Name)
 	v.Action, v.Submit, v.Form = staffGroupPath(g.Slug)+"/compose", "Publicera", readPostForm(c)
+	s.offerScheduling(&v)
 	v.Errors = v.Form.check(g.Language)
+	if act := c.FormValue("action"); act == "draft" || act == "schedule" {
+		return s.saveDraft(c, g, "", v, act == "schedule")
+	}
 	if len(v.Errors) > 0 || c.FormValue("action") != "publish" {
 		return s.renderCompose(c, v, true)
 	}

@@ -90,6 +90,7 @@ type staffGroupPage struct {
 	Group               *store.Group
 	PublicURL, Compose  string
 	Posts               []staffPostRow
+	Drafts              []draftRow
 	Admin               bool
 	Members             []staffMemberRow
 	Users               []staffUserOption
@@ -132,6 +133,9 @@ func (s *Server) renderStaffGroup(c echo.Context, code int, g *store.Group, noti
 			Published: p.PublishedAt.UTC().Format("2006-01-02 15:04 UTC")})
 	}
 	if err := s.followerSummary(ctx, g, &v); err != nil {
+		return err
+	}
+	if v.Drafts, err = s.draftRows(c, g); err != nil {
 		return err
 	}
 	if v.Admin {
@@ -213,28 +217,82 @@ func (s *Server) unassignStaff(c echo.Context) error {
 // Creating a group (administrators only).
 
 type groupForm struct {
-	Slug, Name, Purpose, Summary, Website, Language string
-	ManualApproval                                  bool
+	Slug, Name, Purpose, Summary, Website, Language, OwningUnit string
+	ManualApproval                                              bool
+	// Responsible are the usernames checked as responsible staff.
+	Responsible []string
+	// Fields are the profile field rows (always MaxGroupFields of them).
+	Fields []federation.Field
+}
+
+// accountOption is a staff account offered as responsible staff.
+type accountOption struct {
+	Username, Role string
+	Checked        bool
 }
 
 type newGroupPage struct {
 	page
-	CSRF   string
-	Form   groupForm
-	Errors map[string]string
-	Error  string
+	CSRF     string
+	Form     groupForm
+	Accounts []accountOption
+	Errors   map[string]string
+	Error    string
+}
+
+// accounts lists the active staff accounts, those in the form checked.
+func (s *Server) accounts(c echo.Context, f *groupForm) ([]accountOption, error) {
+	us, err := s.st.ListUsers(c.Request().Context())
+	if err != nil {
+		return nil, err
+	}
+	checked := map[string]bool{}
+	for _, n := range f.Responsible {
+		checked[n] = true
+	}
+	var out []accountOption
+	for _, u := range us {
+		if !u.Disabled {
+			out = append(out, accountOption{Username: u.Username, Role: roleName(u.Role), Checked: checked[u.Username]})
+		}
+	}
+	return out, nil
+}
+
+func (f *groupForm) padFields() {
+	for len(f.Fields) < federation.MaxGroupFields {
+		f.Fields = append(f.Fields, federation.Field{})
+	}
+}
+
+func (s *Server) renderNewGroup(c echo.Context, code int, f groupForm, errs map[string]string, msg string) error {
+	f.padFields()
+	accts, err := s.accounts(c, &f)
+	if err != nil {
+		return err
+	}
+	return s.render(c, code, "staff_group_new.html", newGroupPage{page: s.staffPage(c, "Ny grupp"),
+		CSRF: csrfFor(staffFrom(c).token), Form: f, Accounts: accts, Errors: errs, Error: msg})
 }
 
 func (s *Server) newGroupForm(c echo.Context) error {
-	return s.render(c, http.StatusOK, "staff_group_new.html", newGroupPage{page: s.staffPage(c, "Ny grupp"),
-		CSRF: csrfFor(staffFrom(c).token), Form: groupForm{Language: "sv"}})
+	return s.renderNewGroup(c, http.StatusOK, groupForm{Language: "sv", OwningUnit: s.opt.Instance.Organisation}, nil, "")
 }
 
 func readGroupForm(c echo.Context) groupForm {
-	return groupForm{Slug: strings.TrimSpace(c.FormValue("slug")), Name: strings.TrimSpace(c.FormValue("name")),
+	f := groupForm{Slug: strings.TrimSpace(c.FormValue("slug")), Name: strings.TrimSpace(c.FormValue("name")),
 		Purpose: strings.TrimSpace(c.FormValue("purpose")), Summary: strings.TrimSpace(c.FormValue("summary")),
 		Website: strings.TrimSpace(c.FormValue("website")), Language: strings.TrimSpace(c.FormValue("language")),
-		ManualApproval: c.FormValue("manual_approval") != ""}
+		OwningUnit: strings.TrimSpace(c.FormValue("owning_unit")), ManualApproval: c.FormValue("manual_approval") != ""}
+	if fp, err := c.FormParams(); err == nil {
+		f.Responsible = fp["responsible"]
+	}
+	for i := 0; i < federation.MaxGroupFields; i++ {
+		n := strconv.Itoa(i)
+		f.Fields = append(f.Fields, federation.Field{Name: strings.TrimSpace(c.FormValue("field_name_" + n)),
+			Value: strings.TrimSpace(c.FormValue("field_value_" + n))})
+	}
+	return f
 }
 
 // check validates the fields staff may set (the slug only when creating),
@@ -250,6 +308,17 @@ func (f *groupForm) check(slug bool) map[string]string {
 	if f.Purpose == "" {
 		errs["purpose"] = "Skriv gruppens syfte: en grupp utan syfte kan inte skapas."
 	}
+	if f.OwningUnit == "" {
+		errs["owning_unit"] = "Skriv vilken enhet som tillhandahåller gruppen, till exempel Stadsdelsförvaltning Hägersten-Älvsjö."
+	}
+	if len(f.Responsible) == 0 {
+		errs["responsible"] = "Välj minst en ansvarig medarbetare."
+	}
+	for i, fl := range f.Fields {
+		if (fl.Name == "") != (fl.Value == "") {
+			errs["fields"] = "Profilfält " + strconv.Itoa(i+1) + " behöver både namn och värde."
+		}
+	}
 	if f.Website != "" && !strings.HasPrefix(f.Website, "https://") && !strings.HasPrefix(f.Website, "http://") {
 		errs["website"] = "Webbplatsen måste vara en adress som börjar med https://."
 	}
@@ -264,7 +333,8 @@ func (f *groupForm) check(slug bool) map[string]string {
 
 func (f groupForm) input() federation.GroupInput {
 	return federation.GroupInput{Slug: f.Slug, Name: f.Name, Purpose: f.Purpose, Summary: f.Summary,
-		Language: f.Language, WebsiteURL: f.Website, ManualApproval: f.ManualApproval}
+		Language: f.Language, WebsiteURL: f.Website, ManualApproval: f.ManualApproval,
+		OwningUnit: f.OwningUnit, Responsible: f.Responsible, Fields: f.Fields}
 }
 
 func (s *Server) createGroup(c echo.Context) error {
@@ -272,8 +342,7 @@ func (s *Server) createGroup(c echo.Context) error {
 	f := readGroupForm(c)
 	errs := f.check(true)
 	fail := func(msg string) error {
-		return s.render(c, http.StatusUnprocessableEntity, "staff_group_new.html", newGroupPage{page: s.staffPage(c, "Ny grupp"),
-			CSRF: csrfFor(sc.token), Form: f, Errors: errs, Error: msg})
+		return s.renderNewGroup(c, http.StatusUnprocessableEntity, f, errs, msg)
 	}
 	if len(errs) > 0 {
 		return fail("Gruppen skapades inte. Rätta uppgifterna nedan.")
@@ -302,19 +371,39 @@ type editGroupPage struct {
 	CSRF, Domain string
 	Group        *store.Group
 	Form         groupForm
+	Accounts     []accountOption
 	Errors       map[string]string
 	Error        string
 }
 
+func (s *Server) renderEditGroup(c echo.Context, code int, g *store.Group, f groupForm, errs map[string]string, msg string) error {
+	f.padFields()
+	accts, err := s.accounts(c, &f)
+	if err != nil {
+		return err
+	}
+	return s.render(c, code, "staff_group_edit.html", editGroupPage{page: s.staffPage(c, "Redigera "+g.Name),
+		CSRF: csrfFor(staffFrom(c).token), Domain: s.u.Domain, Group: g, Form: f, Accounts: accts, Errors: errs, Error: msg})
+}
+
 func (s *Server) editGroupForm(c echo.Context) error {
-	g, err := s.st.GroupBySlug(c.Request().Context(), c.Param("slug"))
+	ctx := c.Request().Context()
+	g, err := s.st.GroupBySlug(ctx, c.Param("slug"))
 	if err != nil {
 		return err
 	}
 	f := groupForm{Slug: g.Slug, Name: g.Name, Purpose: g.Purpose, Summary: g.Summary, Website: g.WebsiteURL,
-		Language: g.Language, ManualApproval: g.ManualApproval}
-	return s.render(c, http.StatusOK, "staff_group_edit.html", editGroupPage{page: s.staffPage(c, "Redigera "+g.Name),
-		CSRF: csrfFor(staffFrom(c).token), Domain: s.u.Domain, Group: g, Form: f})
+		Language: g.Language, ManualApproval: g.ManualApproval, OwningUnit: g.OwningUnit, Fields: federation.GroupFields(g)}
+	ms, err := s.st.ListGroupStaff(ctx, g.ID)
+	if err != nil {
+		return err
+	}
+	for _, m := range ms {
+		if m.Responsible {
+			f.Responsible = append(f.Responsible, m.Username)
+		}
+	}
+	return s.renderEditGroup(c, http.StatusOK, g, f, nil, "")
 }
 
 func (s *Server) editGroup(c echo.Context) error {
@@ -328,8 +417,7 @@ func (s *Server) editGroup(c echo.Context) error {
 	f.Slug = g.Slug
 	errs := f.check(false)
 	fail := func(msg string) error {
-		return s.render(c, http.StatusUnprocessableEntity, "staff_group_edit.html", editGroupPage{page: s.staffPage(c, "Redigera "+g.Name),
-			CSRF: csrfFor(sc.token), Domain: s.u.Domain, Group: g, Form: f, Errors: errs, Error: msg})
+		return s.renderEditGroup(c, http.StatusUnprocessableEntity, g, f, errs, msg)
 	}
 	if len(errs) > 0 {
 		return fail("Ändringarna sparades inte. Rätta uppgifterna nedan.")
@@ -361,6 +449,8 @@ func groupChanges(old, g *store.Group) string {
 	diff("summary", old.Summary, g.Summary)
 	diff("website", old.WebsiteURL, g.WebsiteURL)
 	diff("language", old.Language, g.Language)
+	diff("owning_unit", old.OwningUnit, g.OwningUnit)
+	diff("fields", old.Fields, g.Fields)
 	diff("manual_approval", strconv.FormatBool(old.ManualApproval), strconv.FormatBool(g.ManualApproval))
 	if len(ch) == 0 {
 		return "no changes"
