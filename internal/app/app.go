@@ -54,6 +54,8 @@ type App struct {
 type Options struct {
 	RootCAs *x509.CertPool // trusted roots for outgoing TLS; system roots plus federation.ca_file by default
 	Now     func() time.Time
+	// Screener applies moderation rules to residents' posts (nil: accept all).
+	Screener federation.Screener
 }
 
 // New opens the store, migrates it and builds every component.
@@ -120,6 +122,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, st *store.S
 		WakeDelivery:       func() { a.Deliverer.Wake() },
 		WakeInbox:          func() { a.Inbox.Wake() },
 		StoreInbox:         a.InboxW.Write,
+		Screener:           opt.Screener,
 	})
 	if err := fed.Init(ctx); err != nil {
 		return nil, err

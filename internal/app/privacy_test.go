@@ -88,6 +88,10 @@ func TestSubjectAccessExport(t *testing.T) {
 		x.Cases[0].Notes[0].Author != "admin" || x.Cases[0].Group != g.Slug {
 		t.Fatalf("export follows %+v cases %+v", x.Follows, x.Cases)
 	}
+	// bob's public question is in the group's conversation; alice's DM is not.
+	if len(x.Notes) != 0 {
+		t.Fatalf("alice's export has conversation notes %+v", x.Notes)
+	}
 	// … and nothing from bob.
 	if strings.Contains(body, bobIRI) || strings.Contains(body, "Varför är parken stängd") || strings.Contains(body, "@bob@") {
 		t.Fatalf("alice's export mentions bob:\n%s", body)
@@ -97,7 +101,7 @@ func TestSubjectAccessExport(t *testing.T) {
 	}
 	// By IRI, directly; an unknown account is not found.
 	xb, err := subject.Build(ctx, tg.Store, bobIRI, "x")
-	if err != nil || len(xb.Received) != 3 || len(xb.Cases) != 1 {
+	if err != nil || len(xb.Received) != 3 || len(xb.Cases) != 1 || len(xb.Notes) != 1 || !strings.Contains(xb.Notes[0].ContentHTML, "Varför är parken stängd?") {
 		t.Fatalf("bob's export %+v %v", xb, err)
 	}
 	if raw, _ := json.Marshal(xb); bytes.Contains(raw, []byte(aliceIRI)) {

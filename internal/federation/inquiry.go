@@ -43,9 +43,45 @@ func (s *Service) SetInquiryHook(h InquiryHook) { s.inquiries = h }
 
 var noteTypes = map[string]bool{"Note": true, "Article": true, "Page": true, "Question": true}
 
+// onCreateAndInquiry applies a resident's Create: a public note joins the
+// group's conversation (onCreate), and a note addressed to a group — a
+// direct message, a mention, or a direct reply to a group post — goes to
+// the inquiry hook, which opens a case when it is a question. A note the
+// moderation rules rejected opens no case.
+func (s *Service) onCreateAndInquiry(ctx context.Context, it *store.InboxItem, in *activitypub.Incoming) (Outcome, error) {
+	conv, err := s.onCreate(ctx, it, in)
+	if err != nil {
+		return Outcome{}, err
+	}
+	var fallback *int64
+	if in.Object.ID != "" {
+		if n, err := s.store.RemoteNoteByIRI(ctx, in.Object.ID); err == nil {
+			if n.State == store.NoteRejected {
+				return conv, nil
+			}
+			if n.PostID != nil && n.Depth == 1 {
+				fallback = &n.GroupID // a reply to a group post
+			}
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return Outcome{}, err
+		}
+	}
+	inq, err := s.onCreateInquiry(ctx, in, it, fallback)
+	if err != nil {
+		return Outcome{}, err
+	}
+	switch {
+	case inq.Status != store.InboxProcessed:
+		return conv, nil
+	case conv.Status != store.InboxProcessed:
+		return inq, nil
+	}
+	return processed(conv.Reason + "; " + inq.Reason), nil
+}
+
 // onCreateInquiry hands a Create{Note} that mentions or addresses one of
-// our groups to the inquiry hook.
-func (s *Service) onCreateInquiry(ctx context.Context, in *activitypub.Incoming, it *store.InboxItem) (Outcome, error) {
+// our groups (or answers a post of the fallback group) to the inquiry hook.
+func (s *Service) onCreateInquiry(ctx context.Context, in *activitypub.Incoming, it *store.InboxItem, fallback *int64) (Outcome, error) {
 	if s.inquiries == nil {
 		return ignored("unsupported activity type Create"), nil
 	}
@@ -64,6 +100,9 @@ func (s *Service) onCreateInquiry(ctx context.Context, in *activitypub.Incoming,
 		to, cc = in.To, in.CC
 	}
 	g, err := s.addressedGroup(ctx, it, append(append(append([]string{}, to...), cc...), mentionHrefs(obj.Raw["tag"])...))
+	if errors.Is(err, store.ErrNotFound) && fallback != nil {
+		g, err = s.store.GroupByID(ctx, *fallback)
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		return ignored("Create not addressed to one of our groups"), nil
 	}

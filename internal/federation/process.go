@@ -32,14 +32,24 @@ func (s *Service) Process(ctx context.Context, it *store.InboxItem) (Outcome, er
 	switch in.Type {
 	case "Follow":
 		return s.onFollow(ctx, in)
+	case "Create":
+		return s.onCreateAndInquiry(ctx, it, in)
+	case "Like", "EmojiReact", "Announce":
+		return s.onReaction(ctx, in)
 	case "Undo":
 		return s.onUndo(ctx, in)
 	case "Delete":
+		if in.Object.ID != in.Actor {
+			return s.onNoteDelete(ctx, it, in)
+		}
 		return s.onDelete(ctx, in)
 	case "Update":
+		if !actorTypes[in.Object.Type] && in.Object.ID != in.Actor {
+			return s.onNoteUpdate(ctx, it, in)
+		}
 		return s.onUpdate(ctx, in)
-	case "Create":
-		return s.onCreateInquiry(ctx, in, it)
+	case "Flag":
+		return ignored("Flag: reports are taken up by moderation"), nil
 	case "Accept", "Reject":
 		return ignored(in.Type + ": no follow of ours is pending"), nil
 	}
@@ -151,7 +161,18 @@ func (s *Service) onUndo(ctx context.Context, in *activitypub.Incoming) (Outcome
 	if inner != nil {
 		innerType = inner.Type
 	}
-	if innerType != "" && innerType != "Follow" {
+	switch innerType {
+	case "Like", "EmojiReact", "Announce":
+		return s.onUndoReaction(ctx, in)
+	case "":
+		if removed, err := s.store.RemoveReaction(ctx, in.Object.ID, in.Actor); err != nil || removed {
+			if err == nil {
+				s.contentChanged()
+			}
+			return processed("reaction undone"), err
+		}
+	case "Follow":
+	default:
 		return ignored("Undo of " + innerType + " is not supported yet"), nil
 	}
 	// Look the follow up in our own records, never trusting the embedded

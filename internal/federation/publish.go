@@ -51,7 +51,8 @@ func (s *Service) NoteFor(g *store.Group, p *store.Post) *activitypub.Note {
 		ID: id, Type: "Note", AttributedTo: s.uris.Group(g.Slug), Content: p.ContentHTML, Language: p.Language,
 		Summary: p.Summary, Sensitive: p.Summary != "", URL: id,
 		To: []string{activitypub.PublicIRI}, CC: []string{s.uris.Followers(g.Slug)},
-		Published: p.PublishedAt,
+		Published: p.PublishedAt, InReplyTo: p.InReplyTo,
+		Context: s.uris.PostContext(g.Slug, p.PublicID), Replies: s.uris.PostReplies(g.Slug, p.PublicID),
 	}
 	if p.EditedAt != nil {
 		n.Updated = *p.EditedAt

@@ -45,6 +45,9 @@ type Options struct {
 	// StoreInbox stores a received activity before it is acknowledged
 	// (group commit in production); the store's InsertInboxItem by default.
 	StoreInbox func(ctx context.Context, it *store.InboxItem) (bool, error)
+	// Screener applies the moderation rules to residents' posts; nil
+	// accepts all.
+	Screener Screener
 }
 
 // Service is the federation core.
@@ -65,6 +68,7 @@ type Service struct {
 	counts    followerCounts
 
 	contentVersion atomic.Uint64
+	backfilled     recentReads // replies collection → when it was last read
 
 	instanceJSON []byte
 

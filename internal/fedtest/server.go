@@ -108,6 +108,8 @@ type Server struct {
 	inboxStatus int
 	keys        map[string]cachedKey
 	seq         int
+	objects     map[string]any // path → document served at GET path (see Serve)
+	objectGets  map[string]int // path → GETs of a hosted document
 }
 
 // Fetch records a signed GET this server checked (RequireSignedFetch).
@@ -524,6 +526,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /users/{user}/{coll}", s.serveCollection)
 	mux.HandleFunc("POST /inbox", s.serveInbox)
 	mux.HandleFunc("POST /users/{user}/inbox", s.serveInbox)
+	mux.HandleFunc("GET /objects/", s.serveObject)
 	return mux
 }
 

@@ -10,6 +10,9 @@ func (s *Store) CreateGroup(ctx context.Context, g *Group) error {
 	defer s.write()()
 	now := s.now()
 	g.CreatedAt, g.UpdatedAt = now, now
+	if g.DiscussionMode == "" {
+		g.DiscussionMode = ModeAnnouncements
+	}
 	if err := translate(s.ctx(ctx).Create(g).Error); err != nil {
 		return fmt.Errorf("create group %q: %w", g.Slug, err)
 	}

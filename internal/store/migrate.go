@@ -249,6 +249,65 @@ ALTER TABLE groups ADD COLUMN owning_unit TEXT NOT NULL DEFAULT '';
 ALTER TABLE groups ADD COLUMN fields TEXT NOT NULL DEFAULT '';
 ALTER TABLE group_staff ADD COLUMN responsible BOOLEAN NOT NULL DEFAULT FALSE;
 `},
+	{7, "residents' conversations: remote notes, their announces, reactions, discussion modes", `
+ALTER TABLE groups ADD COLUMN discussion_mode TEXT NOT NULL DEFAULT 'announcements';
+ALTER TABLE posts ADD COLUMN in_reply_to TEXT NOT NULL DEFAULT '';
+CREATE TABLE remote_notes (
+	id {{id}},
+	iri TEXT NOT NULL UNIQUE,
+	group_id BIGINT NOT NULL REFERENCES groups (id),
+	type TEXT NOT NULL,
+	author_iri TEXT NOT NULL,
+	author_host TEXT NOT NULL,
+	url TEXT NOT NULL DEFAULT '',
+	in_reply_to TEXT NOT NULL DEFAULT '',
+	root_iri TEXT NOT NULL DEFAULT '',
+	post_id BIGINT REFERENCES posts (id),
+	depth INTEGER NOT NULL DEFAULT 0,
+	summary TEXT NOT NULL DEFAULT '',
+	content_html TEXT NOT NULL,
+	language TEXT NOT NULL DEFAULT '',
+	sensitive BOOLEAN NOT NULL DEFAULT FALSE,
+	attachments TEXT NOT NULL DEFAULT '[]',
+	replies_iri TEXT NOT NULL DEFAULT '',
+	via TEXT NOT NULL DEFAULT '',
+	state TEXT NOT NULL,
+	verdict TEXT NOT NULL DEFAULT '',
+	matches TEXT NOT NULL DEFAULT '[]',
+	raw TEXT NOT NULL,
+	version INTEGER NOT NULL DEFAULT 1,
+	published_at {{ts}} NOT NULL,
+	edited_at {{ts}},
+	deleted_at {{ts}},
+	announced_at {{ts}},
+	created_at {{ts}} NOT NULL,
+	updated_at {{ts}} NOT NULL
+);
+CREATE INDEX remote_notes_group_state ON remote_notes (group_id, state, id);
+CREATE INDEX remote_notes_in_reply_to ON remote_notes (in_reply_to);
+CREATE INDEX remote_notes_root ON remote_notes (root_iri);
+CREATE INDEX remote_notes_author ON remote_notes (author_iri);
+CREATE TABLE note_announces (
+	id {{id}},
+	note_id BIGINT NOT NULL REFERENCES remote_notes (id),
+	activity_iri TEXT NOT NULL UNIQUE,
+	kind TEXT NOT NULL,
+	created_at {{ts}} NOT NULL
+);
+CREATE INDEX note_announces_note ON note_announces (note_id);
+CREATE TABLE reactions (
+	id {{id}},
+	activity_iri TEXT NOT NULL UNIQUE,
+	group_id BIGINT NOT NULL REFERENCES groups (id),
+	object_iri TEXT NOT NULL,
+	actor_iri TEXT NOT NULL,
+	type TEXT NOT NULL,
+	content TEXT NOT NULL DEFAULT '',
+	created_at {{ts}} NOT NULL,
+	UNIQUE (object_iri, actor_iri, type, content)
+);
+CREATE INDEX reactions_object ON reactions (object_iri, type);
+`},
 	{10, "cases: questions to groups, append-only staff notes, queue reviews, group contact info", `
 CREATE TABLE cases (
 	id {{id}},

@@ -82,6 +82,7 @@ type Group struct {
 	Fields         string // JSON array of {"name","value"} profile fields
 	ManualApproval bool
 	Discoverable   bool
+	DiscussionMode string // ModeAnnouncements, ModeModerated or ModeOpen
 	PrivateKeyPEM  string
 	PublicKeyPEM   string
 	CreatedAt      time.Time
@@ -136,6 +137,7 @@ type Post struct {
 	Summary      string
 	Language     string
 	Mentions     string // JSON array of {"name":"@user@host","href":actor IRI}
+	InReplyTo    string // IRI of the note a staff reply answers ("" for a top-level post)
 	Version      int
 	PublishedAt  time.Time
 	EditedAt     *time.Time
@@ -269,4 +271,102 @@ type Setting struct {
 	Key       string `gorm:"primaryKey"`
 	Value     string
 	UpdatedAt time.Time
+}
+
+// Discussion modes of a group: what happens to what residents send it.
+const (
+	// ModeAnnouncements: replies are shown on the web once the rules
+	// pass, but never announced to followers.
+	ModeAnnouncements = "announcements"
+	// ModeModerated: everything waits for a moderator before it is
+	// shown or announced.
+	ModeModerated = "moderated"
+	// ModeOpen: the rules run automatically; accepted items are shown and
+	// announced at once, moderated afterwards.
+	ModeOpen = "open"
+)
+
+// ValidDiscussionMode reports whether m is one of the modes.
+func ValidDiscussionMode(m string) bool {
+	return m == ModeAnnouncements || m == ModeModerated || m == ModeOpen
+}
+
+// Remote note states.
+const (
+	NoteVisible  = "visible"  // shown on the group's pages
+	NoteHeld     = "held"     // waits for a moderator
+	NoteHidden   = "hidden"   // kept, not shown
+	NoteRejected = "rejected" // refused; kept for the record
+)
+
+// RemoteNote is a resident's post (Note, Page, Article…) in a group's
+// conversation: a reply to a group post or to a reply in its threads, or a
+// post that mentions or addresses the group. ContentHTML is sanitised.
+type RemoteNote struct {
+	ID          int64
+	IRI         string `gorm:"column:iri"`
+	GroupID     int64
+	Type        string
+	AuthorIRI   string `gorm:"column:author_iri"`
+	AuthorHost  string
+	URL         string `gorm:"column:url"`
+	InReplyTo   string // parent IRI ("" for a top-level mention)
+	RootIRI     string `gorm:"column:root_iri"` // IRI of the thread's first post
+	PostID      *int64 // the group post at the root of the thread, if any
+	Depth       int    // 0 for a top-level item, 1 for a reply to it…
+	Summary     string // content warning, plain text
+	ContentHTML string `gorm:"column:content_html"`
+	Language    string
+	Sensitive   bool
+	Attachments string // JSON array of NoteAttachment
+	RepliesIRI  string `gorm:"column:replies_iri"` // its replies collection, for backfill
+	Via         string // how it arrived: "inbox" or "backfill"
+	State       string // NoteVisible, NoteHeld, NoteHidden, NoteRejected
+	Verdict     string // the screener's action (moderation.Action)
+	Matches     string // JSON array of moderation.Match
+	Raw         string // the object as received
+	Version     int
+	PublishedAt time.Time
+	EditedAt    *time.Time
+	DeletedAt   *time.Time
+	AnnouncedAt *time.Time
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// NoteAttachment is one media attachment of a remote note, kept as a link.
+type NoteAttachment struct {
+	URL       string `json:"url"`
+	MediaType string `json:"mediaType,omitempty"`
+	Name      string `json:"name,omitempty"` // alt text
+}
+
+// Kinds of NoteAnnounce.
+const (
+	AnnounceActivity = "activity" // Announce{Create} (FEP-1b12)
+	AnnounceObject   = "object"   // plain Announce of the note (Mastodon, Pleroma)
+	AnnounceUpdate   = "update"   // Announce{Update}
+	AnnounceDelete   = "delete"   // Announce{Delete}
+)
+
+// NoteAnnounce is one Announce a group sent about a remote note; removing
+// the note federates Undo{Announce} for each.
+type NoteAnnounce struct {
+	ID          int64
+	NoteID      int64
+	ActivityIRI string `gorm:"column:activity_iri"`
+	Kind        string
+	CreatedAt   time.Time
+}
+
+// Reaction is a Like, EmojiReact or Announce of a group post or a note.
+type Reaction struct {
+	ID          int64
+	ActivityIRI string `gorm:"column:activity_iri"`
+	GroupID     int64
+	ObjectIRI   string `gorm:"column:object_iri"`
+	ActorIRI    string `gorm:"column:actor_iri"`
+	Type        string // Like, EmojiReact or Announce
+	Content     string // the emoji of an EmojiReact
+	CreatedAt   time.Time
 }

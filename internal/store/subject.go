@@ -32,3 +32,21 @@ func (s *Store) RemoteActorByHandle(ctx context.Context, user, host string) (*Re
 	}
 	return &a, nil
 }
+
+// RemoteNotesByAuthor lists every resident's note we keep by one author.
+func (s *Store) RemoteNotesByAuthor(ctx context.Context, authorIRI string) ([]RemoteNote, error) {
+	var ns []RemoteNote
+	if err := s.ctx(ctx).Where("author_iri = ?", authorIRI).Order("id").Find(&ns).Error; err != nil {
+		return nil, fmt.Errorf("notes of %s: %w", authorIRI, err)
+	}
+	return ns, nil
+}
+
+// ReactionsByActor lists every like, boost or emoji reaction of one actor.
+func (s *Store) ReactionsByActor(ctx context.Context, actorIRI string) ([]Reaction, error) {
+	var rs []Reaction
+	if err := s.ctx(ctx).Where("actor_iri = ?", actorIRI).Order("id").Find(&rs).Error; err != nil {
+		return nil, fmt.Errorf("reactions of %s: %w", actorIRI, err)
+	}
+	return rs, nil
+}

@@ -21,6 +21,8 @@ type Export struct {
 	Follows     []Follow   `json:"follows"`
 	Received    []Received `json:"received_activities"`
 	Cases       []Case     `json:"cases"`
+	Notes       []Post     `json:"posts_in_conversations"`
+	Reactions   []Reaction `json:"reactions"`
 	Note        string     `json:"note"`
 }
 
@@ -55,6 +57,19 @@ type Case struct {
 	Notes                                      []Note
 }
 
+// Post is a note the account wrote in a group's conversation, as kept.
+type Post struct {
+	IRI, Group, State, InReplyTo, ContentHTML, Language, Raw string
+	PublishedAt                                              time.Time
+	DeletedAt                                                *time.Time
+}
+
+// Reaction is a like, boost or emoji reaction of the account.
+type Reaction struct {
+	ActivityIRI, Group, ObjectIRI, Type, Content string
+	At                                           time.Time
+}
+
 // Note is a staff note on a case (part of the case documentation).
 type Note struct {
 	Author string
@@ -83,6 +98,7 @@ func Resolve(ctx context.Context, st *store.Store, who string) (string, error) {
 // Build collects the export for actorIRI. controller names who answers.
 func Build(ctx context.Context, st *store.Store, actorIRI, controller string) (*Export, error) {
 	x := &Export{Subject: actorIRI, GeneratedAt: st.Now(), Controller: controller, Follows: []Follow{}, Received: []Received{}, Cases: []Case{},
+		Notes: []Post{}, Reactions: []Reaction{},
 		Note: "Posts by groups are public documents (allmänna handlingar) kept under the archive rules; content removed from public view on request stays in the record store until a disposal decision (gallringsbeslut) allows its deletion."}
 	groups := map[int64]string{}
 	groupName := func(id *int64) string {
@@ -143,7 +159,25 @@ func Build(ctx context.Context, st *store.Store, actorIRI, controller string) (*
 		}
 		x.Cases = append(x.Cases, ec)
 	}
-	if x.Actor == nil && len(x.Follows)+len(x.Received)+len(x.Cases) == 0 {
+	ns, err := st.RemoteNotesByAuthor(ctx, actorIRI)
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range ns {
+		gid := n.GroupID
+		x.Notes = append(x.Notes, Post{IRI: n.IRI, Group: groupName(&gid), State: n.State, InReplyTo: n.InReplyTo,
+			ContentHTML: n.ContentHTML, Language: n.Language, Raw: n.Raw, PublishedAt: n.PublishedAt, DeletedAt: n.DeletedAt})
+	}
+	rs, err := st.ReactionsByActor(ctx, actorIRI)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range rs {
+		gid := r.GroupID
+		x.Reactions = append(x.Reactions, Reaction{ActivityIRI: r.ActivityIRI, Group: groupName(&gid), ObjectIRI: r.ObjectIRI,
+			Type: r.Type, Content: r.Content, At: r.CreatedAt})
+	}
+	if x.Actor == nil && len(x.Follows)+len(x.Received)+len(x.Cases)+len(x.Notes)+len(x.Reactions) == 0 {
 		return nil, fmt.Errorf("nothing is held about %s: %w", actorIRI, store.ErrNotFound)
 	}
 	return x, nil

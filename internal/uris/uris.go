@@ -39,6 +39,9 @@ const (
 	RoutePost          = "/groups/:slug/posts/:id"
 	RouteActivity      = "/activities/:id"
 	RouteTag           = "/tags/:tag"
+	RoutePostReplies   = "/groups/:slug/posts/:id/replies"
+	RoutePostContext   = "/groups/:slug/posts/:id/context"
+	RouteMediaProxy    = "/media/proxy"
 )
 
 func (b Builder) InstanceActor() string              { return b.Base + "/actor" }
@@ -55,6 +58,7 @@ func (b Builder) Featured(slug string) string        { return b.Group(slug) + "/
 func (b Builder) Moderators(slug string) string      { return b.Group(slug) + "/moderators" }
 func (b Builder) Post(slug, id string) string        { return b.Group(slug) + "/posts/" + id }
 func (b Builder) PostReplies(slug, id string) string { return b.Post(slug, id) + "/replies" }
+func (b Builder) PostContext(slug, id string) string { return b.Post(slug, id) + "/context" }
 func (b Builder) Activity(id string) string          { return b.Base + "/activities/" + id }
 func (b Builder) Tag(tag string) string              { return b.Base + "/tags/" + url.PathEscape(tag) }
 
@@ -112,4 +116,14 @@ func itoa(n int64) string {
 		b[i] = '-'
 	}
 	return string(b[i:])
+}
+
+// MediaProxy is the URL our size-limited, cached media proxy serves a
+// remote image at ("" for a URL that is not http(s)).
+func (b Builder) MediaProxy(remote string) string {
+	u, err := url.Parse(remote)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return ""
+	}
+	return b.Base + RouteMediaProxy + "?url=" + url.QueryEscape(remote)
 }

@@ -15,6 +15,9 @@ type postPage struct {
 	page
 	GroupName, GroupURL string
 	Post                postView
+	Thread              []noteView
+	Mode                string
+	Likes, Boosts       int64
 }
 
 // post serves a Note (or, once deleted, a Tombstone with 410) to
@@ -53,6 +56,15 @@ func (s *Server) post(c echo.Context) error {
 	postURL := s.u.Post(g.Slug, p.PublicID)
 	v := postPage{page: s.page("Inlägg från "+g.Name, postURL), GroupName: g.Name, GroupURL: s.u.Group(g.Slug), Post: s.postView(g, p)}
 	v.Post.Content = template.HTML(shiftHeadings(p.ContentHTML, 1)) // under the page's h1 only
+	if v.Thread, err = s.threadViews(ctx, postURL); err != nil {
+		return err
+	}
+	v.Mode = modeText(g.DiscussionMode)
+	counts, err := s.st.CountReactions(ctx, []string{postURL})
+	if err != nil {
+		return err
+	}
+	v.Likes, v.Boosts = counts[postURL].Likes, counts[postURL].Boosts
 	// The page's own text is Swedish; the post carries its language.
 	v.OG = &openGraph{Type: "article", SiteName: v.InstanceName, Title: "Inlägg från " + g.Name, Description: postDescription(p),
 		URL: postURL, Image: s.u.Base + groupIconPath, ImageAlt: "Ikon för " + g.Name, Published: p.PublishedAt.UTC().Format(time.RFC3339)}
@@ -75,4 +87,33 @@ func postDescription(p *store.Post) string {
 		return "Innehållsvarning: " + p.Summary
 	}
 	return clip(plainText(p.ContentHTML), 200)
+}
+
+// postThread serves a post's replies collection (direct replies) and its
+// context collection (the whole conversation, the post first).
+func (s *Server) postThread(context bool) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		ctx := c.Request().Context()
+		g, err := s.groupFor(c)
+		if err != nil {
+			return err
+		}
+		p, err := s.st.PostByPublicID(ctx, c.Param("id"))
+		if err != nil {
+			return err
+		}
+		if p.GroupID != g.ID || p.DeletedAt != nil {
+			return store.ErrNotFound
+		}
+		root := s.u.Post(g.Slug, p.PublicID)
+		id := s.u.PostReplies(g.Slug, p.PublicID)
+		if context {
+			id = s.u.PostContext(g.Slug, p.PublicID)
+		}
+		body, err := s.threadCollection(ctx, id, root, context, !context)
+		if err != nil {
+			return err
+		}
+		return asJSON(c, http.StatusOK, body)
+	}
 }

@@ -126,6 +126,8 @@ func New(fed *federation.Service, log *slog.Logger, m *metrics.Metrics, opt Opti
 	e.GET(uris.RouteFeatured, s.featured)
 	e.GET(uris.RouteModerators, s.moderators)
 	e.GET(uris.RoutePost, s.post)
+	e.GET(uris.RoutePostReplies, s.postThread(false))
+	e.GET(uris.RoutePostContext, s.postThread(true))
 	e.GET(uris.RouteActivity, s.activity)
 	e.GET(uris.RouteTag, s.tag)
 	e.GET(uris.RouteGroup+"/feed.rss", s.feedRSS)

@@ -1,0 +1,233 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"gorm.io/gorm/clause"
+)
+
+// SetDiscussionMode sets a group's discussion mode.
+func (s *Store) SetDiscussionMode(ctx context.Context, groupID int64, mode string) error {
+	if !ValidDiscussionMode(mode) {
+		return fmt.Errorf("discussion mode %q: %w", mode, ErrConflict)
+	}
+	defer s.write()()
+	return s.ctx(ctx).Model(&Group{}).Where("id = ?", groupID).
+		Updates(map[string]any{"discussion_mode": mode, "updated_at": s.now()}).Error
+}
+
+// InsertRemoteNote stores a resident's note. A note whose IRI is already
+// stored is left as it is and created is false (idempotent processing).
+func (s *Store) InsertRemoteNote(ctx context.Context, n *RemoteNote) (created bool, err error) {
+	defer s.write()()
+	now := s.now()
+	n.CreatedAt, n.UpdatedAt = now, now
+	if n.Version == 0 {
+		n.Version = 1
+	}
+	if n.PublishedAt.IsZero() {
+		n.PublishedAt = now
+	}
+	if n.Attachments == "" {
+		n.Attachments = "[]"
+	}
+	if n.Matches == "" {
+		n.Matches = "[]"
+	}
+	res := s.ctx(ctx).Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "iri"}}, DoNothing: true}).Create(n)
+	if res.Error != nil {
+		return false, fmt.Errorf("store note %q: %w", n.IRI, translate(res.Error))
+	}
+	return res.RowsAffected > 0, nil
+}
+
+// RemoteNoteByIRI loads a note by its IRI.
+func (s *Store) RemoteNoteByIRI(ctx context.Context, iri string) (*RemoteNote, error) {
+	var n RemoteNote
+	if err := translate(s.ctx(ctx).Where("iri = ?", iri).Take(&n).Error); err != nil {
+		return nil, fmt.Errorf("load note %q: %w", iri, err)
+	}
+	return &n, nil
+}
+
+// RemoteNoteByID loads a note by row id.
+func (s *Store) RemoteNoteByID(ctx context.Context, id int64) (*RemoteNote, error) {
+	var n RemoteNote
+	if err := translate(s.ctx(ctx).Take(&n, id).Error); err != nil {
+		return nil, fmt.Errorf("load note %d: %w", id, err)
+	}
+	return &n, nil
+}
+
+// UpdateRemoteNoteContent stores the author's edit of a note.
+func (s *Store) UpdateRemoteNoteContent(ctx context.Context, n *RemoteNote) error {
+	defer s.write()()
+	now := s.now()
+	n.Version++
+	n.EditedAt, n.UpdatedAt = &now, now
+	return s.ctx(ctx).Model(&RemoteNote{}).Where("id = ?", n.ID).Updates(map[string]any{
+		"summary": n.Summary, "content_html": n.ContentHTML, "language": n.Language, "sensitive": n.Sensitive,
+		"attachments": n.Attachments, "raw": n.Raw, "url": n.URL, "version": n.Version, "edited_at": n.EditedAt,
+		"updated_at": now, "state": n.State, "verdict": n.Verdict, "matches": n.Matches,
+	}).Error
+}
+
+// MarkRemoteNoteDeleted records that the author deleted a note; the row
+// stays for the record (and for the moderation log).
+func (s *Store) MarkRemoteNoteDeleted(ctx context.Context, id int64) error {
+	defer s.write()()
+	now := s.now()
+	return s.ctx(ctx).Model(&RemoteNote{}).Where("id = ? AND deleted_at IS NULL", id).
+		Updates(map[string]any{"deleted_at": &now, "updated_at": now}).Error
+}
+
+// SetRemoteNoteState moves a note to another state (a moderator's decision).
+func (s *Store) SetRemoteNoteState(ctx context.Context, id int64, state string) error {
+	defer s.write()()
+	return s.ctx(ctx).Model(&RemoteNote{}).Where("id = ?", id).
+		Updates(map[string]any{"state": state, "updated_at": s.now()}).Error
+}
+
+// MarkRemoteNoteAnnounced records when the group announced a note.
+func (s *Store) MarkRemoteNoteAnnounced(ctx context.Context, id int64) error {
+	defer s.write()()
+	now := s.now()
+	return s.ctx(ctx).Model(&RemoteNote{}).Where("id = ?", id).Update("announced_at", &now).Error
+}
+
+// ThreadNotes returns the live notes of a thread in the given states,
+// oldest first.
+func (s *Store) ThreadNotes(ctx context.Context, rootIRI string, states []string, limit int) ([]RemoteNote, error) {
+	var ns []RemoteNote
+	err := s.ctx(ctx).Where("root_iri = ? AND deleted_at IS NULL AND state IN ?", rootIRI, states).
+		Order("published_at, id").Limit(limit).Find(&ns).Error
+	return ns, err
+}
+
+// RepliesTo returns the live notes answering iri in the given states,
+// oldest first.
+func (s *Store) RepliesTo(ctx context.Context, iri string, states []string, limit int) ([]RemoteNote, error) {
+	var ns []RemoteNote
+	err := s.ctx(ctx).Where("in_reply_to = ? AND deleted_at IS NULL AND state IN ?", iri, states).
+		Order("published_at, id").Limit(limit).Find(&ns).Error
+	return ns, err
+}
+
+// GroupNotes returns a group's live notes in the given states, newest
+// first, older than beforeID (0: from the newest) — the moderation queue.
+func (s *Store) GroupNotes(ctx context.Context, groupID int64, states []string, beforeID int64, limit int) ([]RemoteNote, error) {
+	q := s.ctx(ctx).Where("group_id = ? AND deleted_at IS NULL AND state IN ?", groupID, states)
+	if beforeID > 0 {
+		q = q.Where("id < ?", beforeID)
+	}
+	var ns []RemoteNote
+	err := q.Order("id DESC").Limit(limit).Find(&ns).Error
+	return ns, err
+}
+
+// CountThread counts the visible live notes of threads by root IRI.
+func (s *Store) CountThread(ctx context.Context, rootIRIs []string) (map[string]int64, error) {
+	out := map[string]int64{}
+	if len(rootIRIs) == 0 {
+		return out, nil
+	}
+	var rows []struct {
+		RootIRI string `gorm:"column:root_iri"`
+		N       int64
+	}
+	err := s.ctx(ctx).Model(&RemoteNote{}).Select("root_iri, COUNT(*) AS n").
+		Where("root_iri IN ? AND deleted_at IS NULL AND state = ?", rootIRIs, NoteVisible).Group("root_iri").Scan(&rows).Error
+	for _, r := range rows {
+		out[r.RootIRI] = r.N
+	}
+	return out, err
+}
+
+// AddNoteAnnounce records an Announce the group sent about a note.
+func (s *Store) AddNoteAnnounce(ctx context.Context, noteID int64, activityIRI, kind string) error {
+	defer s.write()()
+	a := NoteAnnounce{NoteID: noteID, ActivityIRI: activityIRI, Kind: kind, CreatedAt: s.now()}
+	return translate(s.ctx(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&a).Error)
+}
+
+// NoteAnnounces lists the Announces the group sent about a note.
+func (s *Store) NoteAnnounces(ctx context.Context, noteID int64) ([]NoteAnnounce, error) {
+	var as []NoteAnnounce
+	err := s.ctx(ctx).Where("note_id = ?", noteID).Order("id").Find(&as).Error
+	return as, err
+}
+
+// AddReaction stores a Like, EmojiReact or Announce; a repeated one (same
+// activity, or same actor, object, type and emoji) is not counted twice.
+func (s *Store) AddReaction(ctx context.Context, r *Reaction) (inserted bool, err error) {
+	defer s.write()()
+	r.CreatedAt = s.now()
+	res := s.ctx(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(r)
+	if res.Error != nil {
+		return false, fmt.Errorf("store reaction: %w", translate(res.Error))
+	}
+	return res.RowsAffected > 0, nil
+}
+
+// RemoveReaction removes the reaction an actor's activity made (Undo).
+func (s *Store) RemoveReaction(ctx context.Context, activityIRI, actorIRI string) (bool, error) {
+	defer s.write()()
+	res := s.ctx(ctx).Where("activity_iri = ? AND actor_iri = ?", activityIRI, actorIRI).Delete(&Reaction{})
+	return res.RowsAffected > 0, res.Error
+}
+
+// ReactionCounts counts reactions per object and type.
+type ReactionCounts struct {
+	Likes, Boosts, Emoji int64
+}
+
+// CountReactions counts the reactions to each of the objects.
+func (s *Store) CountReactions(ctx context.Context, objectIRIs []string) (map[string]ReactionCounts, error) {
+	out := map[string]ReactionCounts{}
+	if len(objectIRIs) == 0 {
+		return out, nil
+	}
+	var rows []struct {
+		ObjectIRI string `gorm:"column:object_iri"`
+		Type      string
+		N         int64
+	}
+	err := s.ctx(ctx).Model(&Reaction{}).Select("object_iri, type, COUNT(*) AS n").
+		Where("object_iri IN ?", objectIRIs).Group("object_iri, type").Scan(&rows).Error
+	for _, r := range rows {
+		c := out[r.ObjectIRI]
+		switch r.Type {
+		case "Like":
+			c.Likes = r.N
+		case "Announce":
+			c.Boosts = r.N
+		default:
+			c.Emoji += r.N
+		}
+		out[r.ObjectIRI] = c
+	}
+	return out, err
+}
+
+// AuthorKnown reports whether the group has shown something by the author
+// before (a rule may trust known authors more).
+func (s *Store) AuthorKnown(ctx context.Context, groupID int64, authorIRI string) (bool, error) {
+	var n int64
+	err := s.ctx(ctx).Model(&RemoteNote{}).Where("group_id = ? AND author_iri = ? AND state = ?", groupID, authorIRI, NoteVisible).
+		Limit(1).Count(&n).Error
+	return n > 0, err
+}
+
+// NoteStateRank orders note states from shown to refused.
+func NoteStateRank(state string) int {
+	switch state {
+	case NoteHeld:
+		return 1
+	case NoteHidden:
+		return 2
+	case NoteRejected:
+		return 3
+	}
+	return 0
+}
