@@ -58,8 +58,20 @@ test('axe on /login after a failed sign-in', (t) => withPage(browser, t, async (
 }));
 
 describe('staff pages as administrator', () => {
+  test('axe on a case page', (t) => withPage(browser, t, async (page) => {
+    await signIn(page, ADMIN);
+    await goto(page, '/staff/cases?status=all');
+    const href = await page.getAttribute('table.cases a[href^="/staff/cases/"]', 'href');
+    assert.ok(href, 'the demo has a case');
+    await goto(page, href);
+    await axeCheck(page);
+    await goto(page, href + '?template=proposal&lang=fi');
+    await axeCheck(page);
+  }));
+
   for (const p of ['/staff', '/staff/totp', '/staff/password', '/staff/users', '/staff/audit',
-    '/staff/groups/hagersten-alvsjo', '/staff/groups/hagersten-alvsjo/edit']) {
+    '/staff/groups/hagersten-alvsjo', '/staff/groups/hagersten-alvsjo/edit',
+    '/staff/cases', '/staff/cases?status=all', '/staff/dashboard', '/staff/privacy/export']) {
     test(`axe ${p}`, (t) => withPage(browser, t, async (page) => {
       await signIn(page, ADMIN);
       assert.equal(path(page), '/staff');
