@@ -56,13 +56,14 @@ func (s *Server) about(c echo.Context) error {
 	if !ok {
 		return store.ErrNotFound
 	}
-	if name == "accessibility" {
-		// The statement lives at its fixed path, generated from the configuration.
-		return c.Redirect(http.StatusMovedPermanently, "/tillganglighet")
-	}
 	v := aboutPage{page: s.page(aboutTitles[name], ""), Heading: aboutTitles[name], Privacy: s.opt.Privacy}
 	v.OG = &openGraph{Type: "website", SiteName: v.InstanceName, Title: v.Heading, URL: s.u.Base + c.Request().URL.Path}
 	src, err := s.st.Setting(ctx, key)
+	if name == "accessibility" && errors.Is(err, store.ErrNotFound) {
+		// The built-in statement is the one at /tillganglighet, from the
+		// configuration.
+		return s.accessibilityStatement(c)
+	}
 	if name == "privacy" && err == nil {
 		// The notice's required fields always come from the configuration
 		// (PRV-1); the administrator's text follows them.
