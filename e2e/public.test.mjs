@@ -76,9 +76,9 @@ test('the accessibility feedback form works with the keyboard only and without s
   assert.ok(await page.locator('[role=status]').isVisible(), 'the receipt is shown');
   await axeCheck(page);
   // An empty submission shows the error, linked to the field.
-  await page.focus('form[action="/tillganglighet/feedback"] button[type=submit]');
   await page.fill('#text', '');
   await page.evaluate(() => document.querySelector('#text').removeAttribute('required'));
+  await page.focus('form[action="/tillganglighet/feedback"] button[type=submit]');
   const [res] = await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
   assert.equal(res.status(), 422);
   assert.equal(await page.getAttribute('#text', 'aria-invalid'), 'true');
