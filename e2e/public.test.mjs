@@ -11,36 +11,47 @@ after(async () => { await browser?.close(); });
 const pages = ['/', `/groups/${GROUP}`, '/about', '/about/privacy', '/about/accessibility', '/about/rules', '/tags/demo',
   '/tillganglighet', '/tillganglighet/feedback', '/official-groups'];
 
+// The public pages exist in Swedish, English and Finnish; the browser's
+// language (Accept-Language, from the context's locale) chooses.
+const languages = [['sv', 'sv-SE'], ['en', 'en-GB'], ['fi', 'fi-FI']];
+
 describe('axe on public pages', () => {
-  for (const path of pages) {
-    test(`axe ${path}`, (t) => withPage(browser, t, async (page) => {
-      await goto(page, path);
-      await axeCheck(page);
-    }));
+  for (const [lang, locale] of languages) {
+    for (const path of pages) {
+      test(`axe ${path} (${lang})`, (t) => withPage(browser, t, async (page) => {
+        await goto(page, path);
+        assert.equal(await page.getAttribute('html', 'lang'), lang);
+        await axeCheck(page);
+      }, { locale }));
+    }
   }
 
-  test('axe on a post permalink', (t) => withPage(browser, t, async (page) => {
-    await goto(page, `/groups/${GROUP}`);
-    const href = await page.getAttribute('article .meta a', 'href');
-    assert.ok(href, 'the group page links a post');
-    const path = new URL(href, BASE).pathname;
-    assert.match(path, new RegExp(`^/groups/${GROUP}/posts/`));
-    await goto(page, path);
-    await axeCheck(page);
-  }));
+  for (const [lang, locale] of languages) {
+    test(`axe on a post permalink (${lang})`, (t) => withPage(browser, t, async (page) => {
+      await goto(page, `/groups/${GROUP}`);
+      const href = await page.getAttribute('article .meta a', 'href');
+      assert.ok(href, 'the group page links a post');
+      const path = new URL(href, BASE).pathname;
+      assert.match(path, new RegExp(`^/groups/${GROUP}/posts/`));
+      await goto(page, path);
+      assert.equal(await page.getAttribute('html', 'lang'), lang);
+      await axeCheck(page);
+    }, { locale }));
 
-  test('axe on the follow form after an invalid handle', (t) => withPage(browser, t, async (page) => {
-    await goto(page, `/groups/${GROUP}`);
-    await page.fill('#follow-handle', 'inte en adress');
-    const [res] = await Promise.all([page.waitForNavigation(), page.click('form.follow button[type=submit]')]);
-    assert.equal(res.status(), 400);
-    assert.equal(new URL(page.url()).pathname, '/follow');
-    const error = page.locator('#follow-error[role=alert]');
-    assert.ok(await error.isVisible(), 'the error is shown');
-    assert.equal(await page.getAttribute('#follow-handle', 'aria-invalid'), 'true');
-    assert.match(await page.getAttribute('#follow-handle', 'aria-describedby'), /follow-error/);
-    await axeCheck(page);
-  }));
+    test(`axe on the follow form after an invalid handle (${lang})`, (t) => withPage(browser, t, async (page) => {
+      await goto(page, `/groups/${GROUP}`);
+      await page.fill('#follow-handle', 'inte en adress');
+      const [res] = await Promise.all([page.waitForNavigation(), page.click('form.follow button[type=submit]')]);
+      assert.equal(res.status(), 400);
+      assert.equal(new URL(page.url()).pathname, '/follow');
+      const error = page.locator('#follow-error[role=alert]');
+      assert.ok(await error.isVisible(), 'the error is shown');
+      assert.equal(await page.getAttribute('#follow-handle', 'aria-invalid'), 'true');
+      assert.match(await page.getAttribute('#follow-handle', 'aria-describedby'), /follow-error/);
+      assert.equal(await page.getAttribute('html', 'lang'), lang);
+      await axeCheck(page);
+    }, { locale }));
+  }
 });
 
 test('feeds answer with XML', (t) => withPage(browser, t, async (page) => {
@@ -51,6 +62,22 @@ test('feeds answer with XML', (t) => withPage(browser, t, async (page) => {
     assert.match(await res.text(), /Välkommen till/, path);
   }
 }));
+
+test('the language switch works without JavaScript and is remembered', (t) => withPage(browser, t, async (page) => {
+  await goto(page, `/groups/${GROUP}`);
+  assert.equal(await page.getAttribute('html', 'lang'), 'sv');
+  await Promise.all([page.waitForNavigation(), page.click('nav.langs a[hreflang=en]')]);
+  assert.equal(await page.getAttribute('html', 'lang'), 'en');
+  assert.equal(new URL(page.url()).pathname, `/groups/${GROUP}`, 'the switch stays on the page');
+  assert.match(await page.textContent('#follow-h'), /Follow the group/);
+  // A post keeps its own language inside the English page.
+  assert.equal(await page.getAttribute('section[aria-labelledby=posts-h] article', 'lang'), 'sv');
+  await goto(page, '/about');
+  assert.equal(await page.getAttribute('html', 'lang'), 'en', 'the choice holds on the next page');
+  await Promise.all([page.waitForNavigation(), page.click('nav.langs a[hreflang=fi]')]);
+  assert.equal(await page.getAttribute('html', 'lang'), 'fi');
+  assert.match(await page.textContent('h1'), /Tietoa palvelusta/);
+}, { javaScriptEnabled: false }));
 
 test('the group page needs no JavaScript', (t) => withPage(browser, t, async (page) => {
   await goto(page, `/groups/${GROUP}`);

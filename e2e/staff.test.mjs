@@ -14,7 +14,7 @@ const path = (page) => new URL(page.url()).pathname;
 const focused = (page) => page.evaluate(() => {
   const e = document.activeElement;
   if (!e || e === document.body) return { tag: 'body' };
-  return { tag: e.tagName.toLowerCase(), id: e.id, cls: e.className, href: e.getAttribute('href'), type: e.getAttribute('type'),
+  return { tag: e.tagName.toLowerCase(), id: e.id, form: e.form ? e.form.getAttribute('action') : null, cls: e.className, href: e.getAttribute('href'), type: e.getAttribute('type'),
     text: (e.textContent || '').trim().slice(0, 40), visible: (() => {
       // On screen: a skip link parked off-screen until focused fails this.
       const r = e.getBoundingClientRect();
@@ -57,6 +57,14 @@ test('axe on /login after a failed sign-in', (t) => withPage(browser, t, async (
   await axeCheck(page);
 }));
 
+test('axe on /login in English', (t) => withPage(browser, t, async (page) => {
+  await goto(page, '/login');
+  assert.equal(await page.getAttribute('html', 'lang'), 'en');
+  assert.match(await page.textContent('h1'), /Sign in/);
+  await axeCheck(page);
+}, { locale: 'en-GB' }));
+
+// The staff interface exists in Swedish and English.
 describe('staff pages as administrator', () => {
   test('axe on a case page', (t) => withPage(browser, t, async (page) => {
     await signIn(page, ADMIN);
@@ -69,15 +77,18 @@ describe('staff pages as administrator', () => {
     await axeCheck(page);
   }));
 
-  for (const p of ['/staff', '/staff/totp', '/staff/password', '/staff/users', '/staff/audit',
-    '/staff/groups/hagersten-alvsjo', '/staff/groups/hagersten-alvsjo/edit',
-    '/staff/cases', '/staff/cases?status=all', '/staff/dashboard', '/staff/privacy/export']) {
-    test(`axe ${p}`, (t) => withPage(browser, t, async (page) => {
-      await signIn(page, ADMIN);
-      assert.equal(path(page), '/staff');
-      await goto(page, p);
-      await axeCheck(page);
-    }));
+  for (const [lang, locale] of [['sv', 'sv-SE'], ['en', 'en-GB']]) {
+    for (const p of ['/staff', '/staff/totp', '/staff/password', '/staff/language', '/staff/users', '/staff/audit',
+      '/staff/groups/hagersten-alvsjo', '/staff/groups/hagersten-alvsjo/compose', '/staff/groups/hagersten-alvsjo/edit',
+      '/staff/groups/new', '/staff/cases', '/staff/cases?status=all', '/staff/dashboard', '/staff/privacy/export']) {
+      test(`axe ${p} (${lang})`, (t) => withPage(browser, t, async (page) => {
+        await signIn(page, ADMIN);
+        assert.equal(path(page), '/staff');
+        await goto(page, p);
+        assert.equal(await page.getAttribute('html', 'lang'), lang);
+        await axeCheck(page);
+      }, { locale }));
+    }
   }
 });
 
@@ -100,11 +111,11 @@ test('sign in and out with the keyboard only', (t) => withPage(browser, t, async
   assert.equal((await focused(page)).id, 'password');
   await page.keyboard.type(ADMIN.password);
   await Promise.all([page.waitForURL((u) => u.pathname === '/staff'), page.keyboard.press('Enter')]);
-  assert.match(await page.textContent('h1'), /Grupper/);
+  assert.match(await page.textContent('h1'), /Grupper/); // the context's locale is sv-SE
 
   // On /staff: skip link first, then the menus in document order, to the
   // sign-out button.
-  const order = await tabTo(page, (x) => x.tag === 'button' && /Logga ut/.test(x.text));
+  const order = await tabTo(page, (x) => x.tag === 'button' && x.form === '/logout');
   assert.equal(order[0].cls, 'skip', `focus order starts with the skip link: ${JSON.stringify(order[0])}`);
   const hrefs = order.map((x) => x.href).filter(Boolean);
   for (const h of ['/staff', '/staff/totp', '/staff/password', '/staff/users', '/staff/audit']) {
@@ -131,7 +142,7 @@ test('sign in with a TOTP second factor', (t) => withPage(browser, t, async (pag
   await Promise.all([page.waitForNavigation(), page.click('form[action="/staff/totp/confirm"] button')]);
   assert.equal(path(page), '/staff', 'confirmed: back on /staff');
   await goto(page, '/staff/totp');
-  assert.match(await page.textContent('main'), /Tvåstegsverifiering är på/);
+  assert.match(await page.textContent('main'), /Tvåstegsverifiering är på/); // the context's locale is sv-SE
   await axeCheck(page);
 
   // Sign out, then in again: the password alone is not enough.
@@ -157,5 +168,5 @@ test('sign in with a TOTP second factor', (t) => withPage(browser, t, async (pag
   await page.fill('#code', totp(secret, step + 1));
   await Promise.all([page.waitForNavigation(), page.click('form[action="/login/totp"] button')]);
   assert.equal(path(page), '/staff', 'signed in with the second factor');
-  assert.match(await page.textContent('header'), new RegExp(`Inloggad som ${TOTP_USER.username}`));
+  assert.match(await page.textContent('form[action="/logout"]'), new RegExp(TOTP_USER.username));
 }));

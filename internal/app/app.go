@@ -204,7 +204,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, st *store.S
 		return float64(c[store.InboxPending])
 	})
 	in := cfg.Instance
-	e, err := web.New(fed, log, m, web.Options{Version: Version, MaxBodyBytes: cfg.Federation.MaxBodyBytes, Location: loc,
+	e, err := web.New(fed, log, m, web.Options{Version: Version, MaxBodyBytes: cfg.Federation.MaxBodyBytes, Location: loc, TimeZone: loc,
 		Instance: web.Instance{Name: in.Name, Description: in.Description, Organisation: in.Organisation,
 			OrganisationURL: in.OrganisationURL, ContactEmail: in.ContactEmail},
 		Auth: web.AuthOptions{IdleTimeout: cfg.Auth.SessionIdleTimeout.Duration, Lifetime: cfg.Auth.SessionLifetime.Duration,

@@ -68,15 +68,19 @@ type Instance struct {
 	Organisation    string `toml:"organisation"`
 	OrganisationURL string `toml:"organisation_url"`
 	ContactEmail    string `toml:"contact_email"`
-	// TimeZone is the IANA zone in which staff enter times (scheduled posts).
+	// TimeZone is where pages show dates and staff enter times (an IANA
+	// name).
 	TimeZone string `toml:"time_zone"`
 }
 
-// Location loads the instance's time zone.
-func (i Instance) Location() (*time.Location, error) {
-	loc, err := time.LoadLocation(i.TimeZone)
+// Location is the instance time zone (UTC when unset).
+func (in Instance) Location() (*time.Location, error) {
+	if in.TimeZone == "" {
+		return time.UTC, nil
+	}
+	loc, err := time.LoadLocation(in.TimeZone)
 	if err != nil {
-		return nil, fmt.Errorf("instance.time_zone %q: %w", i.TimeZone, err)
+		return nil, fmt.Errorf("instance.time_zone %q: %w", in.TimeZone, err)
 	}
 	return loc, nil
 }
@@ -340,6 +344,9 @@ func setField(f reflect.Value, v string) error {
 // Validate checks the configuration and fills derived values (BaseURL).
 func (c *Config) Validate() error {
 	var errs []error
+	if _, err := c.Instance.Location(); err != nil {
+		errs = append(errs, fmt.Errorf("instance.time_zone %q: %w", c.Instance.TimeZone, err))
+	}
 	if c.Server.Domain == "" {
 		errs = append(errs, errors.New("server.domain is required"))
 	}

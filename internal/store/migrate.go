@@ -249,6 +249,9 @@ ALTER TABLE groups ADD COLUMN owning_unit TEXT NOT NULL DEFAULT '';
 ALTER TABLE groups ADD COLUMN fields TEXT NOT NULL DEFAULT '';
 ALTER TABLE group_staff ADD COLUMN responsible BOOLEAN NOT NULL DEFAULT FALSE;
 `},
+	{6, "interface language of staff accounts", `
+ALTER TABLE users ADD COLUMN locale TEXT NOT NULL DEFAULT '';
+`},
 	{7, "residents' conversations: remote notes, their announces, reactions, discussion modes", `
 ALTER TABLE groups ADD COLUMN discussion_mode TEXT NOT NULL DEFAULT 'announcements';
 ALTER TABLE posts ADD COLUMN in_reply_to TEXT NOT NULL DEFAULT '';

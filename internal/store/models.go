@@ -13,6 +13,7 @@ type User struct {
 	TOTPLastStep       int64  `gorm:"column:totp_last_step"` // last accepted time step: a code is used once
 	Disabled           bool
 	MustChangePassword bool
+	Locale             string // interface language chosen by the account; "" follows the browser
 	CreatedAt          time.Time
 	UpdatedAt          time.Time
 }

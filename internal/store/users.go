@@ -113,3 +113,10 @@ func (s *Store) UseTOTPStep(ctx context.Context, id, step int64) (bool, error) {
 	res := s.ctx(ctx).Model(&User{}).Where("id = ? AND totp_last_step < ?", id, step).Update("totp_last_step", step)
 	return res.RowsAffected == 1, res.Error
 }
+
+// SetUserLocale sets the interface language an account chose ("" follows
+// the browser).
+func (s *Store) SetUserLocale(ctx context.Context, id int64, locale string) error {
+	defer s.write()()
+	return s.ctx(ctx).Model(&User{}).Where("id = ?", id).Updates(map[string]any{"locale": locale, "updated_at": s.now()}).Error
+}

@@ -17,11 +17,12 @@ import (
 // (torget about set PAGE --file F); each has a built-in default.
 var AboutPages = []string{"about", "rules", "privacy", "accessibility"}
 
+// aboutTitles are the pages' title message ids.
 var aboutTitles = map[string]string{
-	"about":         "Om tjänsten",
-	"rules":         "Regler",
-	"privacy":       "Behandling av personuppgifter",
-	"accessibility": "Tillgänglighetsredogörelse",
+	"about":         msg("about.title.about"),
+	"rules":         msg("about.title.rules"),
+	"privacy":       msg("about.title.privacy"),
+	"accessibility": msg("about.title.accessibility"),
 }
 
 // AboutSettingKey is the settings key holding an about page's Markdown,
@@ -56,7 +57,8 @@ func (s *Server) about(c echo.Context) error {
 	if !ok {
 		return store.ErrNotFound
 	}
-	v := aboutPage{page: s.page(aboutTitles[name], ""), Heading: aboutTitles[name], Privacy: s.opt.Privacy}
+	title := s.tr(c).T(aboutTitles[name])
+	v := aboutPage{page: s.page(c, title, ""), Heading: title, Privacy: s.opt.Privacy}
 	v.OG = &openGraph{Type: "website", SiteName: v.InstanceName, Title: v.Heading, URL: s.u.Base + c.Request().URL.Path}
 	src, err := s.st.Setting(ctx, key)
 	if name == "accessibility" && errors.Is(err, store.ErrNotFound) {
@@ -90,7 +92,7 @@ func (s *Server) about(c echo.Context) error {
 			v.Groups = append(v.Groups, groupItem{Slug: g.Slug, URL: s.u.Group(g.Slug), Name: g.Name, Handle: s.handle(g.Slug), Purpose: g.Purpose})
 		}
 		var buf bytes.Buffer
-		if err := s.tmpl.ExecuteTemplate(&buf, "about-"+name, v); err != nil {
+		if err := s.tmpl(c).ExecuteTemplate(&buf, "about-"+name, v); err != nil {
 			return fmt.Errorf("about page %s: %w", name, err)
 		}
 		v.Body = template.HTML(buf.String()) // our own template's output

@@ -2,7 +2,6 @@ package web
 
 import (
 	"bytes"
-	"context"
 	"html/template"
 	"net/http"
 	"strconv"
@@ -31,6 +30,8 @@ type page struct {
 	Alternates []alternate
 	OG         *openGraph
 	Staff      *staffNav // set on staff pages
+	// Languages is the language switch; Lang the page's language.
+	Languages []langLink
 }
 
 // alternate is one <link rel="alternate">; Kind is "as" (ActivityPub),
@@ -45,14 +46,15 @@ type openGraph struct {
 
 // page returns the common page data; alt is the ActivityPub
 // representation of what the page shows, if any.
-func (s *Server) page(title, alt string) page {
+func (s *Server) page(c echo.Context, title, alt string) page {
 	in := s.opt.Instance
+	l := s.tr(c)
 	if title == "" {
 		title = in.Name
 	} else if title != in.Name {
 		title += " – " + in.Name
 	}
-	p := page{Lang: "sv", Title: title, InstanceName: in.Name, Organisation: in.Organisation,
+	p := page{Lang: l.Lang, Languages: s.langSwitch(c, l.Lang), Title: title, InstanceName: in.Name, Organisation: in.Organisation,
 		OrganisationURL: in.OrganisationURL, ContactEmail: in.ContactEmail, Description: in.Description}
 	if alt != "" {
 		p.Alternates = append(p.Alternates, alternate{Kind: "as", Href: alt})
@@ -62,13 +64,14 @@ func (s *Server) page(title, alt string) page {
 
 type postView struct {
 	URL, Summary, Language string
+	UILang                 string // the page's language, for the post's metadata line
 	Content                template.HTML
 	Published              time.Time
 	Edited                 bool
 }
 
-func (s *Server) postView(g *store.Group, p *store.Post) postView {
-	return postView{URL: s.u.Post(g.Slug, p.PublicID), Summary: p.Summary, Language: p.Language,
+func (s *Server) postView(c echo.Context, g *store.Group, p *store.Post) postView {
+	return postView{URL: s.u.Post(g.Slug, p.PublicID), Summary: p.Summary, Language: p.Language, UILang: s.tr(c).Lang,
 		// ContentHTML was sanitised with the allow-list when it was stored;
 		// its headings sit below the page's h1 and section h2.
 		Content: template.HTML(shiftHeadings(p.ContentHTML, 2)), Published: p.PublishedAt, Edited: p.EditedAt != nil}
@@ -102,7 +105,8 @@ type profileField struct {
 
 // responsibleFunctions describes who answers for a group without naming
 // staff in public: "2 medarbetare (redaktör, administratör)".
-func (s *Server) responsibleFunctions(ctx context.Context, g *store.Group) (string, error) {
+func (s *Server) responsibleFunctions(c echo.Context, g *store.Group) (string, error) {
+	ctx := c.Request().Context()
 	ms, err := s.st.ListGroupStaff(ctx, g.ID)
 	if err != nil {
 		return "", err
@@ -113,7 +117,7 @@ func (s *Server) responsibleFunctions(ctx context.Context, g *store.Group) (stri
 			continue
 		}
 		n++
-		if r := roleName(m.Role); !seen[r] {
+		if r := s.roleName(c, m.Role); !seen[r] {
 			seen[r] = true
 			roles = append(roles, r)
 		}
@@ -140,8 +144,10 @@ func (s *Server) group(c echo.Context) error {
 	allowFollowRedirect(c)
 	before, _ := strconv.ParseInt(c.QueryParam("before"), 10, 64)
 	version := s.fed.ContentVersion()
+	l := s.tr(c)
+	cacheKey := g.Slug + "|" + l.Lang // the page's language is part of what it is
 	if before == 0 {
-		if body, ok := s.pages.get(g.Slug, version); ok {
+		if body, ok := s.pages.get(cacheKey, version); ok {
 			return s.html(c, http.StatusOK, body)
 		}
 	}
@@ -155,8 +161,8 @@ func (s *Server) group(c echo.Context) error {
 		return err
 	}
 	groupURL := s.u.Group(g.Slug)
-	v := groupPage{page: s.page(g.Name, groupURL), Group: g, Handle: s.handle(g.Slug), Followers: n,
-		Icon: groupIconPath, IconAlt: "Ikon för " + g.Name, RSS: groupURL + "/feed.rss", Atom: groupURL + "/feed.atom",
+	v := groupPage{page: s.page(c, g.Name, groupURL), Group: g, Handle: s.handle(g.Slug), Followers: n,
+		Icon: groupIconPath, IconAlt: l.T("group.icon_alt", "Name", g.Name), RSS: groupURL + "/feed.rss", Atom: groupURL + "/feed.atom",
 		Follow: followForm{Slug: g.Slug}}
 	if v.Service, err = s.groupServiceFor(ctx, g); err != nil {
 		return err
@@ -170,7 +176,7 @@ func (s *Server) group(c echo.Context) error {
 		_, err := activitypub.ParseIRI(f.Value)
 		v.Fields = append(v.Fields, profileField{Name: f.Name, Value: f.Value, Link: err == nil})
 	}
-	if v.Responsible, err = s.responsibleFunctions(ctx, g); err != nil {
+	if v.Responsible, err = s.responsibleFunctions(c, g); err != nil {
 		return err
 	}
 	if before == 0 {
@@ -179,24 +185,24 @@ func (s *Server) group(c echo.Context) error {
 			return err
 		}
 		for i := range pinned {
-			v.Pinned = append(v.Pinned, s.postView(g, &pinned[i]))
+			v.Pinned = append(v.Pinned, s.postView(c, g, &pinned[i]))
 		}
 	} else {
 		v.Newer = groupURL
-		v.Title = g.Name + " – äldre inlägg – " + v.InstanceName
+		v.Title = l.T("group.title.older", "Name", g.Name) + " – " + v.InstanceName
 	}
 	for i := range posts {
-		v.Posts = append(v.Posts, s.postView(g, &posts[i]))
+		v.Posts = append(v.Posts, s.postView(c, g, &posts[i]))
 	}
 	if len(posts) == perPage {
 		v.Older = groupURL + "?before=" + strconv.FormatInt(posts[len(posts)-1].ID, 10)
 	}
 	var buf bytes.Buffer
-	if err := s.tmpl.ExecuteTemplate(&buf, "group.html", v); err != nil {
+	if err := s.tmpl(c).ExecuteTemplate(&buf, "group.html", v); err != nil {
 		return err
 	}
 	if before == 0 {
-		s.pages.put(g.Slug, version, buf.Bytes())
+		s.pages.put(cacheKey, version, buf.Bytes())
 	}
 	return s.html(c, http.StatusOK, buf.Bytes())
 }

@@ -62,7 +62,7 @@ func (s *Server) renderError(c echo.Context, code int, msg string) bool {
 	heading, expl := errorText(code, msg)
 	r := c.Request()
 	staff := isStaffPath(r.URL.Path)
-	v := errorPage{page: s.page(heading, ""), Code: code, Heading: heading, Explanation: expl, Home: "/", HomeText: "Till startsidan"}
+	v := errorPage{page: s.page(c, heading, ""), Code: code, Heading: heading, Explanation: expl, Home: "/", HomeText: "Till startsidan"}
 	if staff {
 		v.page = s.staffPage(c, heading)
 		v.Home, v.HomeText = "/staff", "Till personalens startsida"

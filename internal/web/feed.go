@@ -167,12 +167,14 @@ func (s *Server) feedEntry(g *store.Group, p *store.Post) feedEntry {
 	// HTML we hand to other software.
 	content := s.policy.Sanitize(p.ContentHTML)
 	title := clip(firstLine(plainText(content)), 80)
+	l := s.i18n.Localizer(g.Language) // a feed speaks its group's language
 	if p.Summary != "" {
-		title = "Innehållsvarning: " + p.Summary
-		content = "<p><strong>Innehållsvarning:</strong> " + html.EscapeString(p.Summary) + "</p>\n" + content
+		cw := l.T("post.content_warning")
+		title = cw + ": " + p.Summary
+		content = "<p><strong>" + html.EscapeString(cw) + ":</strong> " + html.EscapeString(p.Summary) + "</p>\n" + content
 	}
 	if title == "" {
-		title = "Inlägg från " + g.Name
+		title = l.T("post.heading", "Group", g.Name)
 	}
 	e := feedEntry{URL: s.u.Post(g.Slug, p.PublicID), Title: title, HTML: content, Lang: firstNonEmpty(p.Language, g.Language),
 		Published: p.PublishedAt, Updated: p.PublishedAt}

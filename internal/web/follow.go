@@ -63,18 +63,19 @@ func (s *Server) follow(c echo.Context) error {
 		return err
 	}
 	typed := strings.TrimSpace(c.FormValue("handle"))
-	v := followPage{page: s.page("Följ "+g.Name, ""), Group: g, Handle: s.handle(g.Slug),
+	l := s.tr(c)
+	v := followPage{page: s.page(c, l.T("follow.heading", "Group", g.Name), ""), Group: g, Handle: s.handle(g.Slug),
 		Form: followForm{Slug: g.Slug, Handle: typed}}
 	allowFollowRedirect(c)
 	user, host, ok := parseHandle(typed)
 	switch {
 	case !ok:
-		v.Form.Error = "Skriv ditt konto som namn@din.server, till exempel anna@mastodon.example."
+		v.Form.Error = l.T("follow.error.format")
 	case strings.EqualFold(host, s.u.Domain):
-		v.Form.Error = "Det är en adress på den här servern. Skriv adressen till ditt eget konto på din egen server."
+		v.Form.Error = l.T("follow.error.local")
 	}
 	if v.Form.Error != "" {
-		v.Title = "Fel: " + v.Title
+		v.Title = l.T("common.error_title", "Title", v.Title)
 		return s.render(c, http.StatusBadRequest, "follow.html", v)
 	}
 	lctx, cancel := context.WithTimeout(ctx, followTimeout)

@@ -21,7 +21,7 @@ func (s *Server) index(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v := homePage{page: s.page("", "")}
+	v := homePage{page: s.page(c, "", "")}
 	for _, g := range gs {
 		v.Groups = append(v.Groups, groupItem{Slug: g.Slug, URL: s.u.Group(g.Slug), Name: g.Name, Handle: s.handle(g.Slug), Purpose: g.Purpose})
 	}

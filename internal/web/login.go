@@ -26,11 +26,11 @@ type totpLoginPage struct {
 	CSRF, Error string
 }
 
-// Messages: one for every failed sign-in, whatever failed.
-const (
-	msgLoginFailed = "Fel användarnamn eller lösenord."
-	msgLocked      = "För många misslyckade inloggningar. Vänta en stund och försök igen."
-	msgBadCode     = "Koden stämmer inte. Skriv den sexsiffriga kod som appen visar nu."
+// Message ids: one for every failed sign-in, whatever failed.
+var (
+	msgLoginFailed = msg("login.error.failed")
+	msgLocked      = msg("login.error.locked")
+	msgBadCode     = msg("staff.totp.error.bad_code")
 )
 
 func (s *Server) loginForm(c echo.Context) error {
@@ -42,7 +42,7 @@ func (s *Server) loginForm(c echo.Context) error {
 
 // renderLogin shows the sign-in page.
 func (s *Server) renderLogin(c echo.Context, code int, username, msg string) error {
-	return s.render(c, code, "login.html", loginPage{page: s.page("Logga in", ""), CSRF: s.csrfToken(c), Username: username, Error: msg, OIDC: s.oidc != nil})
+	return s.render(c, code, "login.html", loginPage{page: s.page(c, s.tr(c).T("login.heading"), ""), CSRF: s.csrfToken(c), Username: username, Error: msg, OIDC: s.oidc != nil})
 }
 
 // locked reports whether sign-in for username, or from ip, is refused now.
@@ -67,7 +67,7 @@ func (s *Server) login(c echo.Context) error {
 	pw := c.FormValue("password")
 	ip := c.RealIP()
 	fail := func(code int, msg string) error {
-		return s.renderLogin(c, code, name, msg)
+		return s.renderLogin(c, code, name, s.tr(c).T(msg))
 	}
 	locked, err := s.locked(c, name, ip)
 	if err != nil {
@@ -140,7 +140,7 @@ func (s *Server) totpForm(c echo.Context) error {
 	if sc.sess.TOTPPassed {
 		return c.Redirect(http.StatusSeeOther, "/staff")
 	}
-	return s.render(c, http.StatusOK, "login_totp.html", totpLoginPage{page: s.page("Kod från din app", ""), CSRF: s.csrfToken(c)})
+	return s.render(c, http.StatusOK, "login_totp.html", totpLoginPage{page: s.page(c, s.tr(c).T("staff.login_totp.heading"), ""), CSRF: s.csrfToken(c)})
 }
 
 func (s *Server) totpLogin(c echo.Context) error {
@@ -154,7 +154,7 @@ func (s *Server) totpLogin(c echo.Context) error {
 	}
 	u, ip := sc.user, c.RealIP()
 	fail := func(code int, msg string) error {
-		return s.render(c, code, "login_totp.html", totpLoginPage{page: s.page("Kod från din app", ""), CSRF: s.csrfToken(c), Error: msg})
+		return s.render(c, code, "login_totp.html", totpLoginPage{page: s.page(c, s.tr(c).T("staff.login_totp.heading"), ""), CSRF: s.csrfToken(c), Error: s.tr(c).T(msg)})
 	}
 	locked, err := s.locked(c, u.Username, ip)
 	if err != nil {

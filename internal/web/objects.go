@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/torget/torget/activitypub"
+	"github.com/torget/torget/internal/i18n"
 	"github.com/torget/torget/internal/store"
 )
 
@@ -44,7 +45,7 @@ func (s *Server) post(c echo.Context) error {
 			}
 			return asJSON(c, http.StatusGone, body)
 		}
-		return s.render(c, http.StatusGone, "gone.html", s.page("Borttaget", ""))
+		return s.render(c, http.StatusGone, "gone.html", s.page(c, s.tr(c).T("gone.title"), ""))
 	}
 	if as {
 		body, err := activitypub.EncodeNote(s.fed.NoteFor(g, p))
@@ -54,7 +55,8 @@ func (s *Server) post(c echo.Context) error {
 		return asJSON(c, http.StatusOK, body)
 	}
 	postURL := s.u.Post(g.Slug, p.PublicID)
-	v := postPage{page: s.page("Inlägg från "+g.Name, postURL), GroupName: g.Name, GroupURL: s.u.Group(g.Slug), Post: s.postView(g, p)}
+	l := s.tr(c)
+	v := postPage{page: s.page(c, l.T("post.heading", "Group", g.Name), postURL), GroupName: g.Name, GroupURL: s.u.Group(g.Slug), Post: s.postView(c, g, p)}
 	v.Post.Content = template.HTML(shiftHeadings(p.ContentHTML, 1)) // under the page's h1 only
 	if v.Thread, err = s.threadViews(ctx, postURL); err != nil {
 		return err
@@ -65,9 +67,9 @@ func (s *Server) post(c echo.Context) error {
 		return err
 	}
 	v.Likes, v.Boosts = counts[postURL].Likes, counts[postURL].Boosts
-	// The page's own text is Swedish; the post carries its language.
-	v.OG = &openGraph{Type: "article", SiteName: v.InstanceName, Title: "Inlägg från " + g.Name, Description: postDescription(p),
-		URL: postURL, Image: s.u.Base + groupIconPath, ImageAlt: "Ikon för " + g.Name, Published: p.PublishedAt.UTC().Format(time.RFC3339)}
+	// The page's own text is in the interface language; the post carries its own.
+	v.OG = &openGraph{Type: "article", SiteName: v.InstanceName, Title: l.T("post.heading", "Group", g.Name), Description: postDescription(l, p),
+		URL: postURL, Image: s.u.Base + groupIconPath, ImageAlt: l.T("group.icon_alt", "Name", g.Name), Published: p.PublishedAt.UTC().Format(time.RFC3339)}
 	return s.render(c, http.StatusOK, "post.html", v)
 }
 
@@ -82,9 +84,9 @@ func (s *Server) activity(c echo.Context) error {
 
 // postDescription is the text a link preview shows: the content warning
 // alone when there is one, so that previews respect it.
-func postDescription(p *store.Post) string {
+func postDescription(l *i18n.Localizer, p *store.Post) string {
 	if p.Summary != "" {
-		return "Innehållsvarning: " + p.Summary
+		return l.T("post.content_warning") + ": " + p.Summary
 	}
 	return clip(plainText(p.ContentHTML), 200)
 }

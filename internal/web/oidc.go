@@ -40,8 +40,9 @@ const (
 	oidcCookie     = "torget_oidc"
 	oidcCookiePath = "/login/oidc"
 	oidcCookieTTL  = 10 * time.Minute
-	msgOIDCFailed  = "Inloggningen med organisationens konto misslyckades. Kontakta en administratör om det fortsätter."
 )
+
+var msgOIDCFailed = msg("login.error.oidc_failed")
 
 // oidcClient holds the provider, discovered on first use (so torget starts
 // while the provider is down) and kept once discovery succeeds.
@@ -94,7 +95,7 @@ func (s *Server) oidcStart(c echo.Context) error {
 	cfg, _, err := s.oidc.config(c.Request().Context())
 	if err != nil {
 		s.log.Error("oidc provider unavailable", "err", err)
-		return s.renderLogin(c, http.StatusBadGateway, "", msgOIDCFailed)
+		return s.renderLogin(c, http.StatusBadGateway, "", s.tr(c).T(msgOIDCFailed))
 	}
 	state, nonce, verifier := newToken(), newToken(), oauth2.GenerateVerifier()
 	val := strings.Join([]string{state, nonce, verifier, strconv.FormatInt(s.st.Now().Unix(), 10)}, ".")
@@ -141,7 +142,7 @@ func (s *Server) oidcCallback(c echo.Context) error {
 		if err := s.audit(c, nil, name, "login_oidc_failed", name, reason); err != nil {
 			return err
 		}
-		return s.renderLogin(c, http.StatusForbidden, "", msgOIDCFailed)
+		return s.renderLogin(c, http.StatusForbidden, "", s.tr(c).T(msgOIDCFailed))
 	}
 	if e := q.Get("error"); e != "" {
 		return fail("", "provider error: "+clipBytes(e+" "+q.Get("error_description"), 500))
@@ -194,7 +195,7 @@ func (s *Server) oidcCallback(c echo.Context) error {
 		if err := s.audit(c, u, u.Username, "login_oidc_failed", u.Username, "account disabled; "+who); err != nil {
 			return err
 		}
-		return s.renderLogin(c, http.StatusForbidden, "", msgOIDCFailed)
+		return s.renderLogin(c, http.StatusForbidden, "", s.tr(c).T(msgOIDCFailed))
 	}
 	now := s.st.Now()
 	if err := s.st.DeleteStaleSessions(ctx, now, now.Add(-s.opt.Auth.IdleTimeout)); err != nil {

@@ -63,7 +63,7 @@ type statementPage struct {
 
 // accessibilityStatement serves the statement at its fixed path.
 func (s *Server) accessibilityStatement(c echo.Context) error {
-	v := statementPage{page: s.page("Tillgänglighetsredogörelse", ""), A: s.opt.Access}
+	v := statementPage{page: s.page(c, "Tillgänglighetsredogörelse", ""), A: s.opt.Access}
 	return s.render(c, http.StatusOK, "statement.html", v)
 }
 
@@ -77,7 +77,7 @@ type feedbackPage struct {
 }
 
 func (s *Server) feedbackForm(c echo.Context) error {
-	v := feedbackPage{page: s.page("Rapportera brister i tillgängligheten", ""), CSRF: s.csrfToken(c), Kind: "problem",
+	v := feedbackPage{page: s.page(c, "Rapportera brister i tillgängligheten", ""), CSRF: s.csrfToken(c), Kind: "problem",
 		Page: c.QueryParam("page"), Sent: c.QueryParam("sent") == "1"}
 	return s.render(c, http.StatusOK, "feedback.html", v)
 }
@@ -89,7 +89,7 @@ func (s *Server) feedback(c echo.Context) error {
 	if s.opt.Cases == nil {
 		return echo.NewHTTPError(http.StatusServiceUnavailable, "feedback is not available")
 	}
-	v := feedbackPage{page: s.page("Rapportera brister i tillgängligheten", ""), CSRF: s.csrfToken(c),
+	v := feedbackPage{page: s.page(c, "Rapportera brister i tillgängligheten", ""), CSRF: s.csrfToken(c),
 		Kind: c.FormValue("kind"), Text: strings.TrimSpace(c.FormValue("text")), Contact: strings.TrimSpace(c.FormValue("contact")),
 		Page: strings.TrimSpace(c.FormValue("page")), Errors: map[string]string{}}
 	if v.Kind != "problem" && v.Kind != "request" {
@@ -137,7 +137,8 @@ type registerPage struct {
 
 // registerEntries lists every group with its owning unit and the
 // functions (roles) of its responsible staff.
-func (s *Server) registerEntries(ctx context.Context) ([]registerEntry, error) {
+func (s *Server) registerEntries(c echo.Context) ([]registerEntry, error) {
+	ctx := c.Request().Context()
 	gs, err := s.st.ListGroups(ctx)
 	if err != nil {
 		return nil, err
@@ -154,7 +155,7 @@ func (s *Server) registerEntries(ctx context.Context) ([]registerEntry, error) {
 		if e.Unit == "" {
 			e.Unit = s.opt.Instance.Organisation
 		}
-		if e.Responsible, err = s.responsibleFunctions(ctx, &g); err != nil {
+		if e.Responsible, err = s.responsibleFunctions(c, &g); err != nil {
 			return nil, err
 		}
 		if e.Responsible == "" {
@@ -174,16 +175,16 @@ func (s *Server) registerEntries(ctx context.Context) ([]registerEntry, error) {
 }
 
 func (s *Server) register(c echo.Context) error {
-	es, err := s.registerEntries(c.Request().Context())
+	es, err := s.registerEntries(c)
 	if err != nil {
 		return err
 	}
-	v := registerPage{page: s.page("Officiella grupper", ""), Entries: es, StaleDays: s.opt.Liveness.StaleDays}
+	v := registerPage{page: s.page(c, "Officiella grupper", ""), Entries: es, StaleDays: s.opt.Liveness.StaleDays}
 	return s.render(c, http.StatusOK, "register.html", v)
 }
 
 func (s *Server) registerJSON(c echo.Context) error {
-	es, err := s.registerEntries(c.Request().Context())
+	es, err := s.registerEntries(c)
 	if err != nil {
 		return err
 	}

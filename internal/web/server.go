@@ -22,6 +22,7 @@ import (
 	"github.com/torget/torget/activitypub"
 	"github.com/torget/torget/internal/cases"
 	"github.com/torget/torget/internal/federation"
+	"github.com/torget/torget/internal/i18n"
 	"github.com/torget/torget/internal/markup"
 	"github.com/torget/torget/internal/metrics"
 	"github.com/torget/torget/internal/store"
@@ -51,6 +52,8 @@ type Options struct {
 	// Location is the time zone staff enter times in (Europe/Stockholm
 	// when nil).
 	Location *time.Location
+	// TimeZone is where dates on pages are shown (UTC if nil).
+	TimeZone *time.Location
 }
 
 // Server holds the handlers' dependencies.
@@ -61,7 +64,8 @@ type Server struct {
 	log   *slog.Logger
 	m     *metrics.Metrics
 	opt   Options
-	tmpl  *template.Template
+	tmpls map[string]*template.Template // by interface language
+	i18n  *i18n.Bundle
 	pages pageCache
 	oidc  *oidcClient  // nil: single sign-on off
 	fb    *rateLimiter // the anonymous feedback form
@@ -84,21 +88,24 @@ func New(fed *federation.Service, log *slog.Logger, m *metrics.Metrics, opt Opti
 		}
 		opt.Location = loc
 	}
-	tmpl, err := template.New("").Funcs(template.FuncMap{
-		"date": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
-		"iso":  func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
-		"inc":  func(i int) int { return i + 1 },
-		"deref": func(p *int64) int64 {
-			if p == nil {
-				return 0
-			}
-			return *p
-		},
-	}).ParseFS(templateFS, "templates/*.html")
+	bundle, err := i18n.New(opt.TimeZone)
+	if err != nil {
+		return nil, err
+	}
+	base, err := template.New("").Funcs(templateFuncs(nil)).ParseFS(templateFS, "templates/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("parse templates: %w", err)
 	}
-	s := &Server{fed: fed, st: fed.Store(), u: fed.URIs(), log: log, m: m, opt: opt, tmpl: tmpl,
+	// One template set per language, its functions bound to the language.
+	tmpls := map[string]*template.Template{}
+	for _, lang := range i18n.Languages {
+		t, err := base.Clone()
+		if err != nil {
+			return nil, err
+		}
+		tmpls[lang] = t.Funcs(templateFuncs(bundle.Localizer(lang)))
+	}
+	s := &Server{fed: fed, st: fed.Store(), u: fed.URIs(), log: log, m: m, opt: opt, tmpls: tmpls, i18n: bundle,
 		policy: markup.Policy(), aboutMarkup: markup.New(nil), oidc: newOIDCClient(opt.OIDC),
 		fb: newRateLimiter(opt.Liveness.FeedbackPerHour, time.Hour)}
 	e := echo.New()
@@ -214,7 +221,19 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 		_ = c.JSON(code, map[string]string{"error": msg})
 		return
 	}
+	if id, ok := errorMessages[code]; ok {
+		msg = s.tr(c).T(id) // a person reads this one
+	}
 	_ = c.String(code, msg+"\n")
+}
+
+// errorMessages are the plain-text answers browsers get for common
+// failures, in the reader's language.
+var errorMessages = map[int]string{
+	http.StatusNotFound:            msg("error.not_found"),
+	http.StatusForbidden:           msg("error.forbidden"),
+	http.StatusGone:                msg("error.gone"),
+	http.StatusInternalServerError: msg("error.internal"),
 }
 
 // wantsAS reports whether the client asked for ActivityStreams JSON.
@@ -247,15 +266,19 @@ func asJSON(c echo.Context, code int, body []byte) error {
 
 func (s *Server) render(c echo.Context, code int, name string, data any) error {
 	var buf bytes.Buffer
-	if err := s.tmpl.ExecuteTemplate(&buf, name, data); err != nil {
+	if err := s.tmpl(c).ExecuteTemplate(&buf, name, data); err != nil {
 		return err
 	}
 	return s.html(c, code, buf.Bytes())
 }
 
-// html writes a rendered page.
+// tmpl is the template set of the request's language.
+func (s *Server) tmpl(c echo.Context) *template.Template { return s.tmpls[s.tr(c).Lang] }
+
+// html writes a rendered page. Its language follows Accept-Language and
+// the lang cookie, so caches must keep them apart.
 func (s *Server) html(c echo.Context, code int, body []byte) error {
-	c.Response().Header().Set("Vary", "Accept")
+	c.Response().Header().Set("Vary", "Accept, Accept-Language, Cookie")
 	return c.Blob(code, echo.MIMETextHTMLCharsetUTF8, body)
 }
 

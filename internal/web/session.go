@@ -243,6 +243,9 @@ func (s *Server) loadSession(c echo.Context, token string) (*staff, error) {
 // sets its cookie.
 func (s *Server) startSession(c echo.Context, u *store.User, totpPassed bool) error {
 	r := c.Request()
+	if u.Locale != "" { // the account's language beats one chosen before signing in
+		c.SetCookie(s.cookie(langCookie, u.Locale, langCookieAge))
+	}
 	old := ""
 	if ck, err := r.Cookie(sessionCookie); err == nil && ck.Value != "" {
 		old = hashToken(ck.Value)

@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/torget/torget/internal/auth"
+	"github.com/torget/torget/internal/i18n"
 	"github.com/torget/torget/internal/store"
 )
 
@@ -36,6 +37,8 @@ func (s *Server) staffRoutes(e *echo.Echo) {
 	g.POST("/totp/confirm", s.totpConfirm)
 	g.POST("/totp/disable", s.totpDisable)
 	g.GET("/password", s.passwordForm)
+	g.GET("/language", s.languageForm)
+	g.POST("/language", s.setLanguage)
 	g.POST("/password", s.changePassword)
 
 	g.GET("/groups/:slug", s.staffGroup)
@@ -70,21 +73,22 @@ func (s *Server) staffRoutes(e *echo.Echo) {
 
 // staffPage is the frame of a staff page, with the staff navigation.
 func (s *Server) staffPage(c echo.Context, title string) page {
-	p := s.page(title, "")
+	p := s.page(c, title, "")
 	if sc := staffFrom(c); sc != nil && sc.sess.TOTPPassed {
-		p.Staff = &staffNav{Username: sc.user.Username, Role: roleName(sc.user.Role), CSRF: csrfFor(sc.token), Admin: sc.user.Role == auth.RoleAdmin}
+		p.Staff = &staffNav{Username: sc.user.Username, Role: s.roleName(c, sc.user.Role), CSRF: csrfFor(sc.token), Admin: sc.user.Role == auth.RoleAdmin}
 	}
 	return p
 }
 
-func roleName(r string) string {
-	switch r {
-	case auth.RoleAdmin:
-		return "administratör"
-	case auth.RoleModerator:
-		return "moderator"
-	case auth.RoleEditor:
-		return "redaktör"
+var roleNames = map[string]string{
+	auth.RoleAdmin:     msg("staff.role.admin"),
+	auth.RoleModerator: msg("staff.role.moderator"),
+	auth.RoleEditor:    msg("staff.role.editor"),
+}
+
+func (s *Server) roleName(c echo.Context, r string) string {
+	if id, ok := roleNames[r]; ok {
+		return s.tr(c).T(id)
 	}
 	return r
 }
@@ -106,7 +110,7 @@ func (s *Server) staffHome(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v := staffHomePage{page: s.staffPage(c, "Grupper")}
+	v := staffHomePage{page: s.staffPage(c, s.tr(c).T("staff.home.heading"))}
 	for _, g := range gs {
 		ok, err := s.st.CanPublish(ctx, sc.user, g.ID)
 		if err != nil {
@@ -141,9 +145,9 @@ func (s *Server) renderUsers(c echo.Context, code int, notice, msg string) error
 		return err
 	}
 	sc := staffFrom(c)
-	v := usersPage{page: s.staffPage(c, "Konton"), CSRF: csrfFor(sc.token), Notice: notice, Error: msg}
+	v := usersPage{page: s.staffPage(c, s.tr(c).T("staff.nav.users")), CSRF: csrfFor(sc.token), Notice: notice, Error: msg}
 	for _, u := range us {
-		v.Users = append(v.Users, userRow{ID: u.ID, Username: u.Username, Role: roleName(u.Role), TOTP: u.TOTPEnabled, Disabled: u.Disabled, Own: u.ID == sc.user.ID})
+		v.Users = append(v.Users, userRow{ID: u.ID, Username: u.Username, Role: s.roleName(c, u.Role), TOTP: u.TOTPEnabled, Disabled: u.Disabled, Own: u.ID == sc.user.ID})
 	}
 	return s.render(c, code, "staff_users.html", v)
 }
@@ -164,7 +168,7 @@ func (s *Server) resetPassword(c echo.Context) error {
 	pw := c.FormValue("password")
 	hash, err := auth.HashPassword(pw)
 	if err != nil {
-		return s.renderUsers(c, http.StatusUnprocessableEntity, "", fmt.Sprintf("Lösenordet för %s måste ha minst %d tecken.", u.Username, auth.MinPasswordLen))
+		return s.renderUsers(c, http.StatusUnprocessableEntity, "", s.tr(c).T("staff.users.error.too_short", "Username", u.Username, "Min", auth.MinPasswordLen))
 	}
 	ended, err := s.st.ResetPassword(ctx, u.ID, hash, true)
 	if err != nil {
@@ -177,7 +181,7 @@ func (s *Server) resetPassword(c echo.Context) error {
 		c.SetCookie(s.cookie(sessionCookie, "", -1))
 		return c.Redirect(http.StatusSeeOther, "/login")
 	}
-	return c.Redirect(http.StatusSeeOther, "/staff/users?notice="+url.QueryEscape("Nytt lösenord satt för "+u.Username+". Hen måste byta det vid nästa inloggning."))
+	return c.Redirect(http.StatusSeeOther, "/staff/users?notice="+url.QueryEscape(s.tr(c).T("staff.users.notice.password_set", "Username", u.Username)))
 }
 
 type auditPage struct {
@@ -194,7 +198,7 @@ func (s *Server) auditPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v := auditPage{page: s.staffPage(c, "Granskningslogg"), Rows: rows}
+	v := auditPage{page: s.staffPage(c, s.tr(c).T("staff.nav.audit")), Rows: rows}
 	if len(rows) == auditPageSize {
 		v.Older = "/staff/audit?before=" + strconv.FormatInt(rows[len(rows)-1].ID, 10)
 	}
@@ -209,29 +213,29 @@ type passwordPage struct {
 
 func (s *Server) passwordForm(c echo.Context) error {
 	sc := staffFrom(c)
-	return s.render(c, http.StatusOK, "staff_password.html", passwordPage{page: s.staffPage(c, "Byt lösenord"), CSRF: csrfFor(sc.token), Forced: sc.user.MustChangePassword})
+	return s.render(c, http.StatusOK, "staff_password.html", passwordPage{page: s.staffPage(c, s.tr(c).T("staff.nav.password")), CSRF: csrfFor(sc.token), Forced: sc.user.MustChangePassword})
 }
 
 func (s *Server) changePassword(c echo.Context) error {
 	ctx := c.Request().Context()
 	sc := staffFrom(c)
 	fail := func(msg string) error {
-		return s.render(c, http.StatusUnprocessableEntity, "staff_password.html", passwordPage{page: s.staffPage(c, "Byt lösenord"),
+		return s.render(c, http.StatusUnprocessableEntity, "staff_password.html", passwordPage{page: s.staffPage(c, s.tr(c).T("staff.nav.password")),
 			CSRF: csrfFor(sc.token), Forced: sc.user.MustChangePassword, Error: msg})
 	}
 	if ok, _ := auth.CheckPassword(sc.user.PasswordHash, c.FormValue("current")); !ok {
 		if err := s.audit(c, sc.user, sc.user.Username, "password_change_failed", sc.user.Username, "wrong current password"); err != nil {
 			return err
 		}
-		return fail("Det nuvarande lösenordet stämmer inte.")
+		return fail(s.tr(c).T("staff.password.error.wrong_current"))
 	}
 	pw := c.FormValue("new")
 	if pw != c.FormValue("confirm") {
-		return fail("De två nya lösenorden är inte lika.")
+		return fail(s.tr(c).T("staff.password.error.mismatch"))
 	}
 	hash, err := auth.HashPassword(pw)
 	if err != nil {
-		return fail(fmt.Sprintf("Det nya lösenordet måste ha minst %d tecken.", auth.MinPasswordLen))
+		return fail(s.tr(c).T("staff.password.error.too_short", "Min", auth.MinPasswordLen))
 	}
 	if err := s.st.ChangeOwnPassword(ctx, sc.user.ID, hash, sc.sess.ID); err != nil {
 		return err
@@ -264,7 +268,7 @@ func (s *Server) renderTOTP(c echo.Context, code int, msg string) error {
 		return err
 	}
 	u := sc.user
-	v := totpPage{page: s.staffPage(c, "Tvåstegsverifiering"), CSRF: csrfFor(sc.token), Enabled: u.TOTPEnabled, Required: req,
+	v := totpPage{page: s.staffPage(c, s.tr(c).T("staff.nav.totp")), CSRF: csrfFor(sc.token), Enabled: u.TOTPEnabled, Required: req,
 		Forced: req && !u.TOTPEnabled, Error: msg}
 	if !u.TOTPEnabled && u.TOTPSecret != "" {
 		v.HasPending, v.Secret = true, u.TOTPSecret
@@ -302,7 +306,7 @@ func (s *Server) totpConfirm(c echo.Context) error {
 		if err := s.audit(c, u, u.Username, "totp_enrol_failed", u.Username, reason); err != nil {
 			return err
 		}
-		return s.renderTOTP(c, http.StatusUnprocessableEntity, msgBadCode)
+		return s.renderTOTP(c, http.StatusUnprocessableEntity, s.tr(c).T(msgBadCode))
 	}
 	if err := s.st.SetTOTPEnabled(c.Request().Context(), u.ID, true); err != nil {
 		return err
@@ -326,7 +330,7 @@ func (s *Server) totpDisable(c echo.Context) error {
 		return err
 	}
 	if req {
-		return s.renderTOTP(c, http.StatusForbidden, "Tvåstegsverifiering är obligatorisk på den här servern och kan inte stängas av.")
+		return s.renderTOTP(c, http.StatusForbidden, s.tr(c).T("staff.totp.error.required"))
 	}
 	ok, reason, err := s.checkTOTP(c, u, c.FormValue("code"))
 	if err != nil {
@@ -336,7 +340,7 @@ func (s *Server) totpDisable(c echo.Context) error {
 		if err := s.audit(c, u, u.Username, "totp_disable_failed", u.Username, reason); err != nil {
 			return err
 		}
-		return s.renderTOTP(c, http.StatusUnprocessableEntity, msgBadCode)
+		return s.renderTOTP(c, http.StatusUnprocessableEntity, s.tr(c).T(msgBadCode))
 	}
 	if err := s.st.SetTOTPEnabled(c.Request().Context(), u.ID, false); err != nil {
 		return err
@@ -345,4 +349,53 @@ func (s *Server) totpDisable(c echo.Context) error {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, "/staff/totp")
+}
+
+// The account's interface language.
+
+type languagePage struct {
+	page
+	CSRF, Notice, Locale string
+	Choices              []langLink
+}
+
+func (s *Server) languageForm(c echo.Context) error {
+	return s.renderLanguage(c, c.QueryParam("notice"))
+}
+
+func (s *Server) renderLanguage(c echo.Context, notice string) error {
+	sc := staffFrom(c)
+	v := languagePage{page: s.staffPage(c, s.tr(c).T("staff.language.heading")), CSRF: csrfFor(sc.token), Notice: notice, Locale: sc.user.Locale}
+	for _, l := range i18n.StaffLanguages {
+		v.Choices = append(v.Choices, langLink{Lang: l, Name: i18n.Names[l]})
+	}
+	return s.render(c, http.StatusOK, "staff_language.html", v)
+}
+
+// setLanguage saves the account's language ("" follows the browser) and
+// makes it the language of this browser at once.
+func (s *Server) setLanguage(c echo.Context) error {
+	sc := staffFrom(c)
+	locale := c.FormValue("locale")
+	if locale != "" && !staffLanguage(locale) {
+		return echo.NewHTTPError(http.StatusUnprocessableEntity, "unknown language")
+	}
+	if err := s.st.SetUserLocale(c.Request().Context(), sc.user.ID, locale); err != nil {
+		return err
+	}
+	if err := s.audit(c, sc.user, sc.user.Username, "locale_change", sc.user.Username, "locale "+strconv.Quote(locale)); err != nil {
+		return err
+	}
+	sc.user.Locale = locale
+	if locale == "" {
+		c.SetCookie(s.cookie(langCookie, "", -1))
+		c.Request().Header.Del("Cookie") // choose again, from the browser
+	} else {
+		c.SetCookie(s.cookie(langCookie, locale, langCookieAge))
+	}
+	c.Set(localizerKey, nil)
+	if locale != "" {
+		c.Set(localizerKey, s.i18n.Localizer(locale))
+	}
+	return c.Redirect(http.StatusSeeOther, "/staff/language?notice="+url.QueryEscape(s.tr(c).T("staff.language.saved")))
 }

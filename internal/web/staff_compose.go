@@ -2,7 +2,6 @@ package web
 
 import (
 	"errors"
-	"fmt"
 	"html/template"
 	"net/http"
 	"strings"
@@ -12,6 +11,7 @@ import (
 	"golang.org/x/text/language"
 
 	"github.com/torget/torget/internal/federation"
+	"github.com/torget/torget/internal/i18n"
 	"github.com/torget/torget/internal/store"
 )
 
@@ -53,21 +53,21 @@ func readPostForm(c echo.Context) postForm {
 }
 
 // check returns the form's problems by field, in the words staff read.
-func (f *postForm) check(defaultLang string) map[string]string {
+func (f *postForm) check(l *i18n.Localizer, defaultLang string) map[string]string {
 	errs := map[string]string{}
 	if f.Text == "" {
-		errs["text"] = "Skriv inläggets text."
+		errs["text"] = l.T("staff.compose.error.text_empty")
 	} else if n := utf8.RuneCountInString(f.Text); n > federation.MaxPostChars {
-		errs["text"] = fmt.Sprintf("Texten är %d tecken lång; högst %d tecken får plats.", n, federation.MaxPostChars)
+		errs["text"] = l.T("staff.compose.error.text_too_long", "Length", l.Number(int64(n)), "Max", l.Number(federation.MaxPostChars))
 	}
 	if f.Language == "" {
 		f.Language = defaultLang
 	}
 	if !validLanguage(f.Language) {
-		errs["language"] = "Språket måste vara en språkkod enligt BCP 47, till exempel sv, en eller so."
+		errs["language"] = l.T("staff.form.error.language")
 	}
 	if utf8.RuneCountInString(f.Summary) > 500 {
-		errs["summary"] = "Innehållsvarningen får vara högst 500 tecken."
+		errs["summary"] = l.T("staff.compose.error.summary_too_long", "Max", 500)
 	}
 	return errs
 }
@@ -82,7 +82,7 @@ func (s *Server) renderCompose(c echo.Context, v composePage, preview bool) erro
 	code := http.StatusOK
 	if len(v.Errors) > 0 {
 		code = http.StatusUnprocessableEntity
-		v.Error = "Inlägget är inte klart. Rätta uppgifterna nedan."
+		v.Error = s.tr(c).T("staff.compose.error.not_ready")
 	} else if preview {
 		html, err := s.fed.Preview(v.Form.Text)
 		if err != nil {
@@ -98,8 +98,8 @@ func (s *Server) composeForm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v := s.composeView(c, g, "Nytt inlägg i "+g.Name)
-	v.Action, v.Submit, v.Form.Language = staffGroupPath(g.Slug)+"/compose", "Publicera", g.Language
+	v := s.composeView(c, g, s.tr(c).T("staff.compose.new_heading", "Group", g.Name))
+	v.Action, v.Submit, v.Form.Language = staffGroupPath(g.Slug)+"/compose", s.tr(c).T("staff.compose.publish"), g.Language
 	s.offerScheduling(&v)
 	return s.render(c, http.StatusOK, "staff_compose.html", v)
 }
@@ -110,10 +110,10 @@ func (s *Server) compose(c echo.Context) error {
 		return err
 	}
 	sc := staffFrom(c)
-	v := s.composeView(c, g, "Nytt inlägg i "+g.Name)
-	v.Action, v.Submit, v.Form = staffGroupPath(g.Slug)+"/compose", "Publicera", readPostForm(c)
+	v := s.composeView(c, g, s.tr(c).T("staff.compose.new_heading", "Group", g.Name))
+	v.Action, v.Submit, v.Form = staffGroupPath(g.Slug)+"/compose", s.tr(c).T("staff.compose.publish"), readPostForm(c)
+	v.Errors = v.Form.check(s.tr(c), g.Language)
 	s.offerScheduling(&v)
-	v.Errors = v.Form.check(g.Language)
 	if act := c.FormValue("action"); act == "draft" || act == "schedule" {
 		return s.saveDraft(c, g, "", v, act == "schedule")
 	}
@@ -124,7 +124,7 @@ func (s *Server) compose(c echo.Context) error {
 	_, postURL, err := s.fed.Publish(c.Request().Context(), g.Slug, federation.PostInput{Text: v.Form.Text, Summary: v.Form.Summary,
 		Language: v.Form.Language, AuthorUserID: &uid})
 	if errors.Is(err, federation.ErrInvalid) {
-		v.Error = "Inlägget publicerades inte: " + err.Error()
+		v.Error = s.tr(c).T("staff.compose.error.not_published", "Reason", err.Error())
 		return s.render(c, http.StatusUnprocessableEntity, "staff_compose.html", v)
 	}
 	if err != nil {
@@ -133,7 +133,7 @@ func (s *Server) compose(c echo.Context) error {
 	if err := s.audit(c, sc.user, sc.user.Username, "post_publish", postURL, "group "+g.Slug); err != nil {
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, withNotice(staffGroupPath(g.Slug), "Inlägget är publicerat och skickas till följarna."))
+	return c.Redirect(http.StatusSeeOther, withNotice(staffGroupPath(g.Slug), s.tr(c).T("staff.compose.notice.published")))
 }
 
 func (s *Server) editForm(c echo.Context) error {
@@ -141,8 +141,8 @@ func (s *Server) editForm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v := s.composeView(c, g, "Redigera inlägg i "+g.Name)
-	v.Action, v.Submit = "/staff/posts/"+p.PublicID+"/edit", "Spara ändringar"
+	v := s.composeView(c, g, s.tr(c).T("staff.compose.edit_heading", "Group", g.Name))
+	v.Action, v.Submit = "/staff/posts/"+p.PublicID+"/edit", s.tr(c).T("staff.common.save_changes")
 	v.Form = postForm{Text: p.Source, Summary: p.Summary, Language: p.Language}
 	return s.render(c, http.StatusOK, "staff_compose.html", v)
 }
@@ -153,9 +153,9 @@ func (s *Server) edit(c echo.Context) error {
 		return err
 	}
 	sc := staffFrom(c)
-	v := s.composeView(c, g, "Redigera inlägg i "+g.Name)
-	v.Action, v.Submit, v.Form = "/staff/posts/"+p.PublicID+"/edit", "Spara ändringar", readPostForm(c)
-	v.Errors = v.Form.check(p.Language)
+	v := s.composeView(c, g, s.tr(c).T("staff.compose.edit_heading", "Group", g.Name))
+	v.Action, v.Submit, v.Form = "/staff/posts/"+p.PublicID+"/edit", s.tr(c).T("staff.common.save_changes"), readPostForm(c)
+	v.Errors = v.Form.check(s.tr(c), p.Language)
 	if len(v.Errors) > 0 || c.FormValue("action") != "publish" {
 		return s.renderCompose(c, v, true)
 	}
@@ -164,7 +164,7 @@ func (s *Server) edit(c echo.Context) error {
 	_, err = s.fed.Edit(c.Request().Context(), postURL, federation.PostInput{Text: v.Form.Text, Summary: v.Form.Summary,
 		Language: v.Form.Language, AuthorUserID: &uid})
 	if errors.Is(err, federation.ErrInvalid) {
-		v.Error = "Ändringen sparades inte: " + err.Error()
+		v.Error = s.tr(c).T("staff.compose.error.not_saved", "Reason", err.Error())
 		return s.render(c, http.StatusUnprocessableEntity, "staff_compose.html", v)
 	}
 	if err != nil {
@@ -173,7 +173,7 @@ func (s *Server) edit(c echo.Context) error {
 	if err := s.audit(c, sc.user, sc.user.Username, "post_edit", postURL, "group "+g.Slug); err != nil {
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, withNotice(staffGroupPath(g.Slug), "Ändringen är sparad och skickas till följarna."))
+	return c.Redirect(http.StatusSeeOther, withNotice(staffGroupPath(g.Slug), s.tr(c).T("staff.compose.notice.edited")))
 }
 
 type deletePage struct {
@@ -188,10 +188,10 @@ func (s *Server) deleteConfirm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v := deletePage{page: s.staffPage(c, "Ta bort inlägg"), CSRF: csrfFor(staffFrom(c).token), Action: "/staff/posts/" + p.PublicID + "/delete",
+	v := deletePage{page: s.staffPage(c, s.tr(c).T("staff.delete.title")), CSRF: csrfFor(staffFrom(c).token), Action: "/staff/posts/" + p.PublicID + "/delete",
 		GroupPath: staffGroupPath(g.Slug), GroupName: g.Name,
 		Post: staffPostRow{ID: p.PublicID, URL: s.u.Post(g.Slug, p.PublicID), Summary: p.Summary, Language: p.Language,
-			Content: template.HTML(shiftHeadings(p.ContentHTML, 1)), Published: p.PublishedAt.UTC().Format("2006-01-02 15:04 UTC")}}
+			Content: template.HTML(shiftHeadings(p.ContentHTML, 1)), Published: p.PublishedAt}}
 	return s.render(c, http.StatusOK, "staff_delete.html", v)
 }
 
@@ -208,7 +208,7 @@ func (s *Server) deletePost(c echo.Context) error {
 	if err := s.audit(c, sc.user, sc.user.Username, "post_delete", postURL, "group "+g.Slug); err != nil {
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, withNotice(staffGroupPath(g.Slug), "Inlägget är borttaget."))
+	return c.Redirect(http.StatusSeeOther, withNotice(staffGroupPath(g.Slug), s.tr(c).T("staff.delete.notice.deleted")))
 }
 
 func (s *Server) pinPost(c echo.Context) error   { return s.setPinned(c, true) }
@@ -224,9 +224,9 @@ func (s *Server) setPinned(c echo.Context, pinned bool) error {
 	if _, err := s.fed.Pin(c.Request().Context(), postURL, pinned); err != nil {
 		return err
 	}
-	action, notice := "post_unpin", "Inlägget är inte längre fäst."
+	action, notice := "post_unpin", s.tr(c).T("staff.group.notice.unpinned")
 	if pinned {
-		action, notice = "post_pin", "Inlägget är fäst överst på gruppens sida."
+		action, notice = "post_pin", s.tr(c).T("staff.group.notice.pinned")
 	}
 	if err := s.audit(c, sc.user, sc.user.Username, action, postURL, "group "+g.Slug); err != nil {
 		return err

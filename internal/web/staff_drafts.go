@@ -141,7 +141,7 @@ func (s *Server) editDraft(c echo.Context) error {
 	}
 	v := s.draftView(c, d, g)
 	v.Form = readPostForm(c)
-	v.Errors = v.Form.check(g.Language)
+	v.Errors = v.Form.check(s.tr(c), g.Language)
 	switch c.FormValue("action") {
 	case "draft":
 		return s.saveDraft(c, g, d.PublicID, v, false)

@@ -8,11 +8,13 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/torget/torget/internal/auth"
 	"github.com/torget/torget/internal/federation"
+	"github.com/torget/torget/internal/i18n"
 	"github.com/torget/torget/internal/store"
 )
 
@@ -71,7 +73,7 @@ type staffPostRow struct {
 	ID, URL, Summary, Language string
 	Content                    template.HTML
 	Pinned, Edited             bool
-	Published                  string
+	Published                  time.Time
 }
 
 type staffMemberRow struct {
@@ -104,7 +106,8 @@ type staffGroupPage struct {
 }
 
 type pendingRow struct {
-	ActorIRI, Host, Since string
+	ActorIRI, Host string
+	Since          time.Time
 }
 
 const staffPostsPerPage = 30
@@ -130,7 +133,7 @@ func (s *Server) renderStaffGroup(c echo.Context, code int, g *store.Group, noti
 		p := &posts[i]
 		v.Posts = append(v.Posts, staffPostRow{ID: p.PublicID, URL: s.u.Post(g.Slug, p.PublicID), Summary: p.Summary, Language: p.Language,
 			Content: template.HTML(shiftHeadings(p.ContentHTML, 2)), Pinned: p.PinnedAt != nil, Edited: p.EditedAt != nil,
-			Published: p.PublishedAt.UTC().Format("2006-01-02 15:04 UTC")})
+			Published: p.PublishedAt})
 	}
 	if err := s.followerSummary(ctx, g, &v); err != nil {
 		return err
@@ -144,7 +147,7 @@ func (s *Server) renderStaffGroup(c echo.Context, code int, g *store.Group, noti
 			return err
 		}
 		for _, m := range ms {
-			v.Members = append(v.Members, staffMemberRow{UserID: m.UserID, Username: m.Username, Role: roleName(m.Role)})
+			v.Members = append(v.Members, staffMemberRow{UserID: m.UserID, Username: m.Username, Role: s.roleName(c, m.Role)})
 		}
 		us, err := s.st.ListUsers(ctx)
 		if err != nil {
@@ -152,7 +155,7 @@ func (s *Server) renderStaffGroup(c echo.Context, code int, g *store.Group, noti
 		}
 		for _, u := range us {
 			if !u.Disabled && u.Role != auth.RoleAdmin {
-				v.Users = append(v.Users, staffUserOption{ID: u.ID, Username: u.Username, Role: roleName(u.Role)})
+				v.Users = append(v.Users, staffUserOption{ID: u.ID, Username: u.Username, Role: s.roleName(c, u.Role)})
 			}
 		}
 	}
@@ -170,12 +173,12 @@ func (s *Server) assignStaff(c echo.Context) error {
 	}
 	role := c.FormValue("role")
 	if role != store.RoleEditor && role != store.RoleModerator {
-		return s.renderStaffGroup(c, http.StatusUnprocessableEntity, g, "", "Välj rollen redaktör eller moderator.")
+		return s.renderStaffGroup(c, http.StatusUnprocessableEntity, g, "", s.tr(c).T("staff.group.error.role"))
 	}
 	id, _ := strconv.ParseInt(c.FormValue("user"), 10, 64)
 	u, err := s.st.UserByID(ctx, id)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && (u.Disabled || u.Role == auth.RoleAdmin)) {
-		return s.renderStaffGroup(c, http.StatusUnprocessableEntity, g, "", "Välj ett personalkonto som inte är administratör.")
+		return s.renderStaffGroup(c, http.StatusUnprocessableEntity, g, "", s.tr(c).T("staff.group.error.account"))
 	}
 	if err != nil {
 		return err
@@ -186,7 +189,7 @@ func (s *Server) assignStaff(c echo.Context) error {
 	if err := s.audit(c, sc.user, sc.user.Username, "group_staff_assign", u.Username, "group "+g.Slug+"; role "+role); err != nil {
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, withNotice(staffGroupPath(g.Slug), u.Username+" är nu "+roleName(role)+" i gruppen."))
+	return c.Redirect(http.StatusSeeOther, withNotice(staffGroupPath(g.Slug), s.tr(c).T("staff.group.notice.assigned", "Username", u.Username, "Role", s.roleName(c, role))))
 }
 
 // unassignStaff ends an account's assignment to the group.
@@ -211,7 +214,7 @@ func (s *Server) unassignStaff(c echo.Context) error {
 	if err := s.audit(c, sc.user, sc.user.Username, "group_staff_remove", u.Username, "group "+g.Slug); err != nil {
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, withNotice(staffGroupPath(g.Slug), u.Username+" arbetar inte längre i gruppen."))
+	return c.Redirect(http.StatusSeeOther, withNotice(staffGroupPath(g.Slug), s.tr(c).T("staff.group.notice.unassigned", "Username", u.Username)))
 }
 
 // Creating a group (administrators only).
@@ -253,7 +256,7 @@ func (s *Server) accounts(c echo.Context, f *groupForm) ([]accountOption, error)
 	var out []accountOption
 	for _, u := range us {
 		if !u.Disabled {
-			out = append(out, accountOption{Username: u.Username, Role: roleName(u.Role), Checked: checked[u.Username]})
+			out = append(out, accountOption{Username: u.Username, Role: s.roleName(c, u.Role), Checked: checked[u.Username]})
 		}
 	}
 	return out, nil
@@ -297,16 +300,16 @@ func readGroupForm(c echo.Context) groupForm {
 
 // check validates the fields staff may set (the slug only when creating),
 // giving a message per field.
-func (f *groupForm) check(slug bool) map[string]string {
+func (f *groupForm) check(l *i18n.Localizer, slug bool) map[string]string {
 	errs := map[string]string{}
 	if slug && !federation.ValidSlug(f.Slug) {
-		errs["slug"] = "Adressen får ha 1–63 tecken: små bokstäver a–z, siffror, - och _, och börja med en bokstav eller siffra."
+		errs["slug"] = l.T("staff.group_form.error.slug")
 	}
 	if f.Name == "" {
-		errs["name"] = "Skriv gruppens namn."
+		errs["name"] = l.T("staff.group_form.error.name")
 	}
 	if f.Purpose == "" {
-		errs["purpose"] = "Skriv gruppens syfte: en grupp utan syfte kan inte skapas."
+		errs["purpose"] = l.T("staff.group_form.error.purpose")
 	}
 	if f.OwningUnit == "" {
 		errs["owning_unit"] = "Skriv vilken enhet som tillhandahåller gruppen, till exempel Stadsdelsförvaltning Hägersten-Älvsjö."
@@ -320,13 +323,13 @@ func (f *groupForm) check(slug bool) map[string]string {
 		}
 	}
 	if f.Website != "" && !strings.HasPrefix(f.Website, "https://") && !strings.HasPrefix(f.Website, "http://") {
-		errs["website"] = "Webbplatsen måste vara en adress som börjar med https://."
+		errs["website"] = l.T("staff.group_form.error.website")
 	}
 	if f.Language == "" {
 		f.Language = "sv"
 	}
 	if !validLanguage(f.Language) {
-		errs["language"] = "Språket måste vara en språkkod enligt BCP 47, till exempel sv eller en."
+		errs["language"] = l.T("staff.form.error.language")
 	}
 	return errs
 }
@@ -340,27 +343,27 @@ func (f groupForm) input() federation.GroupInput {
 func (s *Server) createGroup(c echo.Context) error {
 	sc := staffFrom(c)
 	f := readGroupForm(c)
-	errs := f.check(true)
+	errs := f.check(s.tr(c), true)
 	fail := func(msg string) error {
 		return s.renderNewGroup(c, http.StatusUnprocessableEntity, f, errs, msg)
 	}
 	if len(errs) > 0 {
-		return fail("Gruppen skapades inte. Rätta uppgifterna nedan.")
+		return fail(s.tr(c).T("staff.group_new.error.not_created"))
 	}
 	g, err := s.fed.CreateGroup(c.Request().Context(), f.input())
 	switch {
 	case errors.Is(err, store.ErrConflict):
-		errs["slug"] = "Det finns redan en grupp med den adressen."
-		return fail("Gruppen skapades inte. Rätta uppgifterna nedan.")
+		errs["slug"] = s.tr(c).T("staff.group_new.error.slug_taken")
+		return fail(s.tr(c).T("staff.group_new.error.not_created"))
 	case errors.Is(err, federation.ErrInvalid):
-		return fail("Gruppen skapades inte: " + err.Error())
+		return fail(s.tr(c).T("staff.group_new.error.invalid", "Reason", err.Error()))
 	case err != nil:
 		return err
 	}
 	if err := s.audit(c, sc.user, sc.user.Username, "group_create", s.u.Group(g.Slug), "name "+g.Name); err != nil {
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, withNotice(staffGroupPath(g.Slug), "Gruppen "+g.Name+" är skapad."))
+	return c.Redirect(http.StatusSeeOther, withNotice(staffGroupPath(g.Slug), s.tr(c).T("staff.group_new.notice.created", "Name", g.Name)))
 }
 
 // Editing a group (administrators only): everything but the slug, which is
@@ -415,25 +418,25 @@ func (s *Server) editGroup(c echo.Context) error {
 	}
 	f := readGroupForm(c)
 	f.Slug = g.Slug
-	errs := f.check(false)
+	errs := f.check(s.tr(c), false)
 	fail := func(msg string) error {
 		return s.renderEditGroup(c, http.StatusUnprocessableEntity, g, f, errs, msg)
 	}
 	if len(errs) > 0 {
-		return fail("Ändringarna sparades inte. Rätta uppgifterna nedan.")
+		return fail(s.tr(c).T("staff.group_edit.error.not_saved"))
 	}
 	old := *g
 	ng, err := s.fed.UpdateGroup(ctx, g.Slug, f.input())
 	switch {
 	case errors.Is(err, federation.ErrInvalid):
-		return fail("Ändringarna sparades inte: " + err.Error())
+		return fail(s.tr(c).T("staff.group_edit.error.invalid", "Reason", err.Error()))
 	case err != nil:
 		return err
 	}
 	if err := s.audit(c, sc.user, sc.user.Username, "group_edit", s.u.Group(ng.Slug), groupChanges(&old, ng)); err != nil {
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, withNotice(staffGroupPath(ng.Slug), "Gruppen "+ng.Name+" är sparad."))
+	return c.Redirect(http.StatusSeeOther, withNotice(staffGroupPath(ng.Slug), s.tr(c).T("staff.group_edit.notice.saved", "Name", ng.Name)))
 }
 
 // groupChanges describes an edit for the audit log.
@@ -489,7 +492,7 @@ func (s *Server) followerSummary(ctx context.Context, g *store.Group, v *staffGr
 		return err
 	}
 	for _, f := range fs {
-		v.Pending = append(v.Pending, pendingRow{ActorIRI: f.ActorIRI, Host: f.Host, Since: f.CreatedAt.UTC().Format("2006-01-02 15:04 UTC")})
+		v.Pending = append(v.Pending, pendingRow{ActorIRI: f.ActorIRI, Host: f.Host, Since: f.CreatedAt})
 	}
 	return nil
 }
@@ -510,14 +513,14 @@ func (s *Server) decideFollow(c echo.Context, accept bool) error {
 	actor := strings.TrimSpace(c.FormValue("actor"))
 	f, err := s.st.Follower(ctx, g.ID, actor)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && f.State != store.FollowPending) {
-		return s.renderStaffGroup(c, http.StatusConflict, g, "", "Det finns ingen väntande följförfrågan från "+actor+".")
+		return s.renderStaffGroup(c, http.StatusConflict, g, "", s.tr(c).T("staff.group.error.no_pending", "Actor", actor))
 	}
 	if err != nil {
 		return err
 	}
-	action, notice := "follow_reject", actor+" får inte följa gruppen."
+	action, notice := "follow_reject", s.tr(c).T("staff.group.notice.rejected", "Actor", actor)
 	if accept {
-		action, notice = "follow_approve", actor+" följer nu gruppen."
+		action, notice = "follow_approve", s.tr(c).T("staff.group.notice.approved", "Actor", actor)
 		err = s.fed.Approve(ctx, g.Slug, actor)
 	} else {
 		err = s.fed.Reject(ctx, g.Slug, actor)

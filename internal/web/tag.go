@@ -32,7 +32,7 @@ func (s *Server) tag(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v := tagPage{page: s.page("#"+tag, ""), Tag: tag}
+	v := tagPage{page: s.page(c, "#"+tag, ""), Tag: tag}
 	groups := map[int64]*store.Group{}
 	for i := range posts {
 		p := &posts[i]
@@ -50,7 +50,7 @@ func (s *Server) tag(c echo.Context) error {
 			}
 			groups[p.GroupID] = g
 		}
-		v.Posts = append(v.Posts, taggedPost{postView: s.postView(g, p), GroupName: g.Name, GroupURL: s.u.Group(g.Slug)})
+		v.Posts = append(v.Posts, taggedPost{postView: s.postView(c, g, p), GroupName: g.Name, GroupURL: s.u.Group(g.Slug)})
 		if len(v.Posts) == 20 {
 			break
 		}
