@@ -196,6 +196,23 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, st *store.S
 		}
 		return float64(c[store.DeliveryPending])
 	})
+	caseCount := func(pick func(*store.CaseCount) int64) func() float64 {
+		return func() float64 {
+			cs, err := st.CaseCounts(context.Background(), st.Now())
+			if err != nil {
+				return -1
+			}
+			var n int64
+			for _, c := range cs {
+				n += pick(c)
+			}
+			return float64(n)
+		}
+	}
+	m.GaugeFunc("torget_cases_open", "Cases (questions to groups, feedback) waiting for an answer.", nil,
+		caseCount(func(c *store.CaseCount) int64 { return c.Open }))
+	m.GaugeFunc("torget_cases_overdue", "Open cases past their due time.", nil,
+		caseCount(func(c *store.CaseCount) int64 { return c.Overdue }))
 	m.GaugeFunc("torget_inbox_queue_depth", "Received activities waiting to be applied.", nil, func() float64 {
 		c, err := st.InboxCounts(context.Background())
 		if err != nil {

@@ -219,6 +219,10 @@ func TestPublicPagesAndFeedback(t *testing.T) {
 		t.Fatalf("%d cases after the limit, want 2", n)
 	}
 
+	// The metrics match the database.
+	_, metrics := b.get("/metrics")
+	expectBody(t, "metrics", metrics, "torget_cases_open 2", "torget_cases_overdue 0")
+
 	// Staff answer it: administrators only (no group), recorded as answered.
 	tg.user(t, "admin", auth.RoleAdmin)
 	ab := newBrowser(t, tg)
