@@ -2,7 +2,6 @@ package web
 
 import (
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"time"
 
@@ -66,8 +65,8 @@ func (s *Server) dashboard(c echo.Context) error {
 		return err
 	}
 	l := s.opt.Liveness
-	v := dashPage{page: s.staffPage(c, "Översikt"), CSRF: csrfFor(sc.token), StaleDays: l.StaleDays, SupervisionDays: l.SupervisionDays,
-		Notice: c.QueryParam("notice"), Instance: dashRow{Name: "Hela tjänsten", DaysSincePost: -1}, Admin: sc.user.Role == auth.RoleAdmin,
+	v := dashPage{page: s.staffPage(c, s.tr(c).T("staff.dashboard.heading")), CSRF: csrfFor(sc.token), StaleDays: l.StaleDays, SupervisionDays: l.SupervisionDays,
+		Notice: c.QueryParam("notice"), Instance: dashRow{Name: s.tr(c).T("staff.dashboard.instance"), DaysSincePost: -1}, Admin: sc.user.Role == auth.RoleAdmin,
 		CanReview: sc.user.Role == auth.RoleAdmin || sc.user.Role == auth.RoleModerator}
 	days := func(t time.Time) int { return int(now.Sub(t).Hours() / 24) }
 	var instLast *time.Time
@@ -108,13 +107,13 @@ func (s *Server) dashboard(c echo.Context) error {
 			return err
 		}
 		if r.Stale {
-			v.Warnings = append(v.Warnings, fmt.Sprintf("%s har inte publicerat något på mer än %d dagar.", g.Name, l.StaleDays))
+			v.Warnings = append(v.Warnings, s.tr(c).T("staff.dashboard.warn.stale", "Name", g.Name, "Days", l.StaleDays))
 		}
 		if r.Overdue > 0 {
-			v.Warnings = append(v.Warnings, fmt.Sprintf("%s har %d försenade ärenden.", g.Name, r.Overdue))
+			v.Warnings = append(v.Warnings, s.tr(c).T("staff.dashboard.warn.overdue", "Name", g.Name, "Count", r.Overdue))
 		}
 		if r.Unsupervised {
-			v.Warnings = append(v.Warnings, fmt.Sprintf("Ingen moderator har granskat kön för %s på mer än %d dagar.", g.Name, l.SupervisionDays))
+			v.Warnings = append(v.Warnings, s.tr(c).T("staff.dashboard.warn.unsupervised", "Name", g.Name, "Days", l.SupervisionDays))
 		}
 		v.Instance.Open += r.Open
 		v.Instance.Overdue += r.Overdue
@@ -127,7 +126,7 @@ func (s *Server) dashboard(c echo.Context) error {
 		v.Instance.Open += cc.Open
 		v.Instance.Overdue += cc.Overdue
 		if cc.Overdue > 0 {
-			v.Warnings = append(v.Warnings, fmt.Sprintf("Tillgänglighetsformuläret har %d försenade ärenden.", cc.Overdue))
+			v.Warnings = append(v.Warnings, s.tr(c).T("staff.dashboard.warn.feedback_overdue", "Count", cc.Overdue))
 		}
 	}
 	if instLast != nil {
@@ -140,7 +139,7 @@ func (s *Server) dashboard(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v.QueueAge = "tom"
+	v.QueueAge = s.tr(c).T("staff.dashboard.queue_empty")
 	if oldest != nil {
 		v.QueueAge = now.Sub(*oldest).Round(time.Minute).String()
 	}
@@ -156,7 +155,7 @@ func (s *Server) subjectExport(c echo.Context) error {
 		return s.render(c, http.StatusOK, "staff_export.html", struct {
 			page
 			Error string
-		}{page: s.staffPage(c, "Registerutdrag")})
+		}{page: s.staffPage(c, s.tr(c).T("staff.export.heading"))})
 	}
 	iri, err := subject.Resolve(ctx, s.st, who)
 	if err == nil {
@@ -176,5 +175,5 @@ func (s *Server) subjectExport(c echo.Context) error {
 	return s.render(c, http.StatusNotFound, "staff_export.html", struct {
 		page
 		Error string
-	}{page: s.staffPage(c, "Registerutdrag"), Error: "Inget hittades om " + who + "."})
+	}{page: s.staffPage(c, s.tr(c).T("staff.export.heading")), Error: s.tr(c).T("staff.export.not_found", "Account", who)})
 }

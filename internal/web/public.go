@@ -63,7 +63,7 @@ type statementPage struct {
 
 // accessibilityStatement serves the statement at its fixed path.
 func (s *Server) accessibilityStatement(c echo.Context) error {
-	v := statementPage{page: s.page(c, "Tillgänglighetsredogörelse", ""), A: s.opt.Access}
+	v := statementPage{page: s.page(c, s.tr(c).T("statement.heading"), ""), A: s.opt.Access}
 	return s.render(c, http.StatusOK, "statement.html", v)
 }
 
@@ -77,7 +77,7 @@ type feedbackPage struct {
 }
 
 func (s *Server) feedbackForm(c echo.Context) error {
-	v := feedbackPage{page: s.page(c, "Rapportera brister i tillgängligheten", ""), CSRF: s.csrfToken(c), Kind: "problem",
+	v := feedbackPage{page: s.page(c, s.tr(c).T("feedback.heading"), ""), CSRF: s.csrfToken(c), Kind: "problem",
 		Page: c.QueryParam("page"), Sent: c.QueryParam("sent") == "1"}
 	return s.render(c, http.StatusOK, "feedback.html", v)
 }
@@ -89,26 +89,26 @@ func (s *Server) feedback(c echo.Context) error {
 	if s.opt.Cases == nil {
 		return echo.NewHTTPError(http.StatusServiceUnavailable, "feedback is not available")
 	}
-	v := feedbackPage{page: s.page(c, "Rapportera brister i tillgängligheten", ""), CSRF: s.csrfToken(c),
+	v := feedbackPage{page: s.page(c, s.tr(c).T("feedback.heading"), ""), CSRF: s.csrfToken(c),
 		Kind: c.FormValue("kind"), Text: strings.TrimSpace(c.FormValue("text")), Contact: strings.TrimSpace(c.FormValue("contact")),
 		Page: strings.TrimSpace(c.FormValue("page")), Errors: map[string]string{}}
 	if v.Kind != "problem" && v.Kind != "request" {
-		v.Errors["kind"] = "Välj vad du vill göra."
+		v.Errors["kind"] = s.tr(c).T("feedback.error.kind")
 	}
 	if v.Text == "" {
-		v.Errors["text"] = "Skriv vad som inte fungerar eller vilket innehåll du behöver."
+		v.Errors["text"] = s.tr(c).T("feedback.error.text")
 	} else if len([]rune(v.Text)) > 5000 {
-		v.Errors["text"] = "Texten får vara högst 5 000 tecken."
+		v.Errors["text"] = s.tr(c).T("feedback.error.too_long")
 	}
 	if len(v.Errors) > 0 {
-		v.Title = "Fel i formuläret: " + v.Title
+		v.Title = s.tr(c).T("feedback.error.title", "Title", v.Title)
 		return s.render(c, http.StatusUnprocessableEntity, "feedback.html", v)
 	}
 	if !s.fb.allow(c.RealIP(), time.Now()) {
-		return echo.NewHTTPError(http.StatusTooManyRequests, "för många meddelanden från din adress; försök igen om en stund")
+		return echo.NewHTTPError(http.StatusTooManyRequests, "too many messages from this address; try again in a while")
 	}
 	if _, err := s.opt.Cases.FromFeedback(c.Request().Context(), cases.Feedback{Kind: v.Kind, Text: v.Text, Contact: v.Contact,
-		Page: v.Page, Language: "sv"}); err != nil {
+		Page: v.Page, Language: s.tr(c).Lang}); err != nil {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, feedbackRoute+"?sent=1")
@@ -179,7 +179,7 @@ func (s *Server) register(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v := registerPage{page: s.page(c, "Officiella grupper", ""), Entries: es, StaleDays: s.opt.Liveness.StaleDays}
+	v := registerPage{page: s.page(c, s.tr(c).T("register.heading"), ""), Entries: es, StaleDays: s.opt.Liveness.StaleDays}
 	return s.render(c, http.StatusOK, "register.html", v)
 }
 

@@ -81,12 +81,12 @@ type casesPage struct {
 	Enabled                 bool
 }
 
-var statusNames = map[string]string{store.CaseNew: "ny", store.CaseAnswered: "besvarad", store.CaseForwarded: "vidarebefordrad",
-	store.CaseNotQuestion: "inte en fråga"}
+var statusNames = map[string]string{store.CaseNew: msg("staff.case.status.new"), store.CaseAnswered: msg("staff.case.status.answered"),
+	store.CaseForwarded: msg("staff.case.status.forwarded"), store.CaseNotQuestion: msg("staff.case.status.not_a_question")}
 
-func statusName(st string) string {
-	if n, ok := statusNames[st]; ok {
-		return n
+func (s *Server) statusName(c echo.Context, st string) string {
+	if id, ok := statusNames[st]; ok {
+		return s.tr(c).T(id)
 	}
 	return st
 }
@@ -94,7 +94,7 @@ func statusName(st string) string {
 func (s *Server) casesPage(c echo.Context) error {
 	ctx := c.Request().Context()
 	sc := staffFrom(c)
-	v := casesPage{page: s.staffPage(c, "Ärenden"), Group: c.QueryParam("group"), Status: c.QueryParam("status"),
+	v := casesPage{page: s.staffPage(c, s.tr(c).T("staff.cases.heading")), Group: c.QueryParam("group"), Status: c.QueryParam("status"),
 		Language: c.QueryParam("language"), Now: s.st.Now(), Enabled: s.opt.Cases != nil}
 	if v.Status == "" && c.QueryParams().Get("status") == "" && !c.QueryParams().Has("status") {
 		v.Status = "open"
@@ -126,7 +126,7 @@ func (s *Server) casesPage(c echo.Context) error {
 		if cs.GroupID == nil && !feedback || cs.GroupID != nil && scope != nil && !scope[*cs.GroupID] {
 			continue
 		}
-		gname := "Tillgänglighetsformuläret"
+		gname := s.tr(c).T("staff.cases.feedback_form")
 		if cs.GroupID != nil {
 			gname = names[*cs.GroupID]
 			if v.Group != "" && v.Group != strconv.FormatInt(*cs.GroupID, 10) {
@@ -137,12 +137,12 @@ func (s *Server) casesPage(c echo.Context) error {
 		}
 		author := cs.AuthorHandle
 		if author == "" {
-			author = "Anonym"
+			author = s.tr(c).T("staff.case.anonymous")
 			if cs.RequesterContact != "" {
 				author = cs.RequesterContact
 			}
 		}
-		v.Rows = append(v.Rows, caseRow{ID: cs.ID, Group: gname, Author: author, Excerpt: clip(cs.Text, 120), Status: statusName(cs.Status),
+		v.Rows = append(v.Rows, caseRow{ID: cs.ID, Group: gname, Author: author, Excerpt: clip(cs.Text, 120), Status: s.statusName(c, cs.Status),
 			Lang: cs.Language, Received: cs.ReceivedAt, Due: cs.DueAt, Overdue: cs.Overdue(v.Now), Kind: cs.Kind})
 	}
 	return s.render(c, http.StatusOK, "staff_cases.html", v)
@@ -209,7 +209,7 @@ func (s *Server) renderCase(c echo.Context, code int, notice, msg, tmpl string) 
 		return err
 	}
 	sc := staffFrom(c)
-	v := casePage{page: s.staffPage(c, fmt.Sprintf("Ärende %d", cs.ID)), CSRF: csrfFor(sc.token), Case: cs, StatusName: statusName(cs.Status),
+	v := casePage{page: s.staffPage(c, s.tr(c).T("staff.case.heading", "ID", cs.ID)), CSRF: csrfFor(sc.token), Case: cs, StatusName: s.statusName(c, cs.Status),
 		Overdue: cs.Overdue(s.st.Now()), Notice: notice, Error: msg, Authorities: s.opt.Cases.Config().Authorities,
 		TemplateLangs: cases.Languages, Answer: c.FormValue("text")}
 	if v.CanAct, err = s.mayAct(ctx, sc.user, cs); err != nil {
@@ -285,7 +285,7 @@ func (s *Server) caseAnswer(c echo.Context) error {
 	if err := s.audit(c, sc.user, "", "case_answer", casePath(cs.ID), cs.AnswerIRI); err != nil {
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, withNotice(casePath(cs.ID), "Svaret är skickat."))
+	return c.Redirect(http.StatusSeeOther, withNotice(casePath(cs.ID), s.tr(c).T("staff.case.notice.answered")))
 }
 
 func (s *Server) caseNote(c echo.Context) error {
@@ -296,7 +296,7 @@ func (s *Server) caseNote(c echo.Context) error {
 	if _, err := s.opt.Cases.AddNote(c.Request().Context(), cs.ID, staffFrom(c).user, c.FormValue("body")); err != nil {
 		return s.caseError(c, err)
 	}
-	return c.Redirect(http.StatusSeeOther, withNotice(casePath(cs.ID), "Anteckningen är sparad."))
+	return c.Redirect(http.StatusSeeOther, withNotice(casePath(cs.ID), s.tr(c).T("staff.case.notice.note_saved")))
 }
 
 // caseNoteEdit refuses every edit: notes are only appended (SVC-5).
@@ -308,7 +308,7 @@ func (s *Server) caseNoteEdit(c echo.Context) error {
 	id, _ := strconv.ParseInt(c.Param("note"), 10, 64)
 	err = s.opt.Cases.EditNote(c.Request().Context(), id, c.FormValue("body"))
 	if errors.Is(err, store.ErrAppendOnly) {
-		return s.renderCase(c, http.StatusConflict, "", "Anteckningar kan inte ändras när de är sparade. Skriv en ny anteckning i stället.", "")
+		return s.renderCase(c, http.StatusConflict, "", s.tr(c).T("staff.case.error.note_append_only"), "")
 	}
 	_ = cs
 	return err
@@ -339,7 +339,7 @@ func (s *Server) caseForward(c echo.Context) error {
 	if err := s.audit(c, sc.user, "", "case_forward", casePath(cs.ID), detail); err != nil {
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, withNotice(casePath(cs.ID), "Ärendet är vidarebefordrat till "+cs.ForwardedTo+"."))
+	return c.Redirect(http.StatusSeeOther, withNotice(casePath(cs.ID), s.tr(c).T("staff.case.notice.forwarded", "To", cs.ForwardedTo)))
 }
 
 func (s *Server) caseOwner(c echo.Context) error {
@@ -350,14 +350,14 @@ func (s *Server) caseOwner(c echo.Context) error {
 	var owner *int64
 	if id, err := strconv.ParseInt(c.FormValue("owner"), 10, 64); err == nil && id > 0 {
 		if _, err := s.st.UserByID(c.Request().Context(), id); err != nil {
-			return s.renderCase(c, http.StatusUnprocessableEntity, "", "Det kontot finns inte.", "")
+			return s.renderCase(c, http.StatusUnprocessableEntity, "", s.tr(c).T("staff.case.error.no_account"), "")
 		}
 		owner = &id
 	}
 	if err := s.opt.Cases.SetOwner(c.Request().Context(), cs, owner); err != nil {
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, withNotice(casePath(cs.ID), "Handläggaren är sparad."))
+	return c.Redirect(http.StatusSeeOther, withNotice(casePath(cs.ID), s.tr(c).T("staff.case.notice.owner_saved")))
 }
 
 func (s *Server) caseNotQuestion(c echo.Context) error {
@@ -368,7 +368,7 @@ func (s *Server) caseNotQuestion(c echo.Context) error {
 	if err := s.opt.Cases.MarkNotQuestion(c.Request().Context(), cs); err != nil {
 		return s.caseError(c, err)
 	}
-	return c.Redirect(http.StatusSeeOther, withNotice(casePath(cs.ID), "Markerat som inte en fråga."))
+	return c.Redirect(http.StatusSeeOther, withNotice(casePath(cs.ID), s.tr(c).T("staff.case.notice.not_question")))
 }
 
 func (s *Server) caseReopen(c echo.Context) error {
@@ -379,7 +379,7 @@ func (s *Server) caseReopen(c echo.Context) error {
 	if err := s.opt.Cases.Reopen(c.Request().Context(), cs); err != nil {
 		return s.caseError(c, err)
 	}
-	return c.Redirect(http.StatusSeeOther, withNotice(casePath(cs.ID), "Ärendet är öppnat igen."))
+	return c.Redirect(http.StatusSeeOther, withNotice(casePath(cs.ID), s.tr(c).T("staff.case.notice.reopened")))
 }
 
 // saveGroupContact stores when and how a group answers (SVC-2).
@@ -397,7 +397,7 @@ func (s *Server) saveGroupContact(c echo.Context) error {
 	if err := s.audit(c, staffFrom(c).user, "", "group_contact", g.Slug, ""); err != nil {
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, withNotice("/staff/dashboard", "Kontaktuppgifterna för "+g.Name+" är sparade."))
+	return c.Redirect(http.StatusSeeOther, withNotice("/staff/dashboard", s.tr(c).T("staff.dashboard.notice.contact_saved", "Name", g.Name)))
 }
 
 // queueReviewed records a moderator's review of a queue (LIV-2); the
@@ -418,5 +418,5 @@ func (s *Server) queueReviewed(c echo.Context) error {
 	if err := s.st.RecordQueueReview(c.Request().Context(), r); err != nil {
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, withNotice("/staff/dashboard", "Granskningen är registrerad."))
+	return c.Redirect(http.StatusSeeOther, withNotice("/staff/dashboard", s.tr(c).T("staff.dashboard.notice.reviewed")))
 }
