@@ -46,6 +46,12 @@ done
 [ -n "$base" ] && [ -n "$pw" ] || { cat "$tmp/demo.log"; echo "torget demo did not come up"; exit 1; }
 echo "torget demo at $base"
 
+# An archive package of the demo database, for archive.test.mjs: its HTML
+# rendering is opened from disk in Chromium.
+"$tmp/torget" archive export --from 2000-01-01 --to 2099-12-31 --out "$tmp/archive" >"$tmp/archive.log" \
+  || { cat "$tmp/archive.log"; echo "archive export of the demo failed"; exit 1; }
+export TORGET_E2E_ARCHIVE="$(ls -d "$tmp"/archive/uuid-*)"
+
 export TORGET_E2E_BASE="$base" TORGET_E2E_ADMIN_PASSWORD="$pw"
 export TORGET_E2E_TOTP_USER=e2e-totp TORGET_E2E_TOTP_PASSWORD="$totp_pw"
 set +e

@@ -79,6 +79,7 @@ describe('staff pages as administrator', () => {
 
   for (const [lang, locale] of [['sv', 'sv-SE'], ['en', 'en-GB']]) {
     for (const p of ['/staff', '/staff/totp', '/staff/password', '/staff/language', '/staff/users', '/staff/audit',
+      '/staff/record', '/staff/record?kind=post&direction=out',
       '/staff/groups/hagersten-alvsjo', '/staff/groups/hagersten-alvsjo/compose', '/staff/groups/hagersten-alvsjo/edit',
       '/staff/groups/new', '/staff/cases', '/staff/cases?status=all', '/staff/dashboard', '/staff/privacy/export']) {
       test(`axe ${p} (${lang})`, (t) => withPage(browser, t, async (page) => {

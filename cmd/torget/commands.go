@@ -341,6 +341,18 @@ func (e *cmdEnv) group(args []string) error {
 				return nil
 			}
 		}
+	case "close":
+		if len(pos) != 1 {
+			return fmt.Errorf("usage: torget group close SLUG")
+		}
+		g, x, err := a.Fed.CloseGroup(e.ctx, pos[0])
+		if err != nil {
+			return err
+		}
+		if err := e.audit(a, "group_close", u.Group(g.Slug), fmt.Sprintf("archive export %s sha256 %s", x.PackageID, x.SHA256)); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "closed group @%s@%s (archive export %s, METS.xml sha256 %s)\n", g.Slug, u.Domain, x.PackageID, x.SHA256)
 	case "approve", "reject":
 		if len(pos) != 2 {
 			return fmt.Errorf("usage: torget group %s SLUG ACTOR_URL", args[0])

@@ -9,6 +9,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/torget/torget/internal/store"
 )
 
 const usage = `torget — federated community groups for cities
@@ -36,6 +38,13 @@ Usage:
   torget about set about|rules|privacy|accessibility --file FILE.md
   torget about reset PAGE
   torget privacy export @user@host|ACTOR_URL          (everything held about an account, as JSON)
+  torget group close SLUG        (refused unless an archive export covers the group's whole life)
+  torget archive export --from DATE --to DATE [--group SLUG] --out DIR
+  torget archive verify [PKG_DIR]   (a package's structure and checksums; without PKG_DIR the record's hash chain)
+  torget archive gallra --decision ID [--dry-run]
+  torget archive hold ENTRY_SEQ… --reason "…" | --object IRI --reason "…"
+  torget archive release HOLD_ID…
+  torget archive holds
   torget version
 
 Every command takes --config FILE (default: built-in defaults, SQLite under
@@ -63,7 +72,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if len(args) == 0 {
 		return errUsage
 	}
-	env := &cmdEnv{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr}
+	// Record entries made from the command line name it as their actor.
+	env := &cmdEnv{ctx: store.WithRecordActor(ctx, "cli:"+cliUser), stdin: stdin, stdout: stdout, stderr: stderr}
 	switch args[0] {
 	case "serve":
 		return env.serve(args[1:])
@@ -81,6 +91,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return env.about(args[1:])
 	case "privacy":
 		return env.privacy(args[1:])
+	case "archive":
+		return env.archive(args[1:])
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "torget", version())
 		return nil

@@ -236,7 +236,8 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, st *store.S
 		Access: web.AccessStatement{Status: cfg.Access.Status, Gaps: cfg.Access.Gaps, AssessedOn: cfg.Access.AssessedOn,
 			UpdatedOn: cfg.Access.UpdatedOn, Method: cfg.Access.Method, Exceptions: cfg.Access.Exceptions,
 			OutOfScope: cfg.Access.OutOfScope, SupervisorURL: cfg.Access.SupervisorURL},
-		Liveness: web.Liveness{StaleDays: cc.StaleDays, SupervisionDays: cc.SupervisionDays, FeedbackPerHour: cc.FeedbackPerHour}})
+		Liveness: web.Liveness{StaleDays: cc.StaleDays, SupervisionDays: cc.SupervisionDays, FeedbackPerHour: cc.FeedbackPerHour},
+		Archive:  ArchiveOptions(cfg), RulesInForce: func(ctx context.Context) (string, error) { return RulesInForce(ctx, st) }})
 	if err != nil {
 		return nil, err
 	}

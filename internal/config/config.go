@@ -49,6 +49,53 @@ type Config struct {
 	Cases      Cases      `toml:"cases"`
 	Privacy    Privacy    `toml:"privacy"`
 	Access     Access     `toml:"accessibility"`
+	Archive    Archive    `toml:"archive"`
+	// Retention is the gallring rules, [[retention]] in TOML (no
+	// environment override). Categories without a rule are kept.
+	Retention []RetentionRule `toml:"retention"`
+}
+
+// Archive names the agents of archive packages (FGS Paketstruktur 2.0).
+// Empty names fall back to instance.organisation; empty identification
+// codes to "domain:" + server.domain.
+type Archive struct {
+	ArchivalCreator     string `toml:"archival_creator"`
+	ArchivalCreatorID   string `toml:"archival_creator_id"`
+	Submitter           string `toml:"submitter"`
+	SubmitterID         string `toml:"submitter_id"`
+	SubmissionAgreement string `toml:"submission_agreement"`
+}
+
+// RetentionRule maps a record category to a retention period and the
+// gallring decision (gallringsbeslut) that allows removing it (REC-7).
+type RetentionRule struct {
+	Category string `toml:"category"` // a record category, e.g. "inbound.like"
+	Period   string `toml:"period"`   // "1y", "6m", "90d", "2w"
+	Decision string `toml:"decision"` // e.g. "SSA-2026:12"
+}
+
+// Cutoff is the time before which entries of the rule's category may be
+// removed.
+func (r RetentionRule) Cutoff(now time.Time) (time.Time, error) {
+	p := strings.TrimSpace(r.Period)
+	if len(p) < 2 {
+		return time.Time{}, fmt.Errorf("retention period %q: want a number and y, m, w or d", r.Period)
+	}
+	n, err := strconv.Atoi(p[:len(p)-1])
+	if err != nil || n <= 0 {
+		return time.Time{}, fmt.Errorf("retention period %q: want a positive number and y, m, w or d", r.Period)
+	}
+	switch p[len(p)-1] {
+	case 'y':
+		return now.AddDate(-n, 0, 0), nil
+	case 'm':
+		return now.AddDate(0, -n, 0), nil
+	case 'w':
+		return now.AddDate(0, 0, -7*n), nil
+	case 'd':
+		return now.AddDate(0, 0, -n), nil
+	}
+	return time.Time{}, fmt.Errorf("retention period %q: want a number and y, m, w or d", r.Period)
 }
 
 // Server is where and as what torget listens.
@@ -284,6 +331,9 @@ func applyEnv(c *Config, environ []string) error {
 	root := reflect.ValueOf(c).Elem()
 	for i := 0; i < root.NumField(); i++ {
 		sec := root.Field(i)
+		if sec.Kind() != reflect.Struct {
+			continue // [[retention]]: file only
+		}
 		secName := root.Type().Field(i).Tag.Get("toml")
 		for j := 0; j < sec.NumField(); j++ {
 			key := sec.Type().Field(j).Tag.Get("toml")
@@ -401,6 +451,14 @@ func (c *Config) Validate() error {
 	}
 	errs = append(errs, c.validateOIDC()...)
 	errs = append(errs, c.validatePublic()...)
+	for i, r := range c.Retention {
+		if strings.TrimSpace(r.Category) == "" || strings.TrimSpace(r.Decision) == "" {
+			errs = append(errs, fmt.Errorf("retention rule %d: category and decision are required", i+1))
+		}
+		if _, err := r.Cutoff(time.Now()); err != nil {
+			errs = append(errs, fmt.Errorf("retention rule %d: %w", i+1, err))
+		}
+	}
 	return errors.Join(errs...)
 }
 

@@ -117,3 +117,39 @@ func TestPublicPagesRequired(t *testing.T) {
 		t.Fatalf("authorities %v, %v", c.Cases.Authorities, err)
 	}
 }
+
+func TestRetentionRules(t *testing.T) {
+	dir := t.TempDir()
+	p := dir + "/c.toml"
+	write := func(s string) {
+		t.Helper()
+		if err := os.WriteFile(p, []byte(s), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("[[retention]]\ncategory = \"inbound.like\"\nperiod = \"1y\"\ndecision = \"SSA-2026:12\"\n\n[[retention]]\ncategory = \"audit.login\"\nperiod = \"90d\"\ndecision = \"SSA-2026:13\"\n")
+	c, err := Load(p, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Retention) != 2 || c.Retention[0].Decision != "SSA-2026:12" {
+		t.Fatalf("retention = %+v", c.Retention)
+	}
+	now := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	if cut, _ := c.Retention[0].Cutoff(now); !cut.Equal(time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)) {
+		t.Fatalf("1y cutoff = %v", cut)
+	}
+	if cut, _ := c.Retention[1].Cutoff(now); !cut.Equal(now.AddDate(0, 0, -90)) {
+		t.Fatalf("90d cutoff = %v", cut)
+	}
+	for _, bad := range []string{
+		"[[retention]]\ncategory = \"x\"\nperiod = \"1y\"\n",
+		"[[retention]]\ncategory = \"x\"\nperiod = \"soon\"\ndecision = \"D\"\n",
+		"[[retention]]\nperiod = \"1y\"\ndecision = \"D\"\n",
+	} {
+		write(bad)
+		if _, err := Load(p, nil); err == nil || !strings.Contains(err.Error(), "retention rule 1") {
+			t.Fatalf("%q: got %v, want a retention rule error", bad, err)
+		}
+	}
+}

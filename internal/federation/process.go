@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/torget/torget/activitypub"
 	"github.com/torget/torget/internal/store"
@@ -26,6 +27,13 @@ var ErrTemporary = errors.New("temporary failure")
 // item twice has one effect. An error means "retry later".
 func (s *Service) Process(ctx context.Context, it *store.InboxItem) (Outcome, error) {
 	in, err := activitypub.DecodeActivity([]byte(it.Raw), s.opt.Limits)
+	if err != nil {
+		in = nil
+	}
+	// Everything a verified peer sent us is a record, applied or not.
+	if rerr := s.recordInbound(ctx, it, in); rerr != nil {
+		return Outcome{}, fmt.Errorf("record inbound %d: %w", it.ID, rerr)
+	}
 	if err != nil {
 		return ignored("undecodable: " + err.Error()), nil
 	}
@@ -109,6 +117,9 @@ func (s *Service) answerFollow(ctx context.Context, tx *store.Store, g *store.Gr
 		Object: follow, To: []string{f.ActorIRI}, Published: s.opt.Now().UTC()}
 	body, err := activitypub.EncodeActivity(act)
 	if err != nil {
+		return err
+	}
+	if err := recordOut(ctx, tx, "follow."+strings.ToLower(typ), g, f.FollowIRI, body); err != nil {
 		return err
 	}
 	row := &store.Activity{IRI: act.ID, GroupID: &g.ID, Type: typ, ObjectIRI: f.FollowIRI, JSON: string(body)}

@@ -81,9 +81,13 @@ func (s *Service) Publish(ctx context.Context, slug string, in PostInput) (*stor
 // claim, when set, runs in the transaction after the post is inserted; an
 // error from it rolls everything back (a draft published twice).
 func (s *Service) publish(ctx context.Context, g *store.Group, in PostInput, claim func(tx *store.Store, p *store.Post) error) (*store.Post, string, error) {
+	if g.ClosedAt != nil {
+		return nil, "", fmt.Errorf("%w: the group is closed", ErrInvalid)
+	}
 	if err := s.validatePost(g, &in); err != nil {
 		return nil, "", err
 	}
+	ctx = withAuthor(ctx, in.AuthorUserID)
 	r, err := s.render.Render(in.Text)
 	if err != nil {
 		return nil, "", err
@@ -114,10 +118,18 @@ func (s *Service) publish(ctx context.Context, g *store.Group, in PostInput, cla
 	return p, s.uris.Post(g.Slug, p.PublicID), nil
 }
 
-// queue stores an activity and one delivery per follower inbox.
+// queue stores an activity and one delivery per follower inbox, and
+// appends it to the record.
 func (s *Service) queue(ctx context.Context, tx *store.Store, g *store.Group, act *activitypub.Activity, objectIRI string, outbox bool, ms []mention) error {
+	return s.queueKind(ctx, tx, recordKind(act), g, act, objectIRI, outbox, ms)
+}
+
+func (s *Service) queueKind(ctx context.Context, tx *store.Store, kind string, g *store.Group, act *activitypub.Activity, objectIRI string, outbox bool, ms []mention) error {
 	body, err := activitypub.EncodeActivity(act)
 	if err != nil {
+		return err
+	}
+	if err := recordOut(ctx, tx, kind, g, objectIRI, body); err != nil {
 		return err
 	}
 	row := &store.Activity{IRI: act.ID, GroupID: &g.ID, Type: act.Type, ObjectIRI: objectIRI, InOutbox: outbox, JSON: string(body)}
@@ -165,6 +177,7 @@ func (s *Service) Edit(ctx context.Context, ref string, in PostInput) (*store.Po
 	if err := s.validatePost(g, &in); err != nil {
 		return nil, err
 	}
+	ctx = withAuthor(ctx, in.AuthorUserID)
 	r, err := s.render.Render(in.Text)
 	if err != nil {
 		return nil, err

@@ -329,7 +329,15 @@ func (s *Service) CreateGroup(ctx context.Context, in GroupInput) (*store.Group,
 		if err := tx.CreateGroup(ctx, g); err != nil {
 			return err
 		}
-		return tx.SetResponsibleStaff(ctx, g.ID, users)
+		if err := tx.SetResponsibleStaff(ctx, g.ID, users); err != nil {
+			return err
+		}
+		body, err := activitypub.EncodeActor(s.GroupActor(g))
+		if err != nil {
+			return err
+		}
+		return tx.AppendRecord(ctx, &store.RecordEntry{Kind: store.KindGroupCreate, Direction: store.DirInternal, GroupID: &g.ID,
+			Actor: store.RecordActor(ctx), ObjectIRI: s.uris.Group(g.Slug), Payload: string(body)})
 	})
 	if err != nil {
 		return nil, err
@@ -421,6 +429,11 @@ func (s *Service) GroupActor(g *store.Group) *activitypub.Actor {
 	}
 	if g.OwningUnit != "" {
 		a.Fields = append(a.Fields, activitypub.PropertyValue{Name: "Tillhandahålls av", Value: html.EscapeString(g.OwningUnit)})
+	}
+	if g.ClosedAt != nil {
+		closed := "Gruppen är stängd sedan " + g.ClosedAt.UTC().Format("2006-01-02") + " och tar inte emot nya inlägg."
+		a.Summary = "<p>" + html.EscapeString(closed) + "</p>" + a.Summary
+		a.Fields = append(a.Fields, activitypub.PropertyValue{Name: "Status", Value: "Stängd " + g.ClosedAt.UTC().Format("2006-01-02")})
 	}
 	if g.WebsiteURL != "" {
 		a.Fields = append(a.Fields, activitypub.PropertyValue{Name: "Webbplats", Value: meLink(g.WebsiteURL)})

@@ -311,6 +311,56 @@ CREATE TABLE reactions (
 );
 CREATE INDEX reactions_object ON reactions (object_iri, type);
 `},
+	{9, "append-only record with a hash chain, legal holds, archive exports, closed groups", `
+CREATE TABLE record_entries (
+	seq BIGINT PRIMARY KEY,
+	at {{ts}} NOT NULL,
+	kind TEXT NOT NULL,
+	category TEXT NOT NULL,
+	direction TEXT NOT NULL,
+	group_id BIGINT,
+	actor TEXT NOT NULL DEFAULT '',
+	object_iri TEXT NOT NULL DEFAULT '',
+	origin TEXT NOT NULL DEFAULT '',
+	verified BOOLEAN NOT NULL DEFAULT FALSE,
+	ref TEXT NOT NULL DEFAULT '',
+	payload TEXT NOT NULL,
+	content_hash TEXT NOT NULL,
+	prev_hash TEXT NOT NULL,
+	entry_hash TEXT NOT NULL UNIQUE
+);
+CREATE INDEX record_entries_at ON record_entries (at);
+CREATE INDEX record_entries_group_at ON record_entries (group_id, at);
+CREATE INDEX record_entries_category_at ON record_entries (category, at);
+CREATE INDEX record_entries_object ON record_entries (object_iri);
+CREATE INDEX record_entries_ref ON record_entries (ref);
+CREATE TABLE record_holds (
+	id {{id}},
+	entry_seq BIGINT,
+	object_iri TEXT NOT NULL DEFAULT '',
+	reason TEXT NOT NULL,
+	created_by TEXT NOT NULL DEFAULT '',
+	created_at {{ts}} NOT NULL,
+	released_at {{ts}},
+	released_by TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX record_holds_entry ON record_holds (entry_seq);
+CREATE INDEX record_holds_object ON record_holds (object_iri);
+CREATE TABLE archive_exports (
+	id {{id}},
+	package_id TEXT NOT NULL UNIQUE,
+	group_id BIGINT,
+	period_from {{ts}} NOT NULL,
+	period_to {{ts}} NOT NULL,
+	sha256 TEXT NOT NULL,
+	files INTEGER NOT NULL,
+	created_by TEXT NOT NULL DEFAULT '',
+	created_at {{ts}} NOT NULL
+);
+CREATE INDEX archive_exports_group ON archive_exports (group_id, created_at);
+ALTER TABLE groups ADD COLUMN closed_at {{ts}};
+ALTER TABLE groups ADD COLUMN closed_export_id BIGINT;
+`},
 	{10, "cases: questions to groups, append-only staff notes, queue reviews, group contact info", `
 CREATE TABLE cases (
 	id {{id}},

@@ -88,6 +88,8 @@ type Group struct {
 	PublicKeyPEM   string
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
+	ClosedAt       *time.Time // closed groups stay readable and take no new posts
+	ClosedExportID *int64     // the archive export that covered the group's whole life
 }
 
 // RemoteActor caches an actor from another server.

@@ -13,7 +13,7 @@ import (
 	"github.com/torget/torget/internal/store/storetest"
 )
 
-func newGroup(t *testing.T, s *store.Store, slug string) *store.Group {
+func newGroup(t testing.TB, s *store.Store, slug string) *store.Group {
 	t.Helper()
 	g := &store.Group{Slug: slug, Name: slug, Purpose: "p", Language: "sv", PrivateKeyPEM: "priv", PublicKeyPEM: "pub", Discoverable: true}
 	if err := s.CreateGroup(context.Background(), g); err != nil {

@@ -4,6 +4,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"embed"
 	"errors"
 	"fmt"
@@ -20,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/torget/torget/activitypub"
+	"github.com/torget/torget/internal/archive"
 	"github.com/torget/torget/internal/cases"
 	"github.com/torget/torget/internal/federation"
 	"github.com/torget/torget/internal/i18n"
@@ -54,6 +56,10 @@ type Options struct {
 	Location *time.Location
 	// TimeZone is where dates on pages are shown (UTC if nil).
 	TimeZone *time.Location
+	// Archive is the configured part of archive exports (agents, version).
+	Archive archive.Options
+	// RulesInForce returns the rules page's Markdown for archive packages.
+	RulesInForce func(ctx context.Context) (string, error)
 }
 
 // Server holds the handlers' dependencies.

@@ -287,6 +287,8 @@ func (s *Server) requireUser(next echo.HandlerFunc) echo.HandlerFunc {
 		if sc.user.MustChangePassword && p != "/staff/password" {
 			return c.Redirect(http.StatusSeeOther, "/staff/password")
 		}
+		// Record entries made by this request name the staff member (ID-5).
+		c.SetRequest(c.Request().WithContext(store.WithRecordActor(c.Request().Context(), store.StaffActor(sc.user.ID, sc.user.Username))))
 		if !sc.user.TOTPEnabled && !strings.HasPrefix(p, "/staff/totp") && p != "/staff/password" {
 			req, err := s.requireTOTP(c.Request().Context())
 			if err != nil {

@@ -69,6 +69,9 @@ func (s *Server) staffRoutes(e *echo.Echo) {
 	admin.POST("/users/:id/password", s.resetPassword)
 	admin.GET("/audit", s.auditPage)
 	admin.GET("/privacy/export", s.subjectExport)
+	admin.GET("/record", s.recordSearch)
+	admin.GET("/record.json", s.recordJSON)
+	admin.POST("/record/archive", s.archiveExport)
 }
 
 // staffPage is the frame of a staff page, with the staff navigation.

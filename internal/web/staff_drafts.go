@@ -222,7 +222,7 @@ func (s *Server) draftRows(c echo.Context, g *store.Group) ([]draftRow, error) {
 	}
 	out := make([]draftRow, 0, len(ds))
 	for _, d := range ds {
-		r := draftRow{ID: d.PublicID, Excerpt: excerpt(d.Source, 160), Language: d.Language, State: "Utkast", LastError: d.LastError}
+		r := draftRow{ID: d.PublicID, Excerpt: draftExcerpt(d.Source, 160), Language: d.Language, State: "Utkast", LastError: d.LastError}
 		if d.State == store.DraftScheduled && d.ScheduledAt != nil {
 			r.State, r.Scheduled, r.When = "Schemalagt", true, s.localTime(*d.ScheduledAt)
 		} else {
@@ -233,7 +233,7 @@ func (s *Server) draftRows(c echo.Context, g *store.Group) ([]draftRow, error) {
 	return out, nil
 }
 
-func excerpt(s string, n int) string {
+func draftExcerpt(s string, n int) string {
 	s = strings.Join(strings.Fields(s), " ")
 	if utf8.RuneCountInString(s) <= n {
 		return s
