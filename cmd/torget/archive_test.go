@@ -18,7 +18,11 @@ func TestArchiveCommands(t *testing.T) {
 	if err := os.WriteFile(cfg, []byte("[[retention]]\ncategory = \"inbound.like\"\nperiod = \"1y\"\ndecision = \"SSA-2026:12\"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := cli(t, "", "group", "create", "park", "--name", "Parker", "--purpose", "Parkerna", "--config", cfg); err != nil {
+	if _, err := cli(t, "ett långt lösenord\n", "admin", "create-user", "parkchef", "--role", "editor", "--password-stdin", "--config", cfg); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cli(t, "", "group", "create", "park", "--name", "Parker", "--purpose", "Parkerna", "--config", cfg,
+		"--owning-unit", "Parkförvaltningen", "--responsible", "parkchef"); err != nil {
 		t.Fatal(err)
 	}
 	id, err := cli(t, "", "post", "park", "--text", "Ett", "--config", cfg)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -264,11 +265,44 @@ func (s *Server) actOnCase(c echo.Context) (*store.Case, error) {
 
 func casePath(id int64) string { return "/staff/cases/" + strconv.FormatInt(id, 10) }
 
+// caseErrors translates the refusals of the cases package for the case
+// page: the pattern matches the error's text after "invalid case action: ",
+// its groups fill the message's Name.
+var caseErrors = []struct {
+	re *regexp.Regexp
+	id string
+}{
+	{regexp.MustCompile(`^the note is empty$`), msg("staff.case.error.note_empty")},
+	{regexp.MustCompile(`^the answer is empty$`), msg("staff.case.error.answer_empty")},
+	{regexp.MustCompile(`^only a case marked not a question can be reopened$`), msg("staff.case.error.reopen")},
+	{regexp.MustCompile(`^give the reason for forwarding$`), msg("staff.case.error.no_reason")},
+	{regexp.MustCompile(`^no group "(.*)"$`), msg("staff.case.error.no_group")},
+	{regexp.MustCompile(`^the case is already in (.*)$`), msg("staff.case.error.same_group")},
+	{regexp.MustCompile(`^"(.*)" is not in the directory of authorities$`), msg("staff.case.error.no_authority")},
+	{regexp.MustCompile(`^choose one group or one authority$`), msg("staff.case.error.no_target")},
+}
+
 // caseError shows a refused action on the case page (422) or passes other
 // errors on.
 func (s *Server) caseError(c echo.Context, err error) error {
-	if errors.Is(err, cases.ErrInvalid) || errors.Is(err, cases.ErrNotOpen) || errors.Is(err, store.ErrAppendOnly) {
-		return s.renderCase(c, http.StatusUnprocessableEntity, "", strings.TrimPrefix(err.Error(), cases.ErrInvalid.Error()+": "), "")
+	l := s.tr(c)
+	switch {
+	case errors.Is(err, store.ErrAppendOnly):
+		return s.renderCase(c, http.StatusUnprocessableEntity, "", l.T("staff.case.error.note_append_only"), "")
+	case errors.Is(err, cases.ErrNotOpen):
+		return s.renderCase(c, http.StatusUnprocessableEntity, "", l.T("staff.case.error.not_open"), "")
+	case errors.Is(err, cases.ErrInvalid):
+		detail := strings.TrimPrefix(err.Error(), cases.ErrInvalid.Error()+": ")
+		for _, e := range caseErrors {
+			if m := e.re.FindStringSubmatch(detail); m != nil {
+				name := ""
+				if len(m) > 1 {
+					name = m[1]
+				}
+				return s.renderCase(c, http.StatusUnprocessableEntity, "", l.T(e.id, "Name", name), "")
+			}
+		}
+		return s.renderCase(c, http.StatusUnprocessableEntity, "", detail, "")
 	}
 	return err
 }
