@@ -188,6 +188,7 @@ func TestQuestionBecomesCaseAndIsAnswered(t *testing.T) {
 	}
 	resp, body = b.form(page, page+"/answer", url.Values{"text": {"Igen"}})
 	expectStatus(t, "answer twice", resp, body, http.StatusUnprocessableEntity)
+	expectBody(t, "answer twice", body, "Ärendet är inte öppet längre.")
 
 	// Notes carry author and time and cannot be edited.
 	resp, body = b.form(page, page+"/notes", url.Values{"body": {"Ringde alice, hon bokar själv."}})
@@ -209,6 +210,7 @@ func TestQuestionBecomesCaseAndIsAnswered(t *testing.T) {
 	qpage := fmt.Sprintf("/staff/cases/%d", qCase.ID)
 	resp, body = b.form(qpage, qpage+"/forward", url.Values{"to": {"group:parker"}, "reason": {" "}})
 	expectStatus(t, "forward without reason", resp, body, http.StatusUnprocessableEntity)
+	expectBody(t, "forward without reason", body, "Skriv skälet till att ärendet vidarebefordras.")
 	resp, body = b.form(qpage, qpage+"/forward", url.Values{"to": {"group:parker"}, "reason": {"Parkerna ansvarar för badet"}})
 	expectNotice(t, "forward", resp, body, qpage)
 	moved := casesOf(t, tg, store.CaseFilter{GroupIDs: []int64{g2.ID}})
