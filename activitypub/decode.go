@@ -687,20 +687,20 @@ func linkURL(v any) string {
 
 // image reduces icon/image (object with url, or array of them) to url and
 // media type.
-func image(v any) (string, string) {
+func image(v any) (string, string, string) {
 	if a, ok := v.([]any); ok {
 		if len(a) == 0 {
-			return "", ""
+			return "", "", ""
 		}
 		v = a[0]
 	}
 	switch t := v.(type) {
 	case string:
-		return t, ""
+		return t, "", ""
 	case map[string]any:
-		return linkURL(t["url"]), str(t, "mediaType")
+		return linkURL(t["url"]), str(t, "mediaType"), str(t, "name")
 	}
-	return "", ""
+	return "", "", ""
 }
 
 // DecodeActor decodes an untrusted actor document with the same limits and
@@ -746,8 +746,8 @@ func DecodeActor(body []byte, lim Limits) (*Actor, error) {
 	if a.Type == "Group" {
 		a.Moderators = firstIRI(m["attributedTo"])
 	}
-	a.IconURL, a.IconMediaType = image(m["icon"])
-	a.ImageURL, a.ImageMediaType = image(m["image"])
+	a.IconURL, a.IconMediaType, a.IconName = image(m["icon"])
+	a.ImageURL, a.ImageMediaType, a.ImageName = image(m["image"])
 	a.ManuallyApprovesFollowers = boolean(m["manuallyApprovesFollowers"])
 	a.Discoverable = boolean(m["discoverable"])
 	a.PostingRestrictedToMods = boolean(m["postingRestrictedToMods"])

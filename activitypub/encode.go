@@ -279,10 +279,10 @@ func actorMap(a *Actor) (map[string]any, error) {
 		m["publicKey"] = map[string]any{"id": a.PublicKeyID, "owner": owner, "publicKeyPem": a.PublicKeyPEM}
 	}
 	if a.IconURL != "" {
-		m["icon"] = imageMap(a.IconURL, a.IconMediaType)
+		m["icon"] = imageMap(a.IconURL, a.IconMediaType, a.IconName)
 	}
 	if a.ImageURL != "" {
-		m["image"] = imageMap(a.ImageURL, a.ImageMediaType)
+		m["image"] = imageMap(a.ImageURL, a.ImageMediaType, a.ImageName)
 	}
 	if len(a.Fields) > 0 {
 		att := make([]any, 0, len(a.Fields))
@@ -301,11 +301,12 @@ func actorMap(a *Actor) (map[string]any, error) {
 	return m, nil
 }
 
-func imageMap(u, mediaType string) map[string]any {
+// imageMap is an actor's icon or image; name is its alt text, as
+// Mastodon reads it (and as screen readers need it).
+func imageMap(u, mediaType, name string) map[string]any {
 	m := map[string]any{"type": "Image", "url": u}
-	if mediaType != "" {
-		m["mediaType"] = mediaType
-	}
+	putStr(m, "mediaType", mediaType)
+	putStr(m, "name", name)
 	return m
 }
 

@@ -110,7 +110,7 @@ func DecodeRemoteObject(m map[string]any) (*RemoteObject, error) {
 		case "Mention", "Hashtag":
 			o.Tags = append(o.Tags, Tag{Type: str(tm, "type"), Href: str(tm, "href"), Name: str(tm, "name")})
 		case "Emoji":
-			u, mt := image(tm["icon"])
+			u, mt, _ := image(tm["icon"])
 			if name := str(tm, "name"); name != "" && u != "" {
 				o.Emojis = append(o.Emojis, Emoji{Name: name, URL: u, MediaType: mt})
 			}

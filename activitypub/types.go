@@ -40,8 +40,10 @@ type Actor struct {
 	PublicKeyPEM              string // SPKI PEM ("BEGIN PUBLIC KEY")
 	IconURL                   string
 	IconMediaType             string
+	IconName                  string // alt text of the icon (avatar)
 	ImageURL                  string
 	ImageMediaType            string
+	ImageName                 string // alt text of the header image
 	ManuallyApprovesFollowers bool
 	Discoverable              bool
 	PostingRestrictedToMods   bool

@@ -1,6 +1,8 @@
 // Staff pages: axe-core on every page reachable after sign-in, sign-in and
-// sign-out with the keyboard only, and sign-in with a TOTP second factor.
+// sign-out with the keyboard only, sign-in with a TOTP second factor, and
+// composing a post with an image, alt text and a content warning.
 import assert from 'node:assert/strict';
+import { deflateSync } from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
 import { ADMIN, axeCheck, currentStep, goto, launch, signIn, TOTP_USER, totp, withPage } from './lib.mjs';
 
@@ -170,4 +172,71 @@ test('sign in with a TOTP second factor', (t) => withPage(browser, t, async (pag
   await Promise.all([page.waitForNavigation(), page.click('form[action="/login/totp"] button')]);
   assert.equal(path(page), '/staff', 'signed in with the second factor');
   assert.match(await page.textContent('form[action="/logout"]'), new RegExp(TOTP_USER.username));
+}));
+
+// pngImage encodes a w×h RGB gradient as a PNG (no dependency needed).
+function pngImage(w, h) {
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc = (buf) => {
+    let c = 0xffffffff;
+    for (const b of buf) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8);
+    return (c ^ 0xffffffff) >>> 0;
+  };
+  const chunk = (type, data) => {
+    const len = Buffer.alloc(4); len.writeUInt32BE(data.length);
+    const td = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const c = Buffer.alloc(4); c.writeUInt32BE(crc(td));
+    return Buffer.concat([len, td, c]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(w, 0); ihdr.writeUInt32BE(h, 4);
+  ihdr[8] = 8; ihdr[9] = 2; // 8-bit RGB
+  const raw = Buffer.alloc((w * 3 + 1) * h);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const o = y * (w * 3 + 1) + 1 + x * 3;
+      raw[o] = (x * 8) & 255; raw[o + 1] = (y * 8) & 255; raw[o + 2] = 160;
+    }
+  }
+  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
+}
+
+test('compose a post with an image, alt text and content warning', (t) => withPage(browser, t, async (page) => {
+  const alt = `Karta över Hägersten med omledd busstrafik ${Date.now()}`;
+  await signIn(page, ADMIN);
+  await goto(page, '/staff/groups/hagersten-alvsjo/compose');
+  await page.fill('#text', 'Bussarna leds om i helgen, se kartan.');
+  await page.fill('#summary', 'Trafikstörning');
+  await page.setInputFiles('#file-1', { name: 'karta.png', mimeType: 'image/png', buffer: pngImage(48, 32) });
+
+  // Without alt text: refused, the message in the form, the image kept.
+  await Promise.all([page.waitForNavigation(), page.click('button[value=publish]')]);
+  const alert = page.locator('[role=alert]');
+  assert.match(await alert.innerText(), /Skriv en bildbeskrivning/);
+  const altField = page.locator('textarea[id^="alt-"]:not([id^="alt-new"])');
+  assert.equal(await altField.count(), 1, 'the uploaded image is carried in the form');
+  assert.equal(await altField.getAttribute('aria-invalid'), 'true');
+  await axeCheck(page);
+
+  // With alt text: preview, then publish.
+  await altField.fill(alt);
+  await Promise.all([page.waitForNavigation(), page.click('button[value=preview]')]);
+  assert.equal(await page.locator(`.preview img[alt="${alt}"]`).count(), 1);
+  await Promise.all([page.waitForNavigation(), page.click('button[value=publish]')]);
+  assert.equal(path(page), '/staff/groups/hagersten-alvsjo');
+
+  // The public page shows it behind the content warning, with its alt text.
+  await goto(page, '/groups/hagersten-alvsjo');
+  const article = page.locator('article', { has: page.locator(`img[alt="${alt}"]`) }).first();
+  await article.locator('summary', { hasText: 'Trafikstörning' }).click();
+  const img = article.locator(`img[alt="${alt}"]`);
+  assert.ok(await img.isVisible());
+  assert.equal(await img.getAttribute('width'), '48');
+  assert.equal(await img.getAttribute('loading'), 'lazy');
+  assert.ok(await img.evaluate((e) => e.complete && e.naturalWidth === 48), 'the image loads from /media');
+  await axeCheck(page);
 }));

@@ -155,3 +155,20 @@ func drain(resp *http.Response, limit int64) {
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, limit))
 	_ = resp.Body.Close()
 }
+
+// GetImage fetches a remote image (a custom emoji, an avatar) for the
+// media proxy: unsigned, through the same SSRF guard, redirect rules and
+// size limit as Get, accepting only raster image types (never SVG, which
+// can carry script). It returns the body and its media type.
+func (c *Client) GetImage(ctx context.Context, rawURL string) ([]byte, string, error) {
+	var mediaType string
+	body, _, err := c.get(ctx, rawURL, "image/png, image/jpeg, image/gif, image/webp, image/avif", nil, func(mt string) bool {
+		switch mt {
+		case "image/png", "image/jpeg", "image/gif", "image/webp", "image/avif":
+			mediaType = mt
+			return true
+		}
+		return false
+	})
+	return body, mediaType, err
+}

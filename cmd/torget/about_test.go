@@ -20,6 +20,7 @@ import (
 func TestAboutSet(t *testing.T) {
 	dbURL := storetest.URL(t)
 	t.Setenv("TORGET_DATABASE_URL", dbURL)
+	t.Setenv("TORGET_MEDIA_DIR", t.TempDir())
 	t.Setenv("TORGET_SERVER_DOMAIN", "social.example.se")
 	page := func() string {
 		t.Helper()

@@ -23,6 +23,7 @@ func cli(t *testing.T, stdin string, args ...string) (string, error) {
 func TestCommands(t *testing.T) {
 	dbURL := storetest.URL(t)
 	t.Setenv("TORGET_DATABASE_URL", dbURL)
+	t.Setenv("TORGET_MEDIA_DIR", t.TempDir())
 	t.Setenv("TORGET_SERVER_DOMAIN", "social.example.se")
 
 	if out, err := cli(t, "", "migrate"); err != nil || !strings.Contains(out, "schema at version") {
@@ -120,6 +121,7 @@ func TestAdminCommandsAudit(t *testing.T) {
 	ctx := context.Background()
 	dbURL := storetest.URL(t)
 	t.Setenv("TORGET_DATABASE_URL", dbURL)
+	t.Setenv("TORGET_MEDIA_DIR", t.TempDir())
 	t.Setenv("TORGET_SERVER_DOMAIN", "social.example.se")
 	if _, err := cli(t, "ett långt lösenord\n", "admin", "create-user", "anna", "--role", "editor", "--password-stdin"); err != nil {
 		t.Fatal(err)

@@ -24,6 +24,7 @@ import (
 	"github.com/torget/torget/internal/cases"
 	"github.com/torget/torget/internal/config"
 	"github.com/torget/torget/internal/federation"
+	"github.com/torget/torget/internal/media"
 	"github.com/torget/torget/internal/metrics"
 	"github.com/torget/torget/internal/queue"
 	"github.com/torget/torget/internal/store"
@@ -48,6 +49,7 @@ type App struct {
 	HTTP      *echo.Echo
 	Client    *transport.Client
 	Cases     *cases.Service
+	Media     media.Storage
 }
 
 // Options override parts of the wiring (tests).
@@ -220,6 +222,10 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, st *store.S
 		}
 		return float64(c[store.InboxPending])
 	})
+	a.Media, err = openMedia(ctx, cfg.Media)
+	if err != nil {
+		return nil, err
+	}
 	in := cfg.Instance
 	e, err := web.New(fed, log, m, web.Options{Version: Version, MaxBodyBytes: cfg.Federation.MaxBodyBytes, Location: loc, TimeZone: loc,
 		Instance: web.Instance{Name: in.Name, Description: in.Description, Organisation: in.Organisation,
@@ -237,6 +243,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, st *store.S
 			UpdatedOn: cfg.Access.UpdatedOn, Method: cfg.Access.Method, Exceptions: cfg.Access.Exceptions,
 			OutOfScope: cfg.Access.OutOfScope, SupervisorURL: cfg.Access.SupervisorURL},
 		Liveness: web.Liveness{StaleDays: cc.StaleDays, SupervisionDays: cc.SupervisionDays, FeedbackPerHour: cc.FeedbackPerHour},
+		Media:    web.MediaOptions{Storage: a.Media, Limits: media.Limits{MaxBytes: cfg.Media.MaxBytes, MaxPixels: cfg.Media.MaxPixels}},
 		Archive:  ArchiveOptions(cfg), RulesInForce: func(ctx context.Context) (string, error) { return RulesInForce(ctx, st) }})
 	if err != nil {
 		return nil, err
@@ -245,8 +252,32 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, st *store.S
 	return a, nil
 }
 
-// Close releases the store.
-func (a *App) Close() error { return a.Store.Close() }
+// openMedia opens the configured media storage: a local directory, or an
+// S3-compatible bucket checked at start-up so a wrong setting fails fast.
+func openMedia(ctx context.Context, c config.Media) (media.Storage, error) {
+	if c.Storage == "s3" {
+		s, err := media.NewS3(media.S3Config{Endpoint: c.S3Endpoint, UseTLS: c.S3UseTLS, Region: c.S3Region, Bucket: c.S3Bucket,
+			AccessKey: c.S3AccessKey, SecretKey: c.S3SecretKey, Prefix: c.S3Prefix, PathStyle: c.S3PathStyle})
+		if err != nil {
+			return nil, err
+		}
+		cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		if err := s.Check(cctx); err != nil {
+			return nil, err
+		}
+		return s, nil
+	}
+	return media.NewLocal(c.Dir)
+}
+
+// Close releases the store and the media directory.
+func (a *App) Close() error {
+	if l, ok := a.Media.(*media.Local); ok {
+		_ = l.Close()
+	}
+	return a.Store.Close()
+}
 
 // RunWorkers runs the delivery and inbox queues and the scheduler until ctx ends, then waits
 // for the work in hand.

@@ -30,6 +30,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"runtime"
 	"runtime/pprof"
@@ -41,6 +42,7 @@ import (
 
 	"github.com/torget/torget/activitypub/httpsig"
 	"github.com/torget/torget/internal/federation"
+	"github.com/torget/torget/internal/moderation"
 	"github.com/torget/torget/internal/store"
 )
 
@@ -668,4 +670,135 @@ func benchGET(b *testing.B, transport string, target func(*instance) (string, ht
 	reportLoad(b, r)
 	b.ReportMetric(sign.PerSec, "sign/s")
 	b.ReportMetric(verify.PerSec, "verify/s")
+}
+
+// ---- Residents' replies with moderation -----------------------------------------
+
+// benchScreener evaluates a realistic rule set the way a rules engine
+// would: ~60 word rules on the lower-cased text, a block list of 500
+// link domains, limits on mentions, links and media for unknown authors.
+// (The moderation engine of h-mod replaces it when merged.)
+type benchScreener struct {
+	words   []string
+	domains map[string]bool
+}
+
+func newBenchScreener() *benchScreener {
+	s := &benchScreener{domains: map[string]bool{}}
+	for i := range 60 {
+		s.words = append(s.words, fmt.Sprintf("förbjudetord%02d", i))
+	}
+	s.words = append(s.words, "köp billigt", "gratis pengar", "casino")
+	for i := range 500 {
+		s.domains[fmt.Sprintf("spam%d.example", i)] = true
+	}
+	return s
+}
+
+func (s *benchScreener) Screen(_ context.Context, it moderation.Item) (moderation.Verdict, error) {
+	v := moderation.Verdict{Action: moderation.Accept}
+	add := func(m moderation.Match) {
+		v.Matches = append(v.Matches, m)
+		if m.Action.Severity() > v.Action.Severity() {
+			v.Action = m.Action
+		}
+	}
+	text := strings.ToLower(it.Text)
+	for _, w := range s.words {
+		if strings.Contains(text, w) {
+			add(moderation.Match{RuleID: "ord", Version: 1, Action: moderation.Hold, Why: w})
+		}
+	}
+	for _, l := range it.Links {
+		if u, err := url.Parse(l); err == nil && s.domains[strings.ToLower(u.Hostname())] {
+			add(moderation.Match{RuleID: "domaner", Version: 1, Action: moderation.Reject, Why: u.Hostname()})
+		}
+	}
+	if !it.KnownAuthor && (it.Mentions > 5 || len(it.Links) > 3 || it.Media > 4) {
+		add(moderation.Match{RuleID: "ny-avsandare", Version: 1, Action: moderation.Hold, Why: "many mentions, links or media"})
+	}
+	return v, nil
+}
+
+// BenchmarkInboxReplies POSTs pre-signed Create{Note} replies to a group
+// post from 8 fake remote actors, 32 at a time, over plain HTTP, with a
+// Screener that evaluates a realistic rule set, and stops the clock only
+// when every reply has been verified, stored, screened and taken into the
+// thread (a remote_notes row). One op is one reply. It reports
+// replies/s end to end.
+func BenchmarkInboxReplies(b *testing.B) {
+	const nActors = 8
+	tg := startInstance(b)
+	tg.Fed.SetScreener(newBenchScreener())
+	tg.group(b, "kvarteret", false)
+	groupID := tg.Base + "/groups/kvarteret"
+	_, postURL, err := tg.Fed.Publish(context.Background(), "kvarteret", federation.PostInput{Text: "Avstängning på Ringvägen"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ba := newBenchActors(b, nActors)
+	ep := endpoints(b, tg)["http"]
+	for i := range nActors {
+		body, _ := json.Marshal(map[string]any{"@context": "https://www.w3.org/ns/activitystreams",
+			"id": fmt.Sprintf("%s#follows/%d", ba.actor(i), noteSeq.Add(1)), "type": "Follow", "actor": ba.actor(i), "object": groupID})
+		ps, err := ba.sign(i, groupID+"/inbox", body)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if code, resp, err := ep.do(tg, http.MethodPost, "/groups/kvarteret/inbox", ps.header, ps.body); err != nil || code != http.StatusAccepted {
+			b.Fatalf("warm-up Follow: %d %s %v", code, resp, err)
+		}
+	}
+	waitUntil(b, 30*time.Second, "follows applied", func() bool {
+		c, _ := tg.Store.InboxCounts(context.Background())
+		return c[store.InboxPending] == 0
+	})
+	acts := make([]presigned, b.N)
+	for j := range acts {
+		i := j % nActors
+		ps, err := ba.sign(i, tg.Base+"/inbox", ba.createNote(i, groupID, postURL))
+		if err != nil {
+			b.Fatal(err)
+		}
+		acts[j] = ps
+	}
+	var idx, refused atomic.Int64
+	var firstErr atomic.Value
+	b.SetParallelism(loadParallelism)
+	m := startMeter(b)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			a := acts[idx.Add(1)-1]
+			code, resp, err := ep.do(tg, http.MethodPost, "/inbox", a.header, a.body)
+			if err != nil || code != http.StatusAccepted {
+				refused.Add(1)
+				firstErr.CompareAndSwap(nil, fmt.Sprintf("%d %s %v", code, resp, err))
+			}
+		}
+	})
+	if n := refused.Load(); n > 0 {
+		b.Fatalf("%d of %d POSTs not accepted; first: %v", n, b.N, firstErr.Load())
+	}
+	waitUntilEvery(b, 5*time.Minute, 100*time.Millisecond, "replies taken into the thread", func() bool {
+		n, err := tg.Store.CountThread(context.Background(), []string{postURL})
+		return err == nil && n[postURL] >= int64(b.N)
+	})
+	r := m.stop(b.N)
+	b.ReportMetric(r.PerSec, "replies/s")
+	b.ReportMetric(us(r.CPUPerOp), "cpu_us/reply")
+	reportLoad(b, r)
+}
+
+// waitUntilEvery is waitUntil polling at the given interval (a benchmark's
+// poll must not compete with what it measures).
+func waitUntilEvery(tb testing.TB, timeout, every time.Duration, what string, cond func() bool) {
+	tb.Helper()
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		if cond() {
+			return
+		}
+		time.Sleep(every)
+	}
+	tb.Fatalf("timed out waiting for %s", what)
 }

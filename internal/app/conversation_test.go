@@ -4,12 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"html"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/torget/torget/internal/auth"
 	"github.com/torget/torget/internal/federation"
 	"github.com/torget/torget/internal/fedtest"
 	"github.com/torget/torget/internal/store"
@@ -277,4 +281,153 @@ func getBody(t *testing.T, tg *instance, url string) string {
 		t.Fatalf("GET %s: %d", url, code)
 	}
 	return body
+}
+
+// An administrator sets the discussion mode from the group's edit page
+// (CSRF-guarded, audited); an editor may not; the public page shows it.
+func TestStaffSetsDiscussionMode(t *testing.T) {
+	ctx := context.Background()
+	tg := startInstance(t)
+	tg.group(t, "lage", false)
+	tg.user(t, "admin", auth.RoleAdmin)
+	tg.user(t, "erik", auth.RoleEditor)
+	ab := newBrowser(t, tg)
+	ab.login("admin", testPassword)
+	const edit, action = "/staff/groups/lage/edit", "/staff/groups/lage/mode"
+	_, body := ab.get(edit)
+	expectBody(t, "edit page", body, `action="/staff/groups/lage/mode"`, `<label for="mode-open">`, `id="mode-announcements" value="announcements" checked`)
+	resp, body := ab.post(action, url.Values{"mode": {"open"}})
+	expectStatus(t, "mode without CSRF", resp, body, http.StatusForbidden)
+	if g, _ := tg.Store.GroupBySlug(ctx, "lage"); g.DiscussionMode != store.ModeAnnouncements {
+		t.Fatalf("mode changed without CSRF: %s", g.DiscussionMode)
+	}
+	resp, body = ab.form(edit, action, url.Values{"mode": {"moderated"}})
+	expectRedirect(t, resp, body, "/staff/groups/lage?notice=L%C3%A4get+f%C3%B6r+svar+%C3%A4r+sparat.")
+	if g, _ := tg.Store.GroupBySlug(ctx, "lage"); g.DiscussionMode != store.ModeModerated {
+		t.Fatalf("mode = %s", g.DiscussionMode)
+	}
+	if tg.auditActions(t)["group_mode admin"] != 1 {
+		t.Fatal("mode change not audited")
+	}
+	if page := getBody(t, tg, tg.Base+"/groups/lage"); !strings.Contains(page, "Modererad: svar visas när en moderator") {
+		t.Fatal("public page does not show the mode")
+	}
+	eb := newBrowser(t, tg)
+	eb.login("erik", testPassword)
+	resp, body = eb.post(action, url.Values{"mode": {"open"}, "csrf": {eb.csrf("/staff")}})
+	if resp.StatusCode == http.StatusSeeOther {
+		t.Fatalf("an editor changed the mode: %d", resp.StatusCode)
+	}
+	if g, _ := tg.Store.GroupBySlug(ctx, "lage"); g.DiscussionMode != store.ModeModerated {
+		t.Fatalf("editor changed the mode to %s", g.DiscussionMode)
+	}
+}
+
+// Custom emoji are rendered only as images with alt text, through the
+// signed, cached media proxy; unsigned proxy URLs and SVG are refused.
+func TestCustomEmojiThroughProxy(t *testing.T) {
+	ctx := context.Background()
+	tg := startInstance(t)
+	tg.group(t, "emoji", false)
+	groupID := tg.Base + "/groups/emoji"
+	p := fedtest.NewServer(t, fedtest.Options{Users: []string{"pia"}, RootCAs: tg.Pool})
+	png := []byte("\x89PNG\r\n\x1a\nfake-but-typed-png")
+	p.Serve(p.ObjectID("blob.png"), fedtest.File{Type: "image/png", Body: png})
+	p.Serve(p.ObjectID("evil.svg"), fedtest.File{Type: "image/svg+xml", Body: []byte(`<svg onload="alert(1)"/>`)})
+	_, postURL, err := tg.Fed.Publish(ctx, "emoji", federation.PostInput{Text: "Hej"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	note := p.Note("pia", "e1", postURL, "<p>Fint :blob: och :evil:</p>", groupID)
+	note["tag"] = append(note["tag"].([]any),
+		map[string]any{"type": "Emoji", "name": ":blob:", "icon": map[string]any{"type": "Image", "mediaType": "image/png", "url": p.ObjectID("blob.png")}},
+		map[string]any{"type": "Emoji", "name": ":evil:", "icon": map[string]any{"type": "Image", "url": p.ObjectID("evil.svg")}})
+	deliver(t, tg, p, "pia", groupID+"/inbox", p.Wrap("Create", "pia", note))
+	page := getBody(t, tg, postURL)
+	if strings.Contains(page, p.URL+"/objects/blob.png\"") || strings.Contains(page, `src="`+p.URL) {
+		t.Fatal("emoji hot-linked")
+	}
+	n, _ := tg.Store.RemoteNoteByIRI(ctx, note["id"].(string))
+	i := strings.Index(n.ContentHTML, `src="`)
+	if i < 0 || !strings.Contains(n.ContentHTML, `alt=":blob:"`) {
+		t.Fatalf("no emoji image: %s", n.ContentHTML)
+	}
+	src := html.UnescapeString(n.ContentHTML[i+5 : i+5+strings.Index(n.ContentHTML[i+5:], `"`)])
+	if !strings.HasPrefix(src, tg.Base+"/media/proxy?") {
+		t.Fatalf("emoji src %s", src)
+	}
+	c := newClient(t, tg)
+	code, h, body := c.get(src, "")
+	if code != 200 || h.Get("Content-Type") != "image/png" || body != string(png) {
+		t.Fatalf("proxy: %d %s %q", code, h.Get("Content-Type"), body)
+	}
+	c.get(src, "")
+	if got := p.ObjectGets("/objects/blob.png"); got != 1 {
+		t.Fatalf("image fetched %d times, want 1 (cached)", got)
+	}
+	if code, _, _ := c.get(tg.Base+"/media/proxy?url="+url.QueryEscape(p.ObjectID("blob.png"))+"&sig=00", ""); code != 403 {
+		t.Fatalf("unsigned proxy URL: %d", code)
+	}
+	j := strings.Index(n.ContentHTML, `alt=":evil:"`)
+	if j < 0 {
+		t.Fatalf("no :evil: image: %s", n.ContentHTML)
+	}
+	k := strings.LastIndex(n.ContentHTML[:j], `src="`)
+	evil := html.UnescapeString(n.ContentHTML[k+5 : k+5+strings.Index(n.ContentHTML[k+5:], `"`)])
+	if code, _, _ := c.get(evil, ""); code != http.StatusBadGateway {
+		t.Fatalf("SVG through the proxy: %d", code)
+	}
+}
+
+// Staff reply as the group from the staff UI: the reply federates to the
+// resident and to the followers, answers the resident's note, and shows
+// in the thread.
+func TestStaffRepliesAsGroup(t *testing.T) {
+	ctx := context.Background()
+	tg := startInstance(t)
+	tg.group(t, "svar", false)
+	tg.user(t, "admin", auth.RoleAdmin)
+	groupID := tg.Base + "/groups/svar"
+	a := fedtest.NewServer(t, fedtest.Options{Users: []string{"anna"}, RootCAs: tg.Pool})
+	b := fedtest.NewServer(t, fedtest.Options{Users: []string{"bertil"}, RootCAs: tg.Pool})
+	follow(t, tg, a, "anna", groupID)
+	_, postURL, err := tg.Fed.Publish(ctx, "svar", federation.PostInput{Text: "Frågor om soptömningen?"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	note := b.Note("bertil", "q1", postURL, "<p>När töms kärlen på Ringvägen?</p>", groupID)
+	deliver(t, tg, b, "bertil", groupID+"/inbox", b.Wrap("Create", "bertil", note))
+
+	ab := newBrowser(t, tg)
+	ab.login("admin", testPassword)
+	_, body := ab.get("/staff/groups/svar")
+	replyLink := "/staff/groups/svar/compose?svar=" + url.QueryEscape(note["id"].(string))
+	expectBody(t, "staff group page", body, "När töms kärlen", html.EscapeString(replyLink))
+	resp, body := ab.get(replyLink)
+	expectStatus(t, "reply form", resp, body, 200)
+	expectBody(t, "reply form", body, `name="in_reply_to"`, "Du svarar på")
+	resp, body = ab.form(replyLink, "/staff/groups/svar/compose", url.Values{"text": {"På tisdagar."}, "language": {"sv"},
+		"action": {"publish"}, "in_reply_to": {note["id"].(string)}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("reply: %d %.300s", resp.StatusCode, body)
+	}
+	isReply := func(d fedtest.Delivery) bool {
+		o := objectOf(d)
+		return d.Type == "Create" && o != nil && o["inReplyTo"] == note["id"]
+	}
+	got := b.WaitFor(t, 10*time.Second, isReply)
+	o := objectOf(got)
+	if !contains(strs(o["cc"]), b.ActorID("bertil")) || !strings.Contains(string(got.Body), `"href":"`+b.ActorID("bertil")+`"`) {
+		t.Fatalf("reply does not mention the resident: %s", got.Body)
+	}
+	a.WaitFor(t, 10*time.Second, isReply)
+	page := getBody(t, tg, postURL)
+	i, j := strings.Index(page, "När töms kärlen"), strings.Index(page, "På tisdagar.")
+	if i < 0 || j < i || !strings.Contains(page[j-600:j], "svar till") {
+		t.Fatalf("staff reply not threaded on the page")
+	}
+	// A reply to a note of another group, or to nothing, is refused.
+	if _, _, err := tg.Fed.Publish(ctx, "svar", federation.PostInput{Text: "x", InReplyTo: b.ObjectID("nope")}); err == nil {
+		t.Fatal("reply to an unknown note published")
+	}
 }

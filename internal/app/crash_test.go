@@ -298,6 +298,7 @@ func TestCrashMidFanout(t *testing.T) {
 	// Seed: the group, 1,000 followers, one post — with no workers running.
 	cfg := config.Default()
 	cfg.Server.Domain, cfg.Server.BaseURL, cfg.Database.URL = domain, base, dbURL
+	cfg.Media.Dir = dir
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -327,6 +328,7 @@ func TestCrashMidFanout(t *testing.T) {
 
 	env := []string{
 		"TORGET_DATABASE_URL=" + dbURL,
+		"TORGET_MEDIA_DIR=" + dir,
 		"TORGET_SERVER_DOMAIN=" + domain,
 		"TORGET_SERVER_BASE_URL=" + base,
 		"TORGET_SERVER_LISTEN=127.0.0.1:0",

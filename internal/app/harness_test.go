@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -100,6 +101,7 @@ func launch(t testing.TB, ln net.Listener, dbURL string, clock *testClock, opts 
 	cfg.Server.Domain = domain
 	cfg.Server.BaseURL = "https://" + domain
 	cfg.Database.URL = dbURL
+	cfg.Media.Dir = filepath.Join(t.TempDir(), "media")
 	cfg.Federation.AllowPrivateNetworks = []string{"127.0.0.0/8", "::1/128"}
 	cfg.Federation.RequestTimeout = config.Duration{Duration: 5 * time.Second}
 	cfg.Delivery.ProbeInterval = config.Duration{Duration: time.Second}

@@ -30,6 +30,7 @@ func TestTwoNodesDeliverOnce(t *testing.T) {
 	base := "http://" + domain
 	cfg := config.Default()
 	cfg.Server.Domain, cfg.Server.BaseURL, cfg.Database.URL = domain, base, storetest.URL(t)
+	cfg.Media.Dir = t.TempDir()
 	cfg.Federation.AllowPrivateNetworks = []string{"127.0.0.0/8"}
 	cfg.Delivery.Workers, cfg.Delivery.PerDomain = 8, 2
 	if err := cfg.Validate(); err != nil {

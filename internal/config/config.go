@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
@@ -45,6 +46,7 @@ type Config struct {
 	Delivery   Delivery   `toml:"delivery"`
 	Auth       Auth       `toml:"auth"`
 	OIDC       OIDC       `toml:"oidc"`
+	Media      Media      `toml:"media"`
 	Log        Log        `toml:"log"`
 	Cases      Cases      `toml:"cases"`
 	Privacy    Privacy    `toml:"privacy"`
@@ -190,6 +192,24 @@ type OIDC struct {
 // Enabled reports whether single sign-on is configured.
 func (o OIDC) Enabled() bool { return o.Issuer != "" }
 
+// Media selects where uploaded images are stored and bounds uploads.
+// Storage "local" keeps them in Dir on this node; "s3" in a bucket of an
+// S3-compatible object store, which every node of a site shares.
+type Media struct {
+	Storage     string `toml:"storage"`
+	Dir         string `toml:"dir"`
+	MaxBytes    int64  `toml:"max_bytes"`
+	MaxPixels   int64  `toml:"max_pixels"`
+	S3Endpoint  string `toml:"s3_endpoint"`
+	S3UseTLS    bool   `toml:"s3_use_tls"`
+	S3Region    string `toml:"s3_region"`
+	S3Bucket    string `toml:"s3_bucket"`
+	S3AccessKey string `toml:"s3_access_key"`
+	S3SecretKey string `toml:"s3_secret_key"`
+	S3Prefix    string `toml:"s3_prefix"`
+	S3PathStyle bool   `toml:"s3_path_style"`
+}
+
 // Log configures log/slog.
 type Log struct {
 	Level  string `toml:"level"`
@@ -295,6 +315,8 @@ func Default() Config {
 			Exceptions:    "Inga undantag med hänvisning till oskäligt betungande anpassning (12 §).",
 			OutOfScope:    "Innehåll från andra servrar i fediversum som visas i trådar omfattas inte (9 §).",
 			SupervisorURL: "https://www.digg.se/tdosanmalan"},
+		Media: Media{Storage: "local", MaxBytes: 10 << 20, MaxPixels: 40_000_000,
+			S3UseTLS: true, S3PathStyle: true},
 	}
 }
 
@@ -459,6 +481,15 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("retention rule %d: %w", i+1, err))
 		}
 	}
+	if c.Media.Dir == "" {
+		// Next to the SQLite database: one data directory to back up.
+		c.Media.Dir = "data/media"
+		if path, ok := strings.CutPrefix(c.Database.URL, "sqlite:"); ok && path != "" {
+			path, _, _ = strings.Cut(path, "?")
+			c.Media.Dir = filepath.Join(filepath.Dir(strings.TrimPrefix(path, "file:")), "media")
+		}
+	}
+	errs = append(errs, c.Media.validate()...)
 	return errors.Join(errs...)
 }
 
@@ -490,6 +521,32 @@ func (c *Config) validateOIDC() []error {
 	}
 	if !hasOpenID {
 		errs = append(errs, errors.New(`oidc.scopes must include "openid"`))
+	}
+	return errs
+}
+
+func (m Media) validate() []error {
+	var errs []error
+	switch m.Storage {
+	case "local":
+		if m.Dir == "" {
+			errs = append(errs, errors.New("media.dir is required when media.storage is \"local\""))
+		}
+	case "s3":
+		if m.S3Endpoint == "" || m.S3Bucket == "" {
+			errs = append(errs, errors.New("media.s3_endpoint and media.s3_bucket are required when media.storage is \"s3\""))
+		}
+		if strings.Contains(m.S3Endpoint, "://") {
+			errs = append(errs, fmt.Errorf("media.s3_endpoint %q must be host[:port] without a scheme (see s3_use_tls)", m.S3Endpoint))
+		}
+		if m.S3Prefix != "" && !strings.HasSuffix(m.S3Prefix, "/") {
+			errs = append(errs, fmt.Errorf("media.s3_prefix %q must end in /", m.S3Prefix))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("media.storage %q: want \"local\" or \"s3\"", m.Storage))
+	}
+	if m.MaxBytes <= 0 || m.MaxPixels <= 0 {
+		errs = append(errs, errors.New("media.max_bytes and media.max_pixels must be positive"))
 	}
 	return errs
 }

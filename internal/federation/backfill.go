@@ -26,10 +26,32 @@ type BackfillStats struct {
 	Cut     bool
 }
 
-// backfillThread backfills a thread after a note arrived in it.
-func (s *Service) backfillThread(ctx context.Context, root string) {
-	if st, err := s.Backfill(ctx, root); err != nil {
-		s.log.Info("backfill", "root", root, "err", err, "fetches", st.Fetches, "added", st.Added)
+// backfillAround reads, after n arrived, the replies collections of n and
+// of its ancestors in the thread (where its missing siblings and answers
+// are listed), each at most once per backfillInterval.
+func (s *Service) backfillAround(ctx context.Context, n *store.RemoteNote) {
+	var queue []string
+	seen := map[string]bool{n.RootIRI: true}
+	cur := n
+	for i := 0; cur != nil && i <= maxParentDepth; i++ {
+		seen[cur.IRI] = true
+		if cur.RepliesIRI != "" {
+			queue = append(queue, cur.RepliesIRI)
+		}
+		if cur.InReplyTo == "" || cur.InReplyTo == cur.RootIRI || seen[cur.InReplyTo] {
+			break
+		}
+		p, err := s.store.RemoteNoteByIRI(ctx, cur.InReplyTo)
+		if err != nil {
+			break
+		}
+		cur = p
+	}
+	if len(queue) == 0 {
+		return
+	}
+	if st, err := s.backfill(ctx, n.RootIRI, queue, seen); err != nil {
+		s.log.Info("backfill", "root", n.RootIRI, "err", err, "fetches", st.Fetches, "added", st.Added)
 	}
 }
 
@@ -53,6 +75,11 @@ func (s *Service) Backfill(ctx context.Context, root string) (BackfillStats, err
 			queue = append(queue, n.RepliesIRI)
 		}
 	}
+	return s.backfill(ctx, root, queue, seen)
+}
+
+func (s *Service) backfill(ctx context.Context, root string, queue []string, seen map[string]bool) (BackfillStats, error) {
+	var st BackfillStats
 	seenColl := map[string]bool{}
 	for len(queue) > 0 {
 		coll := queue[0]

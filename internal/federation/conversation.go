@@ -213,7 +213,7 @@ func (s *Service) renderNote(o *activitypub.RemoteObject) (htmlOut, atts string)
 	}
 	emoji := markup.RemoteEmoji{}
 	for _, e := range o.Emojis {
-		if u := s.uris.MediaProxy(e.URL); u != "" {
+		if u := s.MediaURL(e.URL); u != "" {
 			emoji[e.Name] = u
 		}
 	}
@@ -246,7 +246,11 @@ func escapeHTML(s string) string {
 // group's discussion mode.
 func (s *Service) screen(ctx context.Context, g *store.Group, n *store.RemoteNote, o *activitypub.RemoteObject) error {
 	v := moderation.Verdict{Action: moderation.Accept}
-	if s.opt.Screener != nil {
+	var sc Screener
+	if b := s.screener.Load(); b != nil {
+		sc = b.Screener
+	}
+	if sc != nil {
 		known, err := s.store.AuthorKnown(ctx, g.ID, n.AuthorIRI)
 		if err != nil {
 			return err
@@ -266,7 +270,7 @@ func (s *Service) screen(ctx context.Context, g *store.Group, n *store.RemoteNot
 				it.Mentions++
 			}
 		}
-		if v, err = s.opt.Screener.Screen(ctx, it); err != nil {
+		if v, err = sc.Screen(ctx, it); err != nil {
 			return fmt.Errorf("%w: screen: %v", ErrTemporary, err)
 		}
 		if v.Action == "" {
@@ -367,7 +371,7 @@ func (s *Service) onCreate(ctx context.Context, it *store.InboxItem, in *activit
 	if err := s.announceIfDue(ctx, p.group, n, []byte(it.Raw)); err != nil {
 		return Outcome{}, err
 	}
-	s.backfillThread(ctx, n.RootIRI)
+	s.backfillAround(ctx, n)
 	return processed(fmt.Sprintf("note %s in %s: %s", n.State, p.group.Slug, n.IRI)), nil
 }
 
@@ -524,4 +528,41 @@ func plainSummary(s string) string {
 		return ""
 	}
 	return markup.PlainText(markup.SanitizeRemote(s, nil))
+}
+
+// SetScreener replaces the screener (before the workers start; tests and
+// benchmarks).
+func (s *Service) SetScreener(sc Screener) { s.screener.Store(&screenerBox{sc}) }
+
+type screenerBox struct{ Screener }
+
+// replyMention checks that a staff reply answers a shown note in the
+// group's threads and returns its author as a mention to deliver to.
+func (s *Service) replyMention(ctx context.Context, g *store.Group, noteIRI string) (mention, error) {
+	n, err := s.store.RemoteNoteByIRI(ctx, noteIRI)
+	if errors.Is(err, store.ErrNotFound) || err == nil && (n.GroupID != g.ID || n.DeletedAt != nil || n.State != store.NoteVisible) {
+		return mention{}, fmt.Errorf("%w: the reply answers no shown post in this group", ErrInvalid)
+	}
+	if err != nil {
+		return mention{}, err
+	}
+	a, err := s.FetchActor(ctx, n.AuthorIRI, false)
+	if err != nil {
+		return mention{}, fmt.Errorf("%w: the resident's account cannot be reached: %v", ErrTemporary, err)
+	}
+	inbox := a.SharedInbox
+	if inbox == "" {
+		inbox = a.Inbox
+	}
+	name := "@" + a.PreferredUsername + "@" + a.Host
+	return mention{Name: name, Href: a.IRI, inbox: inbox, host: a.Host}, nil
+}
+
+func hasMention(ms []mention, href string) bool {
+	for _, m := range ms {
+		if m.Href == href {
+			return true
+		}
+	}
+	return false
 }

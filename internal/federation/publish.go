@@ -19,6 +19,11 @@ type PostInput struct {
 	Summary      string // content warning, plain text
 	Language     string // BCP 47; the group's language when empty
 	AuthorUserID *int64 // recorded internally; the group is the public author
+	// Media are the images to attach, in order, each with its alt text
+	// (required). On Edit they replace the post's images (those left out
+	// are detached); a nil Media keeps them as they are.
+	Media     []MediaRef
+	InReplyTo string // a resident's note in the group's threads: staff reply as the group
 }
 
 // MaxPostChars bounds a post's Markdown source.
@@ -64,6 +69,7 @@ func (s *Service) NoteFor(g *store.Group, p *store.Post) *activitypub.Note {
 	for _, tag := range markup.Hashtags(p.Source) {
 		n.Tags = append(n.Tags, activitypub.Tag{Type: "Hashtag", Href: s.uris.Tag(tag), Name: "#" + tag})
 	}
+	n.Attachments = s.noteAttachments(p)
 	return n
 }
 
@@ -88,14 +94,28 @@ func (s *Service) publish(ctx context.Context, g *store.Group, in PostInput, cla
 		return nil, "", err
 	}
 	ctx = withAuthor(ctx, in.AuthorUserID)
+	media, err := s.resolveMedia(ctx, g, 0, in.Media)
+	if err != nil {
+		return nil, "", err
+	}
 	r, err := s.render.Render(in.Text)
 	if err != nil {
 		return nil, "", err
 	}
 	ms := s.resolveMentions(ctx, r.Mentions)
+	if in.InReplyTo != "" {
+		// A reply reaches the resident (mentioned) and, as every post, the followers.
+		m, err := s.replyMention(ctx, g, in.InReplyTo)
+		if err != nil {
+			return nil, "", err
+		}
+		if !hasMention(ms, m.Href) {
+			ms = append(ms, m)
+		}
+	}
 	p := &store.Post{PublicID: newID(10), GroupID: g.ID, AuthorUserID: in.AuthorUserID, Source: in.Text,
 		ContentHTML: markup.LinkMentions(r.HTML, mentionLinks(ms)), Summary: in.Summary, Language: in.Language,
-		Mentions: encodeMentions(ms), PublishedAt: s.opt.Now().UTC()}
+		Mentions: encodeMentions(ms), Attachments: encodeAttachments(media), PublishedAt: s.opt.Now().UTC(), InReplyTo: in.InReplyTo}
 	err = s.store.Tx(ctx, func(tx *store.Store) error {
 		if err := tx.CreatePost(ctx, p); err != nil {
 			return err
@@ -104,6 +124,9 @@ func (s *Service) publish(ctx context.Context, g *store.Group, in PostInput, cla
 			if err := claim(tx, p); err != nil {
 				return err
 			}
+		}
+		if err := tx.AttachMedia(ctx, p.ID, media); err != nil {
+			return err
 		}
 		note := s.NoteFor(g, p)
 		act := &activitypub.Activity{ID: s.uris.Activity(newID(16)), Type: "Create", Actor: note.AttributedTo,
@@ -178,6 +201,15 @@ func (s *Service) Edit(ctx context.Context, ref string, in PostInput) (*store.Po
 		return nil, err
 	}
 	ctx = withAuthor(ctx, in.AuthorUserID)
+	if in.Media == nil { // callers that know nothing of images keep them
+		for _, a := range Attachments(p) {
+			in.Media = append(in.Media, MediaRef{PublicID: a.ID, Alt: a.Alt})
+		}
+	}
+	media, err := s.resolveMedia(ctx, g, p.ID, in.Media)
+	if err != nil {
+		return nil, err
+	}
 	r, err := s.render.Render(in.Text)
 	if err != nil {
 		return nil, err
@@ -187,8 +219,12 @@ func (s *Service) Edit(ctx context.Context, ref string, in PostInput) (*store.Po
 	notify := append(ms, decodeMentionsWithInbox(ctx, s, p.Mentions)...)
 	p.Source, p.Summary, p.Language, p.AuthorUserID = in.Text, in.Summary, in.Language, in.AuthorUserID
 	p.ContentHTML, p.Mentions = markup.LinkMentions(r.HTML, mentionLinks(ms)), encodeMentions(ms)
+	p.Attachments = encodeAttachments(media)
 	err = s.store.Tx(ctx, func(tx *store.Store) error {
 		if err := tx.UpdatePost(ctx, p); err != nil {
+			return err
+		}
+		if err := tx.AttachMedia(ctx, p.ID, media); err != nil {
 			return err
 		}
 		note := s.NoteFor(g, p)

@@ -68,7 +68,11 @@ type Service struct {
 	counts    followerCounts
 
 	contentVersion atomic.Uint64
-	backfilled     recentReads // replies collection → when it was last read
+	screener       atomic.Pointer[screenerBox]
+	backfilled     recentReads
+	media          mediaCache
+	mediaKeyOnce   sync.Once
+	mediaSecret    []byte // replies collection → when it was last read
 
 	instanceJSON []byte
 
@@ -101,8 +105,10 @@ func New(st *store.Store, u uris.Builder, client *transport.Client, log *slog.Lo
 	if opt.StoreInbox == nil {
 		opt.StoreInbox = st.InsertInboxItem
 	}
-	return &Service{store: st, uris: u, client: client, log: log, opt: opt,
+	s := &Service{store: st, uris: u, client: client, log: log, opt: opt,
 		render: markup.New(u.Tag), keys: newKeyCache(20000)}
+	s.screener.Store(&screenerBox{opt.Screener})
+	return s
 }
 
 // URIs returns the id builder.
@@ -429,6 +435,12 @@ func (s *Service) GroupActor(g *store.Group) *activitypub.Actor {
 	}
 	if g.OwningUnit != "" {
 		a.Fields = append(a.Fields, activitypub.PropertyValue{Name: "Tillhandahålls av", Value: html.EscapeString(g.OwningUnit)})
+	}
+	if m := g.Avatar; m != nil {
+		a.IconURL, a.IconMediaType, a.IconName = u.Media(m.SmallKey), m.MediaType, g.AvatarAlt
+	}
+	if m := g.Header; m != nil {
+		a.ImageURL, a.ImageMediaType, a.ImageName = u.Media(m.LargeKey), m.MediaType, g.HeaderAlt
 	}
 	if g.ClosedAt != nil {
 		closed := "Gruppen är stängd sedan " + g.ClosedAt.UTC().Format("2006-01-02") + " och tar inte emot nya inlägg."

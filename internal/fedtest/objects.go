@@ -58,6 +58,11 @@ func (s *Server) serveObject(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
+	if f, ok := doc.(File); ok {
+		w.Header().Set("Content-Type", f.Type)
+		_, _ = w.Write(f.Body)
+		return
+	}
 	writeJSON(w, ActivityJSON, http.StatusOK, doc)
 }
 
@@ -127,4 +132,10 @@ func (s *Server) Wrap(typ, user string, obj map[string]any) map[string]any {
 		"to":       obj["to"],
 		"cc":       obj["cc"],
 	}
+}
+
+// File is a non-JSON document to Serve (an image).
+type File struct {
+	Type string
+	Body []byte
 }

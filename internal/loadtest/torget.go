@@ -141,6 +141,7 @@ func StartTorget(ctx context.Context, o Options) (*Torget, error) {
 	cfg := config.Default()
 	cfg.Server.Domain, cfg.Server.BaseURL, cfg.Server.Listen = t.Domain, t.Base, t.Domain
 	cfg.Database.URL = dbURL
+	cfg.Media.Dir = filepath.Join(o.Dir, "media")
 	if o.MaxConns > 0 {
 		cfg.Database.MaxOpenConns = o.MaxConns
 	}
@@ -174,6 +175,7 @@ func StartTorget(ctx context.Context, o Options) (*Torget, error) {
 	}
 	t.env = []string{ChildEnv + "=1",
 		"TORGET_DATABASE_URL=" + dbURL,
+		"TORGET_MEDIA_DIR=" + cfg.Media.Dir,
 		"TORGET_DATABASE_MAX_OPEN_CONNS=" + strconv.Itoa(cfg.Database.MaxOpenConns),
 		"TORGET_SERVER_DOMAIN=" + t.Domain,
 		"TORGET_SERVER_BASE_URL=" + t.Base,

@@ -6,15 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
-	"github.com/johannesboyne/gofakes3"
-	"github.com/johannesboyne/gofakes3/backend/s3mem"
+	"github.com/torget/torget/internal/media/mediatest"
 )
 
 // storages returns each implementation, fresh, for the shared table.
@@ -35,15 +33,8 @@ func storages(t *testing.T) map[string]Storage {
 // by tests, and returns an S3 storage talking to it.
 func newFakeS3(t *testing.T, prefix string) *S3 {
 	t.Helper()
-	backend := s3mem.New()
-	faker := gofakes3.New(backend)
-	srv := httptest.NewServer(faker.Server())
-	t.Cleanup(srv.Close)
-	if err := backend.CreateBucket("media"); err != nil {
-		t.Fatal(err)
-	}
 	s, err := NewS3(S3Config{
-		Endpoint:  strings.TrimPrefix(srv.URL, "http://"),
+		Endpoint:  mediatest.S3Server(t, "media"),
 		Region:    "us-east-1",
 		Bucket:    "media",
 		AccessKey: "test",

@@ -25,6 +25,9 @@ func (s *Store) GroupBySlug(ctx context.Context, slug string) (*Group, error) {
 	if err := translate(s.ctx(ctx).Where("slug = ?", slug).Take(&g).Error); err != nil {
 		return nil, fmt.Errorf("load group %q: %w", slug, err)
 	}
+	if err := s.loadGroupImages(ctx, &g); err != nil {
+		return nil, err
+	}
 	return &g, nil
 }
 
@@ -34,14 +37,24 @@ func (s *Store) GroupByID(ctx context.Context, id int64) (*Group, error) {
 	if err := translate(s.ctx(ctx).Take(&g, id).Error); err != nil {
 		return nil, fmt.Errorf("load group %d: %w", id, err)
 	}
+	if err := s.loadGroupImages(ctx, &g); err != nil {
+		return nil, err
+	}
 	return &g, nil
 }
 
 // ListGroups returns all groups by slug.
 func (s *Store) ListGroups(ctx context.Context) ([]Group, error) {
 	var gs []Group
-	err := s.ctx(ctx).Order("slug").Find(&gs).Error
-	return gs, translate(err)
+	if err := s.ctx(ctx).Order("slug").Find(&gs).Error; err != nil {
+		return nil, translate(err)
+	}
+	for i := range gs {
+		if err := s.loadGroupImages(ctx, &gs[i]); err != nil {
+			return nil, err
+		}
+	}
+	return gs, nil
 }
 
 // CountGroups counts groups.

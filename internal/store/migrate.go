@@ -216,6 +216,35 @@ CREATE TABLE audit_log (
 );
 CREATE INDEX audit_log_at ON audit_log (at);
 `},
+	{4, "media: images attached to posts, group avatar and header", `
+CREATE TABLE media (
+	id {{id}},
+	public_id TEXT NOT NULL UNIQUE,
+	group_id BIGINT NOT NULL REFERENCES groups (id) ON DELETE CASCADE,
+	uploader_user_id BIGINT REFERENCES users (id) ON DELETE SET NULL,
+	large_key TEXT NOT NULL,
+	small_key TEXT NOT NULL,
+	media_type TEXT NOT NULL,
+	width INTEGER NOT NULL,
+	height INTEGER NOT NULL,
+	small_width INTEGER NOT NULL,
+	small_height INTEGER NOT NULL,
+	blurhash TEXT NOT NULL DEFAULT '',
+	alt_text TEXT NOT NULL DEFAULT '',
+	byte_size BIGINT NOT NULL,
+	created_at {{ts}} NOT NULL,
+	post_id BIGINT REFERENCES posts (id) ON DELETE SET NULL,
+	position INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX media_post ON media (post_id, position);
+CREATE INDEX media_group_uploader ON media (group_id, uploader_user_id);
+ALTER TABLE posts ADD COLUMN attachments TEXT NOT NULL DEFAULT '';
+ALTER TABLE post_versions ADD COLUMN attachments TEXT NOT NULL DEFAULT '';
+ALTER TABLE groups ADD COLUMN avatar_media_id BIGINT REFERENCES media (id) ON DELETE SET NULL;
+ALTER TABLE groups ADD COLUMN avatar_alt TEXT NOT NULL DEFAULT '';
+ALTER TABLE groups ADD COLUMN header_media_id BIGINT REFERENCES media (id) ON DELETE SET NULL;
+ALTER TABLE groups ADD COLUMN header_alt TEXT NOT NULL DEFAULT '';
+`},
 	// Drafts and scheduled posts live in their own table, not in posts: a
 	// query on posts (pages, outbox, feeds, featured, counts, object URLs)
 	// cannot leak an unpublished text by forgetting a WHERE clause. A draft

@@ -86,10 +86,19 @@ type Group struct {
 	DiscussionMode string // ModeAnnouncements, ModeModerated or ModeOpen
 	PrivateKeyPEM  string
 	PublicKeyPEM   string
+	AvatarMediaID  *int64
+	AvatarAlt      string
+	HeaderMediaID  *int64
+	HeaderAlt      string
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
 	ClosedAt       *time.Time // closed groups stay readable and take no new posts
 	ClosedExportID *int64     // the archive export that covered the group's whole life
+
+	// Avatar and Header are the media rows of AvatarMediaID and
+	// HeaderMediaID, loaded with the group (nil when unset).
+	Avatar *Media `gorm:"-"`
+	Header *Media `gorm:"-"`
 }
 
 // RemoteActor caches an actor from another server.
@@ -140,6 +149,7 @@ type Post struct {
 	Summary      string
 	Language     string
 	Mentions     string // JSON array of {"name":"@user@host","href":actor IRI}
+	Attachments  string // JSON array of the attached media as federated (see federation)
 	InReplyTo    string // IRI of the note a staff reply answers ("" for a top-level post)
 	Version      int
 	PublishedAt  time.Time
@@ -190,6 +200,7 @@ type PostVersion struct {
 	Summary      string
 	Language     string
 	Mentions     string
+	Attachments  string
 	AuthorUserID *int64
 	CreatedAt    time.Time
 }
@@ -275,6 +286,33 @@ type Setting struct {
 	Value     string
 	UpdatedAt time.Time
 }
+
+// Media is an uploaded image, processed (metadata stripped) and stored in
+// two sizes in the media storage under LargeKey and SmallKey. The upload
+// itself is never kept: it may carry EXIF and GPS data. A medium is
+// unattached (PostID nil) from upload until a post is published with it.
+type Media struct {
+	ID             int64
+	PublicID       string
+	GroupID        int64
+	UploaderUserID *int64
+	LargeKey       string
+	SmallKey       string
+	MediaType      string
+	Width          int
+	Height         int
+	SmallWidth     int
+	SmallHeight    int
+	Blurhash       string
+	AltText        string
+	ByteSize       int64
+	CreatedAt      time.Time
+	PostID         *int64
+	Position       int
+}
+
+// TableName is media.
+func (Media) TableName() string { return "media" }
 
 // Discussion modes of a group: what happens to what residents send it.
 const (

@@ -19,11 +19,13 @@ func TestNoDeleteOutsideGallring(t *testing.T) {
 		"internal/store/sessions.go":   "staff sessions: login state, not a record (sign-ins are in the audit log)",
 		"internal/store/users.go":      "other sessions of a user whose password changed",
 		"internal/store/followers.go":  "follower state; every Follow/Undo received is in the record",
+		"internal/store/notes.go":      "reaction counters (Like, EmojiReact, Announce); every reaction and Undo received is in the record",
 		"internal/store/groupstaff.go": "a staff assignment; assign/unassign are audited (and so recorded)",
 		"internal/store/settings.go":   "an about page reset to its default; the change is audited",
 		"internal/store/logins.go":     "sign-in throttling counters",
 		"internal/media/s3.go":         "removes a half-written upload after a failed put",
 		"internal/media/local.go":      "removes a temporary file of a failed write",
+		"internal/web/media.go":        "removes the stored sizes of an upload whose row could not be written (never shown or published)",
 		"internal/web/staff_record.go": "removes the temporary copy of an archive package once sent; its checksum is registered",
 	}
 	// A pattern for each kind of deletion.

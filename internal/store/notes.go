@@ -213,10 +213,10 @@ func (s *Store) CountReactions(ctx context.Context, objectIRIs []string) (map[st
 // AuthorKnown reports whether the group has shown something by the author
 // before (a rule may trust known authors more).
 func (s *Store) AuthorKnown(ctx context.Context, groupID int64, authorIRI string) (bool, error) {
-	var n int64
-	err := s.ctx(ctx).Model(&RemoteNote{}).Where("group_id = ? AND author_iri = ? AND state = ?", groupID, authorIRI, NoteVisible).
-		Limit(1).Count(&n).Error
-	return n > 0, err
+	var ids []int64
+	err := s.ctx(ctx).Model(&RemoteNote{}).Where("author_iri = ? AND group_id = ? AND state = ?", authorIRI, groupID, NoteVisible).
+		Limit(1).Pluck("id", &ids).Error
+	return len(ids) > 0, err
 }
 
 // NoteStateRank orders note states from shown to refused.
@@ -230,4 +230,15 @@ func NoteStateRank(state string) int {
 		return 3
 	}
 	return 0
+}
+
+// PostsReplyingTo returns the group's live staff replies to any of iris,
+// oldest first.
+func (s *Store) PostsReplyingTo(ctx context.Context, iris []string) ([]Post, error) {
+	if len(iris) == 0 {
+		return nil, nil
+	}
+	var ps []Post
+	err := s.ctx(ctx).Where("in_reply_to IN ? AND deleted_at IS NULL", iris).Order("published_at, id").Find(&ps).Error
+	return ps, err
 }

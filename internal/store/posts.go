@@ -22,7 +22,7 @@ func (s *Store) CreatePost(ctx context.Context, p *Post) error {
 
 func (s *Store) addVersion(ctx context.Context, p *Post) error {
 	v := PostVersion{PostID: p.ID, Version: p.Version, Source: p.Source, ContentHTML: p.ContentHTML, Summary: p.Summary,
-		Language: p.Language, Mentions: p.Mentions, AuthorUserID: p.AuthorUserID, CreatedAt: s.now()}
+		Language: p.Language, Mentions: p.Mentions, Attachments: p.Attachments, AuthorUserID: p.AuthorUserID, CreatedAt: s.now()}
 	if err := translate(s.ctx(ctx).Create(&v).Error); err != nil {
 		return fmt.Errorf("insert post version: %w", err)
 	}
@@ -37,7 +37,7 @@ func (s *Store) UpdatePost(ctx context.Context, p *Post) error {
 	p.EditedAt, p.UpdatedAt = &now, now
 	err := s.ctx(ctx).Model(&Post{}).Where("id = ?", p.ID).Updates(map[string]any{
 		"source": p.Source, "content_html": p.ContentHTML, "summary": p.Summary, "language": p.Language, "mentions": p.Mentions,
-		"version": p.Version, "edited_at": p.EditedAt, "updated_at": now, "author_user_id": p.AuthorUserID,
+		"attachments": p.Attachments, "version": p.Version, "edited_at": p.EditedAt, "updated_at": now, "author_user_id": p.AuthorUserID,
 	}).Error
 	if err != nil {
 		return fmt.Errorf("update post: %w", err)

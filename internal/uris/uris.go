@@ -39,6 +39,7 @@ const (
 	RoutePost          = "/groups/:slug/posts/:id"
 	RouteActivity      = "/activities/:id"
 	RouteTag           = "/tags/:tag"
+	RouteMedia         = "/media/*"
 	RoutePostReplies   = "/groups/:slug/posts/:id/replies"
 	RoutePostContext   = "/groups/:slug/posts/:id/context"
 	RouteMediaProxy    = "/media/proxy"
@@ -61,6 +62,10 @@ func (b Builder) PostReplies(slug, id string) string { return b.Post(slug, id) +
 func (b Builder) PostContext(slug, id string) string { return b.Post(slug, id) + "/context" }
 func (b Builder) Activity(id string) string          { return b.Base + "/activities/" + id }
 func (b Builder) Tag(tag string) string              { return b.Base + "/tags/" + url.PathEscape(tag) }
+
+// Media is the public URL of a stored media object; keys are made of
+// URL-safe characters only (media.ValidKey).
+func (b Builder) Media(key string) string { return b.Base + "/media/" + key }
 
 // Page URLs take a cursor in the path, not the query: signed fetches from
 // Fedify leave the query out of (request-target), so ids peers fetch must

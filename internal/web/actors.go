@@ -66,15 +66,17 @@ type postView struct {
 	URL, Summary, Language string
 	UILang                 string // the page's language, for the post's metadata line
 	Content                template.HTML
+	Images                 []imageView
 	Published              time.Time
 	Edited                 bool
+	Replies                int64 // visible residents' replies in its thread
 }
 
 func (s *Server) postView(c echo.Context, g *store.Group, p *store.Post) postView {
 	return postView{URL: s.u.Post(g.Slug, p.PublicID), Summary: p.Summary, Language: p.Language, UILang: s.tr(c).Lang,
 		// ContentHTML was sanitised with the allow-list when it was stored;
 		// its headings sit below the page's h1 and section h2.
-		Content: template.HTML(shiftHeadings(p.ContentHTML, 2)), Published: p.PublishedAt, Edited: p.EditedAt != nil}
+		Content: template.HTML(shiftHeadings(p.ContentHTML, 2)), Images: s.imageViews(p), Published: p.PublishedAt, Edited: p.EditedAt != nil}
 }
 
 // groupIconPath is the group avatar every group has until staff can
@@ -86,6 +88,7 @@ type groupPage struct {
 	Group         *store.Group
 	Handle, Icon  string
 	IconAlt       string
+	Header        *imageView // the group's header image, if set
 	RSS, Atom     string
 	Followers     int64
 	Pinned, Posts []postView
@@ -96,6 +99,7 @@ type groupPage struct {
 	// staff's functions (roles), not the people.
 	Fields      []profileField
 	Responsible string
+	Mode        string
 }
 
 type profileField struct {
@@ -167,6 +171,12 @@ func (s *Server) group(c echo.Context) error {
 	if v.Service, err = s.groupServiceFor(ctx, g); err != nil {
 		return err
 	}
+	if m := g.Avatar; m != nil {
+		v.Icon, v.IconAlt = s.u.Media(m.SmallKey), g.AvatarAlt
+	}
+	if m := g.Header; m != nil {
+		v.Header = &imageView{Small: s.u.Media(m.SmallKey), Large: s.u.Media(m.LargeKey), Alt: g.HeaderAlt, Width: m.SmallWidth, Height: m.SmallHeight}
+	}
 	v.Alternates = append(v.Alternates,
 		alternate{Kind: "rss", Title: g.Name + " (RSS)", Href: v.RSS},
 		alternate{Kind: "atom", Title: g.Name + " (Atom)", Href: v.Atom})
@@ -178,6 +188,9 @@ func (s *Server) group(c echo.Context) error {
 	}
 	if v.Responsible, err = s.responsibleFunctions(c, g); err != nil {
 		return err
+	}
+	if g.Avatar != nil {
+		v.OG.Image = v.Icon
 	}
 	if before == 0 {
 		pinned, err := s.st.PinnedPosts(ctx, g.ID)
@@ -193,6 +206,21 @@ func (s *Server) group(c echo.Context) error {
 	}
 	for i := range posts {
 		v.Posts = append(v.Posts, s.postView(c, g, &posts[i]))
+	}
+	v.Mode = modeText(s.tr(c), g.DiscussionMode)
+	roots := make([]string, 0, len(v.Posts)+len(v.Pinned))
+	for _, p := range append(append([]postView{}, v.Pinned...), v.Posts...) {
+		roots = append(roots, p.URL)
+	}
+	counts, err := s.st.CountThread(ctx, roots)
+	if err != nil {
+		return err
+	}
+	for i := range v.Pinned {
+		v.Pinned[i].Replies = counts[v.Pinned[i].URL]
+	}
+	for i := range v.Posts {
+		v.Posts[i].Replies = counts[v.Posts[i].URL]
 	}
 	if len(posts) == perPage {
 		v.Older = groupURL + "?before=" + strconv.FormatInt(posts[len(posts)-1].ID, 10)

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/xml"
+	"fmt"
 	"html"
 	"net/http"
 	"time"
@@ -172,6 +173,10 @@ func (s *Server) feedEntry(g *store.Group, p *store.Post) feedEntry {
 		cw := l.T("post.content_warning")
 		title = cw + ": " + p.Summary
 		content = "<p><strong>" + html.EscapeString(cw) + ":</strong> " + html.EscapeString(p.Summary) + "</p>\n" + content
+	}
+	for _, im := range s.imageViews(p) {
+		content += fmt.Sprintf("\n<p><a href=\"%s\"><img src=\"%s\" alt=\"%s\" width=\"%d\" height=\"%d\"></a></p>",
+			html.EscapeString(im.Large), html.EscapeString(im.Small), html.EscapeString(im.Alt), im.Width, im.Height)
 	}
 	if title == "" {
 		title = l.T("post.heading", "Group", g.Name)

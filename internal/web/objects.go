@@ -58,10 +58,10 @@ func (s *Server) post(c echo.Context) error {
 	l := s.tr(c)
 	v := postPage{page: s.page(c, l.T("post.heading", "Group", g.Name), postURL), GroupName: g.Name, GroupURL: s.u.Group(g.Slug), Post: s.postView(c, g, p)}
 	v.Post.Content = template.HTML(shiftHeadings(p.ContentHTML, 1)) // under the page's h1 only
-	if v.Thread, err = s.threadViews(ctx, postURL); err != nil {
+	if v.Thread, err = s.threadViews(c, g, postURL); err != nil {
 		return err
 	}
-	v.Mode = modeText(g.DiscussionMode)
+	v.Mode = modeText(l, g.DiscussionMode)
 	counts, err := s.st.CountReactions(ctx, []string{postURL})
 	if err != nil {
 		return err

@@ -26,6 +26,7 @@ import (
 	"github.com/torget/torget/internal/federation"
 	"github.com/torget/torget/internal/i18n"
 	"github.com/torget/torget/internal/markup"
+	"github.com/torget/torget/internal/media"
 	"github.com/torget/torget/internal/metrics"
 	"github.com/torget/torget/internal/store"
 	"github.com/torget/torget/internal/uris"
@@ -54,6 +55,7 @@ type Options struct {
 	// Location is the time zone staff enter times in (Europe/Stockholm
 	// when nil).
 	Location *time.Location
+	Media    MediaOptions
 	// TimeZone is where dates on pages are shown (UTC if nil).
 	TimeZone *time.Location
 	// Archive is the configured part of archive exports (agents, version).
@@ -76,6 +78,8 @@ type Server struct {
 	oidc  *oidcClient  // nil: single sign-on off
 	fb    *rateLimiter // the anonymous feedback form
 
+	uploads chan struct{} // semaphore: uploads being processed
+
 	policy      *bluemonday.Policy
 	aboutMarkup *markup.Renderer
 }
@@ -93,6 +97,16 @@ func New(fed *federation.Service, log *slog.Logger, m *metrics.Metrics, opt Opti
 			return nil, err
 		}
 		opt.Location = loc
+	}
+	d := media.DefaultLimits()
+	if opt.Media.Limits.MaxBytes <= 0 {
+		opt.Media.Limits.MaxBytes = d.MaxBytes
+	}
+	if opt.Media.Limits.MaxPixels <= 0 {
+		opt.Media.Limits.MaxPixels = d.MaxPixels
+	}
+	if opt.Media.Concurrent <= 0 {
+		opt.Media.Concurrent = 2
 	}
 	bundle, err := i18n.New(opt.TimeZone)
 	if err != nil {
@@ -113,14 +127,15 @@ func New(fed *federation.Service, log *slog.Logger, m *metrics.Metrics, opt Opti
 	}
 	s := &Server{fed: fed, st: fed.Store(), u: fed.URIs(), log: log, m: m, opt: opt, tmpls: tmpls, i18n: bundle,
 		policy: markup.Policy(), aboutMarkup: markup.New(nil), oidc: newOIDCClient(opt.OIDC),
-		fb: newRateLimiter(opt.Liveness.FeedbackPerHour, time.Hour)}
+		fb:      newRateLimiter(opt.Liveness.FeedbackPerHour, time.Hour),
+		uploads: make(chan struct{}, opt.Media.Concurrent)}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.errorHandler
 	// X-Forwarded-For is believed only from loopback and private addresses
 	// (the TLS proxy in front); a client cannot pick its own address.
 	e.IPExtractor = echo.ExtractIPFromXFFHeader()
-	e.Use(s.observe, secureHeaders, s.guard)
+	e.Use(s.observe, secureHeaders, s.limitUploads, s.guard)
 
 	e.GET("/.well-known/webfinger", s.webfinger)
 	e.GET("/.well-known/host-meta", s.hostMeta)
@@ -141,6 +156,7 @@ func New(fed *federation.Service, log *slog.Logger, m *metrics.Metrics, opt Opti
 	e.GET(uris.RoutePost, s.post)
 	e.GET(uris.RoutePostReplies, s.postThread(false))
 	e.GET(uris.RoutePostContext, s.postThread(true))
+	e.GET(uris.RouteMediaProxy, s.mediaProxy)
 	e.GET(uris.RouteActivity, s.activity)
 	e.GET(uris.RouteTag, s.tag)
 	e.GET(uris.RouteGroup+"/feed.rss", s.feedRSS)
@@ -149,6 +165,8 @@ func New(fed *federation.Service, log *slog.Logger, m *metrics.Metrics, opt Opti
 	e.GET("/about", s.about)
 	e.GET("/about/:page", s.about)
 	s.publicRoutes(e)
+	e.GET(uris.RouteMedia, s.serveMedia)
+	e.HEAD(uris.RouteMedia, s.serveMedia)
 
 	s.staffRoutes(e)
 

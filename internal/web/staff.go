@@ -63,6 +63,8 @@ func (s *Server) staffRoutes(e *echo.Echo) {
 	admin.POST("/groups/new", s.createGroup)
 	admin.GET("/groups/:slug/edit", s.editGroupForm)
 	admin.POST("/groups/:slug/edit", s.editGroup)
+	admin.POST("/groups/:slug/images/:which", s.setGroupImage)
+	admin.POST("/groups/:slug/mode", s.setDiscussionMode)
 	admin.POST("/groups/:slug/staff", s.assignStaff)
 	admin.POST("/groups/:slug/staff/:user/remove", s.unassignStaff)
 	admin.GET("/users", s.usersPage)

@@ -39,6 +39,16 @@ type composePage struct {
 	Scheduling bool
 	TimeZone   string
 	Now        string // the instance's local date, for the date input's min
+	// Uploads: images are offered when media storage is configured.
+	Uploads      bool
+	Images       []imageField // uploaded or attached, carried by id
+	Slots        []slotField  // empty file inputs
+	ImageErrors  []fieldError // for the summary at the top
+	MaxBytes     string
+	MaxImages    int
+	InReplyTo    string            // the resident's note a staff reply answers
+	ReplyTo      *store.RemoteNote // shown above the form
+	ReplyContent template.HTML
 }
 
 func validLanguage(tag string) bool {
@@ -74,12 +84,14 @@ func (f *postForm) check(l *i18n.Localizer, defaultLang string) map[string]strin
 
 func (s *Server) composeView(c echo.Context, g *store.Group, title string) composePage {
 	return composePage{page: s.staffPage(c, title), CSRF: csrfFor(staffFrom(c).token), Heading: title,
-		GroupName: g.Name, GroupPath: staffGroupPath(g.Slug)}
+		GroupName: g.Name, GroupPath: staffGroupPath(g.Slug), Uploads: s.opt.Media.Storage != nil,
+		MaxBytes: byteSize(s.opt.Media.Limits.MaxBytes), MaxImages: federation.MaxAttachments}
 }
 
 // renderCompose shows the form again: with a preview, or with errors.
 func (s *Server) renderCompose(c echo.Context, v composePage, preview bool) error {
 	code := http.StatusOK
+	v.fillSlots()
 	if len(v.Errors) > 0 {
 		code = http.StatusUnprocessableEntity
 		v.Error = s.tr(c).T("staff.compose.error.not_ready")
@@ -101,6 +113,10 @@ func (s *Server) composeForm(c echo.Context) error {
 	v := s.composeView(c, g, s.tr(c).T("staff.compose.new_heading", "Group", g.Name))
 	v.Action, v.Submit, v.Form.Language = staffGroupPath(g.Slug)+"/compose", s.tr(c).T("staff.compose.publish"), g.Language
 	s.offerScheduling(&v)
+	v.fillSlots()
+	if err := s.replyContext(c, g, &v, c.QueryParam("svar")); err != nil {
+		return err
+	}
 	return s.render(c, http.StatusOK, "staff_compose.html", v)
 }
 
@@ -112,7 +128,13 @@ func (s *Server) compose(c echo.Context) error {
 	sc := staffFrom(c)
 	v := s.composeView(c, g, s.tr(c).T("staff.compose.new_heading", "Group", g.Name))
 	v.Action, v.Submit, v.Form = staffGroupPath(g.Slug)+"/compose", s.tr(c).T("staff.compose.publish"), readPostForm(c)
+	if err := s.replyContext(c, g, &v, c.FormValue("in_reply_to")); err != nil {
+		return err
+	}
 	v.Errors = v.Form.check(s.tr(c), g.Language)
+	if err := s.readImages(c, g, 0, &v); err != nil {
+		return err
+	}
 	s.offerScheduling(&v)
 	if act := c.FormValue("action"); act == "draft" || act == "schedule" {
 		return s.saveDraft(c, g, "", v, act == "schedule")
@@ -122,9 +144,10 @@ func (s *Server) compose(c echo.Context) error {
 	}
 	uid := sc.user.ID
 	_, postURL, err := s.fed.Publish(c.Request().Context(), g.Slug, federation.PostInput{Text: v.Form.Text, Summary: v.Form.Summary,
-		Language: v.Form.Language, AuthorUserID: &uid})
+		Language: v.Form.Language, AuthorUserID: &uid, Media: v.mediaRefs(), InReplyTo: v.InReplyTo})
 	if errors.Is(err, federation.ErrInvalid) {
 		v.Error = s.tr(c).T("staff.compose.error.not_published", "Reason", err.Error())
+		v.fillSlots()
 		return s.render(c, http.StatusUnprocessableEntity, "staff_compose.html", v)
 	}
 	if err != nil {
@@ -144,6 +167,10 @@ func (s *Server) editForm(c echo.Context) error {
 	v := s.composeView(c, g, s.tr(c).T("staff.compose.edit_heading", "Group", g.Name))
 	v.Action, v.Submit = "/staff/posts/"+p.PublicID+"/edit", s.tr(c).T("staff.common.save_changes")
 	v.Form = postForm{Text: p.Source, Summary: p.Summary, Language: p.Language}
+	for i, a := range federation.Attachments(p) {
+		v.Images = append(v.Images, imageField{N: i + 1, ID: a.ID, Alt: a.Alt, Small: s.u.Media(a.SmallKey), Width: a.SmallWidth, Height: a.SmallHeight})
+	}
+	v.fillSlots()
 	return s.render(c, http.StatusOK, "staff_compose.html", v)
 }
 
@@ -156,15 +183,22 @@ func (s *Server) edit(c echo.Context) error {
 	v := s.composeView(c, g, s.tr(c).T("staff.compose.edit_heading", "Group", g.Name))
 	v.Action, v.Submit, v.Form = "/staff/posts/"+p.PublicID+"/edit", s.tr(c).T("staff.common.save_changes"), readPostForm(c)
 	v.Errors = v.Form.check(s.tr(c), p.Language)
+	if err := s.readImages(c, g, p.ID, &v); err != nil {
+		return err
+	}
 	if len(v.Errors) > 0 || c.FormValue("action") != "publish" {
 		return s.renderCompose(c, v, true)
 	}
 	uid := sc.user.ID
 	postURL := s.u.Post(g.Slug, p.PublicID)
-	_, err = s.fed.Edit(c.Request().Context(), postURL, federation.PostInput{Text: v.Form.Text, Summary: v.Form.Summary,
-		Language: v.Form.Language, AuthorUserID: &uid})
+	in := federation.PostInput{Text: v.Form.Text, Summary: v.Form.Summary, Language: v.Form.Language, AuthorUserID: &uid, InReplyTo: v.InReplyTo}
+	if v.Uploads {
+		in.Media = v.mediaRefs()
+	}
+	_, err = s.fed.Edit(c.Request().Context(), postURL, in)
 	if errors.Is(err, federation.ErrInvalid) {
 		v.Error = s.tr(c).T("staff.compose.error.not_saved", "Reason", err.Error())
+		v.fillSlots()
 		return s.render(c, http.StatusUnprocessableEntity, "staff_compose.html", v)
 	}
 	if err != nil {
@@ -232,4 +266,20 @@ func (s *Server) setPinned(c echo.Context, pinned bool) error {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, withNotice(staffGroupPath(g.Slug), notice))
+}
+
+// replyContext prepares the form for a reply as the group to a resident's
+// shown note in the group's threads ("" : a new post).
+func (s *Server) replyContext(c echo.Context, g *store.Group, v *composePage, iri string) error {
+	if iri == "" {
+		return nil
+	}
+	n, err := s.st.RemoteNoteByIRI(c.Request().Context(), iri)
+	if err != nil || n.GroupID != g.ID || n.State != store.NoteVisible || n.DeletedAt != nil {
+		return store.ErrNotFound
+	}
+	v.InReplyTo, v.ReplyTo, v.ReplyContent = n.IRI, n, template.HTML(shiftHeadings(n.ContentHTML, 2))
+	v.Heading = s.tr(c).T("staff.reply.heading", "Group", g.Name)
+	v.Title = v.Heading
+	return nil
 }

@@ -103,6 +103,13 @@ type staffGroupPage struct {
 	PendingTotal          int64
 	Followers, OtherHosts int64
 	Hosts                 []store.HostCount
+	// Residents' latest shown replies, each with a link to answer as the group.
+	Replies []staffReplyRow
+}
+
+type staffReplyRow struct {
+	Author, URL, ReplyURL, Language string
+	Content                         template.HTML
 }
 
 type pendingRow struct {
@@ -158,6 +165,14 @@ func (s *Server) renderStaffGroup(c echo.Context, code int, g *store.Group, noti
 				v.Users = append(v.Users, staffUserOption{ID: u.ID, Username: u.Username, Role: s.roleName(c, u.Role)})
 			}
 		}
+	}
+	notes, err := s.st.GroupNotes(ctx, g.ID, []string{store.NoteVisible}, 0, 20)
+	if err != nil {
+		return err
+	}
+	for _, n := range notes {
+		v.Replies = append(v.Replies, staffReplyRow{Author: n.AuthorIRI, URL: firstNonEmptyStr(n.URL, n.IRI), Language: n.Language,
+			ReplyURL: v.Compose + "?svar=" + url.QueryEscape(n.IRI), Content: template.HTML(shiftHeadings(n.ContentHTML, 2))})
 	}
 	return s.render(c, code, "staff_group.html", v)
 }
@@ -373,10 +388,14 @@ type editGroupPage struct {
 	page
 	CSRF, Domain string
 	Group        *store.Group
+	Modes        []modeChoice
 	Form         groupForm
 	Accounts     []accountOption
 	Errors       map[string]string
 	Error        string
+	Uploads      bool
+	Images       []groupImageView
+	MaxBytes     string
 }
 
 func (s *Server) renderEditGroup(c echo.Context, code int, g *store.Group, f groupForm, errs map[string]string, msg string) error {
@@ -385,8 +404,10 @@ func (s *Server) renderEditGroup(c echo.Context, code int, g *store.Group, f gro
 	if err != nil {
 		return err
 	}
-	return s.render(c, code, "staff_group_edit.html", editGroupPage{page: s.staffPage(c, "Redigera "+g.Name),
-		CSRF: csrfFor(staffFrom(c).token), Domain: s.u.Domain, Group: g, Form: f, Accounts: accts, Errors: errs, Error: msg})
+	return s.render(c, code, "staff_group_edit.html", editGroupPage{page: s.staffPage(c, s.tr(c).T("staff.group_edit.heading", "Name", g.Name)),
+		CSRF: csrfFor(staffFrom(c).token), Domain: s.u.Domain, Group: g, Form: f, Accounts: accts, Errors: errs, Error: msg,
+		Modes:   modeChoices(s.tr(c), g.DiscussionMode),
+		Uploads: s.opt.Media.Storage != nil, Images: s.groupImageViews(c, g, "", ""), MaxBytes: byteSize(s.opt.Media.Limits.MaxBytes)})
 }
 
 func (s *Server) editGroupForm(c echo.Context) error {
@@ -532,4 +553,44 @@ func (s *Server) decideFollow(c echo.Context, accept bool) error {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, withNotice(staffGroupPath(g.Slug), notice))
+}
+
+// modeChoice is one discussion mode in the staff form.
+type modeChoice struct {
+	Value, Label, Help string
+	Checked            bool
+}
+
+func modeChoices(l *i18n.Localizer, current string) []modeChoice {
+	cs := []modeChoice{
+		{Value: store.ModeAnnouncements, Label: l.T("staff.mode.announcements.label"), Help: l.T("staff.mode.announcements.help")},
+		{Value: store.ModeModerated, Label: l.T("staff.mode.moderated.label"), Help: l.T("staff.mode.moderated.help")},
+		{Value: store.ModeOpen, Label: l.T("staff.mode.open.label"), Help: l.T("staff.mode.open.help")},
+	}
+	for i := range cs {
+		cs[i].Checked = cs[i].Value == current
+	}
+	return cs
+}
+
+// setDiscussionMode sets how the group treats residents' replies
+// (administrators only).
+func (s *Server) setDiscussionMode(c echo.Context) error {
+	ctx := c.Request().Context()
+	sc := staffFrom(c)
+	g, err := s.st.GroupBySlug(ctx, c.Param("slug"))
+	if err != nil {
+		return err
+	}
+	mode := c.FormValue("mode")
+	if !store.ValidDiscussionMode(mode) {
+		return c.Redirect(http.StatusSeeOther, withNotice("/staff/groups/"+g.Slug+"/edit", s.tr(c).T("staff.mode.choose")))
+	}
+	if err := s.fed.SetDiscussionMode(ctx, g.Slug, mode); err != nil {
+		return err
+	}
+	if err := s.audit(c, sc.user, sc.user.Username, "group_mode", s.u.Group(g.Slug), g.DiscussionMode+" → "+mode); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, withNotice(staffGroupPath(g.Slug), s.tr(c).T("staff.mode.saved")))
 }

@@ -2,11 +2,15 @@ package web
 
 import (
 	"context"
+	"net/http"
+
 	"encoding/json"
+	"github.com/labstack/echo/v4"
 	"html/template"
 	"time"
 
 	"github.com/torget/torget/activitypub"
+	"github.com/torget/torget/internal/i18n"
 	"github.com/torget/torget/internal/store"
 )
 
@@ -32,7 +36,8 @@ const maxThreadShown = 500
 
 // threadViews loads a thread's visible notes, oldest first, each with its
 // author's handle and the note it answers.
-func (s *Server) threadViews(ctx context.Context, root string) ([]noteView, error) {
+func (s *Server) threadViews(c echo.Context, g *store.Group, root string) ([]noteView, error) {
+	ctx := c.Request().Context()
 	ns, err := s.st.ThreadNotes(ctx, root, []string{store.NoteVisible}, maxThreadShown)
 	if err != nil {
 		return nil, err
@@ -58,6 +63,39 @@ func (s *Server) threadViews(ctx context.Context, root string) ([]noteView, erro
 		}
 		byIRI[n.IRI] = len(out)
 		out = append(out, v)
+	}
+	// Staff replies as the group, placed by time under what they answer.
+	iris := []string{root}
+	for _, n := range ns {
+		iris = append(iris, n.IRI)
+	}
+	ps, err := s.st.PostsReplyingTo(ctx, iris)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range ps {
+		if p.GroupID != g.ID {
+			continue
+		}
+		v := noteView{Anchor: "grupp-" + p.PublicID, URL: s.u.Post(g.Slug, p.PublicID), Author: s.tr(c).T("thread.group_author", "Group", g.Name),
+			AuthorURL: s.u.Group(g.Slug), Summary: p.Summary, Content: template.HTML(shiftHeadings(p.ContentHTML, 2)),
+			Language: p.Language, Published: p.PublishedAt, Edited: p.EditedAt != nil}
+		if i, ok := byIRI[p.InReplyTo]; ok {
+			v.ReplyTo, v.ReplyToName = out[i].Anchor, out[i].Author
+		}
+		at := len(out)
+		for i := range out {
+			if out[i].Published.After(p.PublishedAt) {
+				at = i
+				break
+			}
+		}
+		out = append(out[:at], append([]noteView{v}, out[at:]...)...)
+		for k, i := range byIRI {
+			if i >= at {
+				byIRI[k] = i + 1
+			}
+		}
 	}
 	return out, nil
 }
@@ -86,14 +124,14 @@ func itoa64(n int64) string {
 }
 
 // modeText is how the public pages describe a group's discussion mode.
-func modeText(mode string) string {
+func modeText(l *i18n.Localizer, mode string) string {
 	switch mode {
 	case store.ModeModerated:
-		return "Modererad: svar visas när en moderator har godkänt dem. Inget delas vidare automatiskt."
+		return l.T("thread.mode.moderated")
 	case store.ModeOpen:
-		return "Öppen: svar som följer reglerna visas och delas till följarna direkt; moderering sker i efterhand."
+		return l.T("thread.mode.open")
 	}
-	return "Bara meddelanden: svar visas här när de följer reglerna, men delas inte vidare till följarna."
+	return l.T("thread.mode.announcements")
 }
 
 // threadCollection renders a post's replies or conversation as an
@@ -121,3 +159,19 @@ func (s *Server) threadCollection(ctx context.Context, id, root string, withRoot
 	return activitypub.EncodeCollection(&activitypub.OrderedCollection{ID: id, TotalItems: len(items), Items: items, InlineItems: true})
 }
 
+// mediaProxy serves a remote image torget put on a page (a signed proxy
+// URL), so that readers' browsers never contact other servers.
+func (s *Server) mediaProxy(c echo.Context) error {
+	body, mt, ok, err := s.fed.ProxyMedia(c.Request().Context(), c.QueryParam("url"), c.QueryParam("sig"))
+	if !ok {
+		return echo.NewHTTPError(http.StatusForbidden, "not a proxied image")
+	}
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadGateway, "image not available")
+	}
+	h := c.Response().Header()
+	h.Set("Cache-Control", "public, max-age=86400")
+	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	h.Set("X-Content-Type-Options", "nosniff")
+	return c.Blob(http.StatusOK, mt, body)
+}
