@@ -25,6 +25,9 @@ go build -o "$tmp/torget" ./cmd/torget
 # A free port: ask the kernel for one, then hand it to torget.
 port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
 export TORGET_SERVER_LISTEN="127.0.0.1:$port" TORGET_SERVER_DOMAIN="localhost:$port" TORGET_DATABASE_URL="sqlite:$tmp/e2e.db"
+# The scheduler looks for due posts every second, so that the browser test
+# can schedule a post a few seconds ahead and watch it appear.
+export TORGET_DELIVERY_SCHEDULE_POLL=1s
 
 # A second account, an editor, for the TOTP test, so that turning on the
 # second factor does not change how the other tests sign in as admin.

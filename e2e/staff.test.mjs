@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { deflateSync } from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
-import { ADMIN, axeCheck, currentStep, goto, launch, signIn, TOTP_USER, totp, withPage } from './lib.mjs';
+import { ADMIN, axeCheck, BASE, currentStep, GROUP, goto, launch, signIn, TOTP_USER, totp, withPage } from './lib.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -238,5 +238,70 @@ test('compose a post with an image, alt text and content warning', (t) => withPa
   assert.equal(await img.getAttribute('width'), '48');
   assert.equal(await img.getAttribute('loading'), 'lazy');
   assert.ok(await img.evaluate((e) => e.complete && e.naturalWidth === 48), 'the image loads from /media');
+  await axeCheck(page);
+}));
+
+// stockholm gives the date and time (with seconds) of t in the instance's
+// time zone, as the schedule inputs take them.
+function stockholm(t) {
+  const parts = Object.fromEntries(new Intl.DateTimeFormat('sv-SE', {
+    timeZone: 'Europe/Stockholm', year: 'numeric', month: '2-digit', day: '2-digit',
+    hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23',
+  }).formatToParts(t).map((p) => [p.type, p.value]));
+  return { date: `${parts.year}-${parts.month}-${parts.day}`, time: `${parts.hour}:${parts.minute}:${parts.second}` };
+}
+
+test('schedule a post and see it published at its time', (t) => withPage(browser, t, async (page) => {
+  await signIn(page, ADMIN);
+  const text = `Schemalagt från webbläsaren ${Date.now()}`;
+  await goto(page, `/staff/groups/${GROUP}/compose`);
+  await page.fill('#text', text);
+
+  // A time in the past is refused with a message, and the text is kept.
+  const past = stockholm(new Date(Date.now() - 60_000));
+  await page.fill('#date', past.date);
+  await page.fill('#time', past.time);
+  await Promise.all([page.waitForNavigation(), page.click('button[value=schedule]')]);
+  assert.ok(await page.locator('#when-error').isVisible(), 'a past time is refused');
+  assert.equal(await page.inputValue('#text'), text, 'the text is kept');
+  await axeCheck(page);
+
+  // Eight seconds ahead: listed for staff, invisible to the public.
+  const when = stockholm(new Date(Date.now() + 8_000));
+  await page.fill('#date', when.date);
+  await page.fill('#time', when.time);
+  await Promise.all([page.waitForNavigation(), page.click('button[value=schedule]')]);
+  assert.equal(path(page), `/staff/groups/${GROUP}`);
+  const drafts = await page.textContent('section[aria-labelledby=drafts-h]');
+  assert.ok(drafts.includes(text) && drafts.includes('Schemalagt'), `the staff page lists the scheduled post: ${drafts}`);
+  await axeCheck(page);
+  const pub = await (await fetch(`${BASE}/groups/${GROUP}`)).text();
+  assert.ok(!pub.includes(text), 'not public before its time');
+
+  // Published by the scheduler: the public page shows it within seconds.
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    await goto(page, `/groups/${GROUP}`);
+    if ((await page.textContent('main')).includes(text)) break;
+    assert.ok(Date.now() < deadline, 'the scheduled post did not appear within 30 s');
+    await page.waitForTimeout(1000);
+  }
+  await goto(page, `/staff/groups/${GROUP}`);
+  assert.ok(!(await page.textContent('section[aria-labelledby=drafts-h]')).includes(text), 'no longer listed as scheduled');
+}));
+
+test('error pages are pages: 404 and a stale form', (t) => withPage(browser, t, async (page) => {
+  await goto(page, '/groups/finns-inte', 404);
+  assert.match(await page.textContent('h1'), /Sidan finns inte/);
+  await axeCheck(page);
+  await signIn(page, ADMIN);
+  await goto(page, `/staff/groups/${GROUP}/compose`);
+  await page.fill('#text', 'Gammalt formulär');
+  // The form's token goes stale (as after signing in again elsewhere).
+  await page.evaluate(() => { for (const i of document.querySelectorAll('input[name=csrf]')) i.value = 'stale'; });
+  const [res] = await Promise.all([page.waitForNavigation(), page.click('button[value=publish]')]);
+  assert.equal(res.status(), 403);
+  assert.match(await page.textContent('h1'), /Formuläret kunde inte skickas/);
+  assert.ok(await page.locator('a', { hasText: 'Tillbaka till föregående sida' }).isVisible());
   await axeCheck(page);
 }));

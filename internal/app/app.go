@@ -187,10 +187,6 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, st *store.S
 		}
 		return err
 	}, log, cfg.Delivery.SchedulePoll.Duration, cfg.Delivery.Lease.Duration)
-	loc, err := cfg.Instance.Location()
-	if err != nil {
-		return nil, err
-	}
 	m.GaugeFunc("torget_delivery_queue_depth", "Deliveries waiting (pending).", nil, func() float64 {
 		c, err := st.DeliveryCounts(context.Background())
 		if err != nil {
@@ -227,7 +223,11 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, st *store.S
 		return nil, err
 	}
 	in := cfg.Instance
-	e, err := web.New(fed, log, m, web.Options{Version: Version, MaxBodyBytes: cfg.Federation.MaxBodyBytes, Location: loc, TimeZone: loc,
+	tz, err := in.Location()
+	if err != nil {
+		return nil, err
+	}
+	e, err := web.New(fed, log, m, web.Options{Version: Version, MaxBodyBytes: cfg.Federation.MaxBodyBytes, TimeZone: tz,
 		Instance: web.Instance{Name: in.Name, Description: in.Description, Organisation: in.Organisation,
 			OrganisationURL: in.OrganisationURL, ContactEmail: in.ContactEmail},
 		Auth: web.AuthOptions{IdleTimeout: cfg.Auth.SessionIdleTimeout.Duration, Lifetime: cfg.Auth.SessionLifetime.Duration,

@@ -134,8 +134,17 @@ func TestStaffEditGroup(t *testing.T) {
 		!strings.Contains(fields["Trafikkontoret"], `href="https://trafik.example/" rel="me`) || !strings.Contains(fields["Webbplats"], `rel="me`) {
 		t.Fatalf("profile fields %v", fields)
 	}
-	if ms, _ := tg.Store.ListGroupStaff(ctx, g.ID); len(ms) == 0 || !anyResp(ms, "erik") {
-		t.Fatalf("erik is not responsible: %+v", ms)
+	if ms, _ := tg.Store.ListGroupStaff(ctx, g.ID); len(ms) == 0 || !anyResp(ms, "erik") || anyResp(ms, "ansvarig") {
+		t.Fatalf("erik is not the one responsible: %+v", ms)
+	}
+	// The only responsible staff member cannot be removed from the group.
+	_, body = ab.get("/staff/groups/grupp-a")
+	expectBody(t, "staff page", body, "redaktör, ansvarig för gruppen")
+	resp, body = ab.form("/staff/groups/grupp-a", "/staff/groups/grupp-a/staff/"+itoa(ed.ID)+"/remove", nil)
+	expectStatus(t, "remove the only responsible", resp, body, http.StatusConflict)
+	expectBody(t, "remove the only responsible", body, "enda ansvariga")
+	if r, _ := tg.Store.GroupRole(ctx, g.ID, ed.ID); r != store.RoleEditor {
+		t.Fatalf("erik's role after the refused removal: %q", r)
 	}
 
 	// At once, not after a cache expires.

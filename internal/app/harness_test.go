@@ -78,7 +78,7 @@ func startInstance(t testing.TB, opts ...instanceOpt) *instance {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return launch(t, ln, storetest.URL(t), &testClock{}, opts...)
+	return launch(t, ln, storetest.URL(t), filepath.Join(t.TempDir(), "media"), &testClock{}, opts...)
 }
 
 // restart stops the instance (requests, workers, store) as a shutdown
@@ -90,18 +90,19 @@ func (in *instance) restart(t testing.TB, opts ...instanceOpt) *instance {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return launch(t, ln, in.Config.Database.URL, in.Clock, opts...)
+	return launch(t, ln, in.Config.Database.URL, in.Config.Media.Dir, in.Clock, opts...)
 }
 
-// launch runs torget on ln with the database dbURL and the clock.
-func launch(t testing.TB, ln net.Listener, dbURL string, clock *testClock, opts ...instanceOpt) *instance {
+// launch runs torget on ln with the database dbURL, the media directory
+// and the clock; a restart passes the same ones again.
+func launch(t testing.TB, ln net.Listener, dbURL, mediaDir string, clock *testClock, opts ...instanceOpt) *instance {
 	t.Helper()
 	domain := ln.Addr().String()
 	cfg := config.Default()
 	cfg.Server.Domain = domain
 	cfg.Server.BaseURL = "https://" + domain
 	cfg.Database.URL = dbURL
-	cfg.Media.Dir = filepath.Join(t.TempDir(), "media")
+	cfg.Media.Dir = mediaDir
 	cfg.Federation.AllowPrivateNetworks = []string{"127.0.0.0/8", "::1/128"}
 	cfg.Federation.RequestTimeout = config.Duration{Duration: 5 * time.Second}
 	cfg.Delivery.ProbeInterval = config.Duration{Duration: time.Second}

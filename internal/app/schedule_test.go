@@ -19,7 +19,9 @@ import (
 	"github.com/torget/torget/internal/store/storetest"
 )
 
-func fastScheduler(c *config.Config) { c.Delivery.SchedulePoll = config.Duration{Duration: 20 * time.Millisecond} }
+func fastScheduler(c *config.Config) {
+	c.Delivery.SchedulePoll = config.Duration{Duration: 20 * time.Millisecond}
+}
 
 func createOf(text string) func(d fedtest.Delivery) bool {
 	return func(d fedtest.Delivery) bool {

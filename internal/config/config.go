@@ -117,8 +117,7 @@ type Instance struct {
 	Organisation    string `toml:"organisation"`
 	OrganisationURL string `toml:"organisation_url"`
 	ContactEmail    string `toml:"contact_email"`
-	// TimeZone is where pages show dates and staff enter times (an IANA
-	// name).
+	// TimeZone is where pages show dates (an IANA name).
 	TimeZone string `toml:"time_zone"`
 }
 
@@ -127,11 +126,7 @@ func (in Instance) Location() (*time.Location, error) {
 	if in.TimeZone == "" {
 		return time.UTC, nil
 	}
-	loc, err := time.LoadLocation(in.TimeZone)
-	if err != nil {
-		return nil, fmt.Errorf("instance.time_zone %q: %w", in.TimeZone, err)
-	}
-	return loc, nil
+	return time.LoadLocation(in.TimeZone)
 }
 
 // Database selects the store.
@@ -461,9 +456,6 @@ func (c *Config) Validate() error {
 	}
 	if c.Delivery.SchedulePoll.Duration <= 0 {
 		errs = append(errs, errors.New("delivery.schedule_poll must be positive"))
-	}
-	if _, err := c.Instance.Location(); err != nil {
-		errs = append(errs, err)
 	}
 	if c.Auth.SessionIdleTimeout.Duration <= 0 || c.Auth.SessionLifetime.Duration < c.Auth.SessionIdleTimeout.Duration {
 		errs = append(errs, errors.New("auth.session_idle_timeout must be positive and at most auth.session_lifetime"))

@@ -120,13 +120,13 @@ func (s *Service) publish(ctx context.Context, g *store.Group, in PostInput, cla
 		if err := tx.CreatePost(ctx, p); err != nil {
 			return err
 		}
+		if err := tx.AttachMedia(ctx, p.ID, media); err != nil {
+			return err
+		}
 		if claim != nil {
 			if err := claim(tx, p); err != nil {
 				return err
 			}
-		}
-		if err := tx.AttachMedia(ctx, p.ID, media); err != nil {
-			return err
 		}
 		note := s.NoteFor(g, p)
 		act := &activitypub.Activity{ID: s.uris.Activity(newID(16)), Type: "Create", Actor: note.AttributedTo,

@@ -433,9 +433,6 @@ func (s *Service) GroupActor(g *store.Group) *activitypub.Actor {
 		ManuallyApprovesFollowers: g.ManualApproval, Discoverable: g.Discoverable, Published: g.CreatedAt,
 		Fields: []activitypub.PropertyValue{{Name: "Syfte", Value: html.EscapeString(g.Purpose)}},
 	}
-	if g.OwningUnit != "" {
-		a.Fields = append(a.Fields, activitypub.PropertyValue{Name: "Tillhandahålls av", Value: html.EscapeString(g.OwningUnit)})
-	}
 	if m := g.Avatar; m != nil {
 		a.IconURL, a.IconMediaType, a.IconName = u.Media(m.SmallKey), m.MediaType, g.AvatarAlt
 	}
@@ -446,6 +443,9 @@ func (s *Service) GroupActor(g *store.Group) *activitypub.Actor {
 		closed := "Gruppen är stängd sedan " + g.ClosedAt.UTC().Format("2006-01-02") + " och tar inte emot nya inlägg."
 		a.Summary = "<p>" + html.EscapeString(closed) + "</p>" + a.Summary
 		a.Fields = append(a.Fields, activitypub.PropertyValue{Name: "Status", Value: "Stängd " + g.ClosedAt.UTC().Format("2006-01-02")})
+	}
+	if g.OwningUnit != "" {
+		a.Fields = append(a.Fields, activitypub.PropertyValue{Name: "Tillhandahålls av", Value: html.EscapeString(g.OwningUnit)})
 	}
 	if g.WebsiteURL != "" {
 		a.Fields = append(a.Fields, activitypub.PropertyValue{Name: "Webbplats", Value: meLink(g.WebsiteURL)})

@@ -95,11 +95,11 @@ type groupPage struct {
 	Older, Newer  string
 	Follow        followForm
 	Service       *groupService
+	Mode          string
 	// Fields are the profile fields; Responsible names the responsible
 	// staff's functions (roles), not the people.
 	Fields      []profileField
 	Responsible string
-	Mode        string
 }
 
 type profileField struct {
@@ -108,10 +108,9 @@ type profileField struct {
 }
 
 // responsibleFunctions describes who answers for a group without naming
-// staff in public: "2 medarbetare (redaktör, administratör)".
+// staff in public: how many, and their roles.
 func (s *Server) responsibleFunctions(c echo.Context, g *store.Group) (string, error) {
-	ctx := c.Request().Context()
-	ms, err := s.st.ListGroupStaff(ctx, g.ID)
+	ms, err := s.st.ListGroupStaff(c.Request().Context(), g.ID)
 	if err != nil {
 		return "", err
 	}
@@ -129,7 +128,7 @@ func (s *Server) responsibleFunctions(c echo.Context, g *store.Group) (string, e
 	if n == 0 {
 		return "", nil
 	}
-	return strconv.Itoa(n) + " namngivna medarbetare (" + strings.Join(roles, ", ") + ")", nil
+	return s.tr(c).T("group.responsible_value", "Count", n, "Roles", strings.Join(roles, ", ")), nil
 }
 
 func (s *Server) group(c echo.Context) error {
@@ -182,15 +181,15 @@ func (s *Server) group(c echo.Context) error {
 		alternate{Kind: "atom", Title: g.Name + " (Atom)", Href: v.Atom})
 	v.OG = &openGraph{Type: "profile", SiteName: v.InstanceName, Title: g.Name, Description: firstNonEmpty(g.Summary, g.Purpose),
 		URL: groupURL, Image: s.u.Base + groupIconPath, ImageAlt: v.IconAlt}
+	if g.Avatar != nil {
+		v.OG.Image = v.Icon
+	}
 	for _, f := range federation.GroupFields(g) {
 		_, err := activitypub.ParseIRI(f.Value)
 		v.Fields = append(v.Fields, profileField{Name: f.Name, Value: f.Value, Link: err == nil})
 	}
 	if v.Responsible, err = s.responsibleFunctions(c, g); err != nil {
 		return err
-	}
-	if g.Avatar != nil {
-		v.OG.Image = v.Icon
 	}
 	if before == 0 {
 		pinned, err := s.st.PinnedPosts(ctx, g.ID)

@@ -36,41 +36,45 @@ func wantsHTML(c echo.Context) bool {
 	return false
 }
 
-// errorText is what a person reads for a status.
-func errorText(code int, msg string) (heading, explanation string) {
+// errorText names the catalogue messages a person reads for a status.
+func errorText(code int, detail string) (heading, explanation string) {
 	switch {
-	case code == http.StatusForbidden && strings.Contains(msg, "CSRF"):
-		return "Formuläret kunde inte skickas", "Sidan var för gammal eller öppnades i en annan flik eller inloggning, så vi kunde inte kontrollera att det var du som skickade formuläret. Inget sparades. Gå tillbaka, ladda om sidan och försök igen."
+	case code == http.StatusForbidden && strings.Contains(detail, "CSRF"):
+		return msg("errorpage.csrf.heading"), msg("errorpage.csrf.text")
 	case code == http.StatusForbidden:
-		return "Du har inte behörighet", "Ditt konto får inte göra det här. Be en administratör om behörighet om du behöver den."
+		return msg("errorpage.forbidden.heading"), msg("errorpage.forbidden.text")
 	case code == http.StatusNotFound:
-		return "Sidan finns inte", "Det finns ingen sida på den här adressen. Den kan ha flyttats eller tagits bort, eller så är adressen felskriven."
+		return msg("errorpage.not_found.heading"), msg("errorpage.not_found.text")
 	case code == http.StatusMethodNotAllowed:
-		return "Det går inte att göra så här", "Adressen finns, men inte för den här sortens förfrågan. Använd länkarna och knapparna på sidorna."
+		return msg("errorpage.method.heading"), msg("errorpage.method.text")
 	case code == http.StatusRequestEntityTooLarge:
-		return "Det du skickade var för stort", "Formuläret innehöll mer än servern tar emot. Inget sparades. Korta texten och försök igen."
+		return msg("errorpage.too_large.heading"), msg("errorpage.too_large.text")
 	case code == http.StatusConflict || code == http.StatusGone:
-		return "Det har redan ändrats", "Någon annan (eller du i en annan flik) har redan ändrat det här. Ladda om sidan för att se hur det ser ut nu."
+		return msg("errorpage.conflict.heading"), msg("errorpage.conflict.text")
 	case code >= 500:
-		return "Något gick fel hos oss", "Ett fel uppstod på servern. Inget du gjorde orsakade det. Försök igen om en stund; felet är loggat."
+		return msg("errorpage.internal.heading"), msg("errorpage.internal.text")
 	}
-	return "Förfrågan kunde inte utföras", "Servern kunde inte utföra förfrågan."
+	return msg("errorpage.other.heading"), msg("errorpage.other.text")
 }
 
 // renderError writes the error page; it reports false if it could not.
 func (s *Server) renderError(c echo.Context, code int, msg string) bool {
-	heading, expl := errorText(code, msg)
+	l := s.tr(c)
+	hid, eid := errorText(code, msg)
+	heading, expl := l.T(hid), l.T(eid)
 	r := c.Request()
 	staff := isStaffPath(r.URL.Path)
-	v := errorPage{page: s.page(c, heading, ""), Code: code, Heading: heading, Explanation: expl, Home: "/", HomeText: "Till startsidan"}
+	v := errorPage{page: s.page(c, heading, ""), Code: code, Heading: heading, Explanation: expl, Home: "/", HomeText: l.T("errorpage.home")}
 	if staff {
 		v.page = s.staffPage(c, heading)
-		v.Home, v.HomeText = "/staff", "Till personalens startsida"
+		v.Home, v.HomeText = "/staff", l.T("errorpage.staff_home")
 	}
 	if code == http.StatusConflict || code == http.StatusGone || code == http.StatusUnprocessableEntity {
 		v.Detail = msg
 	}
-	if ref := r.Referer(); strings.HasPrefix(ref, s.u.Base+"/") && ref != s.u.Base+r.URL.RequestURI() {
+	// Back to the page the person came from (same site only; a GET to
+	// itself would loop).
+	if ref := r.Referer(); strings.HasPrefix(ref, s.u.Base+"/") && (r.Method != http.MethodGet || ref != s.u.Base+r.URL.RequestURI()) {
 		v.Back = ref
 	}
 	if err := s.render(c, code, "error.html", v); err != nil {

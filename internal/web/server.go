@@ -52,10 +52,7 @@ type Options struct {
 	Privacy      PrivacyNotice
 	Access       AccessStatement
 	Liveness     Liveness
-	// Location is the time zone staff enter times in (Europe/Stockholm
-	// when nil).
-	Location *time.Location
-	Media    MediaOptions
+	Media        MediaOptions
 	// TimeZone is where dates on pages are shown (UTC if nil).
 	TimeZone *time.Location
 	// Archive is the configured part of archive exports (agents, version).
@@ -91,13 +88,6 @@ func New(fed *federation.Service, log *slog.Logger, m *metrics.Metrics, opt Opti
 	}
 	opt.Auth.defaults()
 	opt.Liveness.defaults()
-	if opt.Location == nil {
-		loc, err := time.LoadLocation("Europe/Stockholm")
-		if err != nil {
-			return nil, err
-		}
-		opt.Location = loc
-	}
 	d := media.DefaultLimits()
 	if opt.Media.Limits.MaxBytes <= 0 {
 		opt.Media.Limits.MaxBytes = d.MaxBytes
@@ -107,6 +97,9 @@ func New(fed *federation.Service, log *slog.Logger, m *metrics.Metrics, opt Opti
 	}
 	if opt.Media.Concurrent <= 0 {
 		opt.Media.Concurrent = 2
+	}
+	if opt.TimeZone == nil {
+		opt.TimeZone = time.UTC
 	}
 	bundle, err := i18n.New(opt.TimeZone)
 	if err != nil {

@@ -34,11 +34,6 @@ type composePage struct {
 	Preview                       template.HTML
 	PreviewLang                   string
 	HasPreview                    bool
-	// Scheduling offers "Save draft" and "Schedule" (new posts and drafts,
-	// not published posts).
-	Scheduling bool
-	TimeZone   string
-	Now        string // the instance's local date, for the date input's min
 	// Uploads: images are offered when media storage is configured.
 	Uploads      bool
 	Images       []imageField // uploaded or attached, carried by id
@@ -49,6 +44,11 @@ type composePage struct {
 	InReplyTo    string            // the resident's note a staff reply answers
 	ReplyTo      *store.RemoteNote // shown above the form
 	ReplyContent template.HTML
+	// Scheduling offers "Save draft" and "Schedule" (new posts and drafts,
+	// not published posts).
+	Scheduling bool
+	TimeZone   string
+	Now        string // the instance's local date, for the date input's min
 }
 
 func validLanguage(tag string) bool {
@@ -112,11 +112,11 @@ func (s *Server) composeForm(c echo.Context) error {
 	}
 	v := s.composeView(c, g, s.tr(c).T("staff.compose.new_heading", "Group", g.Name))
 	v.Action, v.Submit, v.Form.Language = staffGroupPath(g.Slug)+"/compose", s.tr(c).T("staff.compose.publish"), g.Language
-	s.offerScheduling(&v)
 	v.fillSlots()
 	if err := s.replyContext(c, g, &v, c.QueryParam("svar")); err != nil {
 		return err
 	}
+	s.offerScheduling(&v)
 	return s.render(c, http.StatusOK, "staff_compose.html", v)
 }
 
@@ -131,11 +131,11 @@ func (s *Server) compose(c echo.Context) error {
 	if err := s.replyContext(c, g, &v, c.FormValue("in_reply_to")); err != nil {
 		return err
 	}
+	s.offerScheduling(&v)
 	v.Errors = v.Form.check(s.tr(c), g.Language)
 	if err := s.readImages(c, g, 0, &v); err != nil {
 		return err
 	}
-	s.offerScheduling(&v)
 	if act := c.FormValue("action"); act == "draft" || act == "schedule" {
 		return s.saveDraft(c, g, "", v, act == "schedule")
 	}

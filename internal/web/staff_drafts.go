@@ -23,31 +23,32 @@ const (
 )
 
 func (s *Server) offerScheduling(v *composePage) {
-	v.Scheduling, v.TimeZone = true, s.opt.Location.String()
-	v.Now = s.st.Now().In(s.opt.Location).Format(dateLayout)
+	v.Scheduling, v.TimeZone = true, s.opt.TimeZone.String()
+	v.Now = s.st.Now().In(s.opt.TimeZone).Format(dateLayout)
 }
 
 // localTime formats t in the instance's time zone for staff.
 func (s *Server) localTime(t time.Time) string {
-	return t.In(s.opt.Location).Format("2006-01-02 15:04:05 MST")
+	return t.In(s.opt.TimeZone).Format("2006-01-02 15:04:05 MST")
 }
 
 // when parses the form's date and time (seconds optional) in the
 // instance's time zone.
-func (s *Server) when(f postForm) (time.Time, string) {
+func (s *Server) when(c echo.Context, f postForm) (time.Time, string) {
+	l := s.tr(c)
 	if f.Date == "" || f.Time == "" {
-		return time.Time{}, "Välj datum och tid för publiceringen."
+		return time.Time{}, l.T("staff.drafts.error.no_time")
 	}
 	clock := f.Time
 	if strings.Count(clock, ":") == 1 {
 		clock += ":00"
 	}
-	t, err := time.ParseInLocation(dateLayout+" "+timeLayout, f.Date+" "+clock, s.opt.Location)
+	t, err := time.ParseInLocation(dateLayout+" "+timeLayout, f.Date+" "+clock, s.opt.TimeZone)
 	if err != nil {
-		return time.Time{}, "Datum och tid måste skrivas som 2026-12-01 och 09:00."
+		return time.Time{}, l.T("staff.drafts.error.bad_time")
 	}
 	if !t.After(s.st.Now()) {
-		return time.Time{}, "Tiden " + s.localTime(t) + " har redan passerat. Välj en tid i framtiden."
+		return time.Time{}, l.T("staff.drafts.error.past", "Time", s.localTime(t))
 	}
 	return t, ""
 }
@@ -57,7 +58,7 @@ func (s *Server) when(f postForm) (time.Time, string) {
 func (s *Server) saveDraft(c echo.Context, g *store.Group, id string, v composePage, schedule bool) error {
 	var at *time.Time
 	if schedule {
-		t, msg := s.when(v.Form)
+		t, msg := s.when(c, v.Form)
 		if msg != "" {
 			v.Errors["when"] = msg
 		}
@@ -72,16 +73,16 @@ func (s *Server) saveDraft(c echo.Context, g *store.Group, id string, v composeP
 		Language: v.Form.Language, AuthorUserID: &uid}, at)
 	switch {
 	case errors.Is(err, federation.ErrPublished):
-		return echo.NewHTTPError(http.StatusConflict, "Utkastet har redan publicerats eller tagits bort.")
+		return echo.NewHTTPError(http.StatusConflict, s.tr(c).T("staff.drafts.error.gone"))
 	case errors.Is(err, federation.ErrInvalid):
-		v.Error = "Utkastet sparades inte: " + err.Error()
+		v.Error = s.tr(c).T("staff.drafts.error.not_saved", "Reason", err.Error())
 		return s.render(c, http.StatusUnprocessableEntity, "staff_compose.html", v)
 	case err != nil:
 		return err
 	}
-	action, notice := "draft_save", "Utkastet är sparat. Det syns inte för någon utanför personalen."
+	action, notice := "draft_save", s.tr(c).T("staff.drafts.notice.saved")
 	if schedule {
-		action, notice = "post_schedule", "Inlägget publiceras "+s.localTime(*d.ScheduledAt)+"."
+		action, notice = "post_schedule", s.tr(c).T("staff.drafts.notice.scheduled", "Time", s.localTime(*d.ScheduledAt))
 	}
 	if err := s.audit(c, sc.user, sc.user.Username, action, "draft "+d.PublicID, "group "+g.Slug); err != nil {
 		return err
@@ -105,14 +106,14 @@ func (s *Server) staffDraft(c echo.Context) (*store.Draft, *store.Group, error) 
 		return nil, nil, err
 	}
 	if d.State != store.DraftDraft && d.State != store.DraftScheduled {
-		return nil, nil, echo.NewHTTPError(http.StatusGone, "Utkastet har redan publicerats eller tagits bort.")
+		return nil, nil, echo.NewHTTPError(http.StatusGone, s.tr(c).T("staff.drafts.error.gone"))
 	}
 	return d, g, nil
 }
 
 func (s *Server) draftView(c echo.Context, d *store.Draft, g *store.Group) composePage {
-	v := s.composeView(c, g, "Redigera utkast i "+g.Name)
-	v.Action, v.Submit = "/staff/drafts/"+d.PublicID+"/edit", "Publicera nu"
+	v := s.composeView(c, g, s.tr(c).T("staff.drafts.edit_heading", "Group", g.Name))
+	v.Action, v.Submit = "/staff/drafts/"+d.PublicID+"/edit", s.tr(c).T("staff.drafts.publish_now")
 	s.offerScheduling(&v)
 	return v
 }
@@ -125,11 +126,11 @@ func (s *Server) draftForm(c echo.Context) error {
 	v := s.draftView(c, d, g)
 	v.Form = postForm{Text: d.Source, Summary: d.Summary, Language: d.Language}
 	if d.ScheduledAt != nil {
-		lt := d.ScheduledAt.In(s.opt.Location)
+		lt := d.ScheduledAt.In(s.opt.TimeZone)
 		v.Form.Date, v.Form.Time = lt.Format(dateLayout), lt.Format(timeLayout)
 	}
 	if d.LastError != "" {
-		v.Error = "Inlägget kunde inte publiceras vid sin tid: " + d.LastError
+		v.Error = s.tr(c).T("staff.drafts.failed", "Reason", d.LastError)
 	}
 	return s.render(c, http.StatusOK, "staff_compose.html", v)
 }
@@ -164,9 +165,9 @@ func (s *Server) editDraft(c echo.Context) error {
 func (s *Server) draftError(c echo.Context, v composePage, err error) error {
 	switch {
 	case errors.Is(err, federation.ErrPublished):
-		return echo.NewHTTPError(http.StatusConflict, "Utkastet har redan publicerats eller tagits bort.")
+		return echo.NewHTTPError(http.StatusConflict, s.tr(c).T("staff.drafts.error.gone"))
 	case errors.Is(err, federation.ErrInvalid):
-		v.Error = "Inlägget publicerades inte: " + err.Error()
+		v.Error = s.tr(c).T("staff.compose.error.not_published", "Reason", err.Error())
 		return s.render(c, http.StatusUnprocessableEntity, "staff_compose.html", v)
 	}
 	return err
@@ -190,7 +191,7 @@ func (s *Server) publishDraftNow(c echo.Context, d *store.Draft, g *store.Group)
 	if err := s.audit(c, sc.user, sc.user.Username, "post_publish", postURL, "group "+g.Slug+"; draft "+d.PublicID); err != nil {
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, withNotice(staffGroupPath(g.Slug), "Inlägget är publicerat och skickas till följarna."))
+	return c.Redirect(http.StatusSeeOther, withNotice(staffGroupPath(g.Slug), s.tr(c).T("staff.compose.notice.published")))
 }
 
 // discardDraft drops a draft or cancels a scheduled post.
@@ -206,7 +207,7 @@ func (s *Server) discardDraft(c echo.Context) error {
 	if err := s.audit(c, sc.user, sc.user.Username, "draft_discard", "draft "+d.PublicID, "group "+g.Slug); err != nil {
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, withNotice(staffGroupPath(g.Slug), "Utkastet är borttaget."))
+	return c.Redirect(http.StatusSeeOther, withNotice(staffGroupPath(g.Slug), s.tr(c).T("staff.drafts.notice.discarded")))
 }
 
 type draftRow struct {
@@ -222,11 +223,13 @@ func (s *Server) draftRows(c echo.Context, g *store.Group) ([]draftRow, error) {
 	}
 	out := make([]draftRow, 0, len(ds))
 	for _, d := range ds {
-		r := draftRow{ID: d.PublicID, Excerpt: draftExcerpt(d.Source, 160), Language: d.Language, State: "Utkast", LastError: d.LastError}
+		l := s.tr(c)
+		r := draftRow{ID: d.PublicID, Excerpt: draftExcerpt(d.Source, 160), Language: d.Language, State: l.T("staff.drafts.state.draft"), LastError: d.LastError}
 		if d.State == store.DraftScheduled && d.ScheduledAt != nil {
-			r.State, r.Scheduled, r.When = "Schemalagt", true, s.localTime(*d.ScheduledAt)
+			r.State, r.Scheduled = l.T("staff.drafts.state.scheduled"), true
+			r.When = l.T("staff.drafts.when.scheduled", "Time", s.localTime(*d.ScheduledAt))
 		} else {
-			r.When = "sparat " + s.localTime(d.UpdatedAt)
+			r.When = l.T("staff.drafts.when.saved", "Time", s.localTime(d.UpdatedAt))
 		}
 		out = append(out, r)
 	}

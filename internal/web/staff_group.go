@@ -79,6 +79,7 @@ type staffPostRow struct {
 type staffMemberRow struct {
 	UserID         int64
 	Username, Role string
+	Responsible    bool
 }
 
 type staffUserOption struct {
@@ -154,7 +155,7 @@ func (s *Server) renderStaffGroup(c echo.Context, code int, g *store.Group, noti
 			return err
 		}
 		for _, m := range ms {
-			v.Members = append(v.Members, staffMemberRow{UserID: m.UserID, Username: m.Username, Role: s.roleName(c, m.Role)})
+			v.Members = append(v.Members, staffMemberRow{UserID: m.UserID, Username: m.Username, Role: s.roleName(c, m.Role), Responsible: m.Responsible})
 		}
 		us, err := s.st.ListUsers(ctx)
 		if err != nil {
@@ -223,6 +224,23 @@ func (s *Server) unassignStaff(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// The group's last responsible staff member stays: a group always has
+	// one (name another on the edit page first).
+	ms, err := s.st.ListGroupStaff(ctx, g.ID)
+	if err != nil {
+		return err
+	}
+	others := 0
+	for _, m := range ms {
+		if m.Responsible && m.UserID != u.ID {
+			others++
+		}
+	}
+	for _, m := range ms {
+		if m.UserID == u.ID && m.Responsible && others == 0 {
+			return s.renderStaffGroup(c, http.StatusConflict, g, "", s.tr(c).T("staff.group.error.last_responsible", "Name", u.Username))
+		}
+	}
 	if err := s.st.RemoveGroupStaff(ctx, g.ID, u.ID); err != nil {
 		return err
 	}
@@ -289,7 +307,7 @@ func (s *Server) renderNewGroup(c echo.Context, code int, f groupForm, errs map[
 	if err != nil {
 		return err
 	}
-	return s.render(c, code, "staff_group_new.html", newGroupPage{page: s.staffPage(c, "Ny grupp"),
+	return s.render(c, code, "staff_group_new.html", newGroupPage{page: s.staffPage(c, s.tr(c).T("staff.group_new.heading")),
 		CSRF: csrfFor(staffFrom(c).token), Form: f, Accounts: accts, Errors: errs, Error: msg})
 }
 
@@ -327,14 +345,14 @@ func (f *groupForm) check(l *i18n.Localizer, slug bool) map[string]string {
 		errs["purpose"] = l.T("staff.group_form.error.purpose")
 	}
 	if f.OwningUnit == "" {
-		errs["owning_unit"] = "Skriv vilken enhet som tillhandahåller gruppen, till exempel Stadsdelsförvaltning Hägersten-Älvsjö."
+		errs["owning_unit"] = l.T("staff.group_form.error.owning_unit")
 	}
 	if len(f.Responsible) == 0 {
-		errs["responsible"] = "Välj minst en ansvarig medarbetare."
+		errs["responsible"] = l.T("staff.group_form.error.responsible")
 	}
 	for i, fl := range f.Fields {
 		if (fl.Name == "") != (fl.Value == "") {
-			errs["fields"] = "Profilfält " + strconv.Itoa(i+1) + " behöver både namn och värde."
+			errs["fields"] = l.T("staff.group_form.error.field", "N", i+1)
 		}
 	}
 	if f.Website != "" && !strings.HasPrefix(f.Website, "https://") && !strings.HasPrefix(f.Website, "http://") {
@@ -406,8 +424,8 @@ func (s *Server) renderEditGroup(c echo.Context, code int, g *store.Group, f gro
 	}
 	return s.render(c, code, "staff_group_edit.html", editGroupPage{page: s.staffPage(c, s.tr(c).T("staff.group_edit.heading", "Name", g.Name)),
 		CSRF: csrfFor(staffFrom(c).token), Domain: s.u.Domain, Group: g, Form: f, Accounts: accts, Errors: errs, Error: msg,
-		Modes:   modeChoices(s.tr(c), g.DiscussionMode),
-		Uploads: s.opt.Media.Storage != nil, Images: s.groupImageViews(c, g, "", ""), MaxBytes: byteSize(s.opt.Media.Limits.MaxBytes)})
+		Modes: modeChoices(s.tr(c), g.DiscussionMode), Uploads: s.opt.Media.Storage != nil, Images: s.groupImageViews(c, g, "", ""),
+		MaxBytes: byteSize(s.opt.Media.Limits.MaxBytes)})
 }
 
 func (s *Server) editGroupForm(c echo.Context) error {
