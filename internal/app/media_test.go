@@ -378,3 +378,71 @@ func TestGroupAvatarAndHeader(t *testing.T) {
 		return d.Type == "Update" && img["url"] == tg.Base+"/static/group-header.png" && img["name"] == nil
 	})
 }
+
+// An image goes with a scheduled post: its alt text is required when it is
+// scheduled, a second editor can keep it when editing the draft, and the
+// scheduler federates it as an Image attachment at the set time.
+func TestScheduledPostWithImage(t *testing.T) {
+	ctx := context.Background()
+	tg := startInstance(t, fastScheduler)
+	g := tg.group(t, "bilder", false)
+	for _, name := range []string{"erik", "eva"} {
+		u := tg.user(t, name, auth.RoleEditor)
+		if err := tg.Store.AssignGroupStaff(ctx, g.ID, u.ID, auth.RoleEditor); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m := followedBy(t, tg, "bilder")
+	const compose = "/staff/groups/bilder/compose"
+	const alt = "Skiss av den nya lekplatsen vid Älvsjö torg"
+	b := newBrowser(t, tg)
+	resp, body := b.login("erik", testPassword)
+	expectRedirect(t, resp, body, "/staff")
+
+	loc, _ := time.LoadLocation("Europe/Stockholm")
+	at := tg.Clock.Now().Add(2 * time.Hour).In(loc)
+	form := url.Values{"text": {"Ny lekplats i vår."}, "language": {"sv"}, "action": {"schedule"},
+		"date": {at.Format("2006-01-02")}, "time": {at.Format("15:04:05")}}
+	// Scheduling an image without alt text is refused like publishing it.
+	resp, body = b.multipart(compose, compose, form, upload{"file-1", "lekplats.png", testPNG(t, 40, 30, false)})
+	expectStatus(t, "schedule image without alt text", resp, body, http.StatusUnprocessableEntity)
+	expectBody(t, "schedule image without alt text", body, "Skriv en bildbeskrivning (alt-text)")
+	ids := imageIDs(body)
+	if len(ids) != 1 {
+		t.Fatalf("upload not carried: %v", ids)
+	}
+	id := ids[0]
+	if ds, _ := tg.Store.ListDrafts(ctx, g.ID); len(ds) != 0 {
+		t.Fatalf("a draft was saved without alt text: %+v", ds)
+	}
+	form.Set("image", id)
+	form.Set("alt-"+id, alt)
+	resp, body = b.multipart(compose, compose, form)
+	expectNotice(t, "schedule with image", resp, body, "/staff/groups/bilder")
+	ds, err := tg.Store.ListDrafts(ctx, g.ID)
+	if err != nil || len(ds) != 1 || !strings.Contains(ds[0].Media, id) {
+		t.Fatalf("drafts %+v %v", ds, err)
+	}
+
+	// Another editor of the group opens the draft: the image and its alt
+	// text are there, and saving keeps them.
+	eb := newBrowser(t, tg)
+	eb.login("eva", testPassword)
+	edit := "/staff/drafts/" + ds[0].PublicID + "/edit"
+	resp, body = eb.get(edit)
+	expectStatus(t, "draft with image", resp, body, 200)
+	expectBody(t, "draft with image", body, `name="image" value="`+id+`"`, `>`+alt+`</textarea>`)
+	form.Set("text", "Ny lekplats i vår – välkomna!")
+	resp, body = eb.multipart(edit, edit, form)
+	expectNotice(t, "draft saved by another editor", resp, body, "/staff/groups/bilder")
+	if ps := livePosts(t, tg, g); len(ps) != 0 {
+		t.Fatalf("published before its time: %+v", ps)
+	}
+
+	tg.Clock.Advance(2*time.Hour + time.Minute)
+	cr := m.WaitFor(t, 10*time.Second, createOf("välkomna"))
+	atts := attachmentsOf(cr)
+	if len(atts) != 1 || atts[0]["type"] != "Image" || atts[0]["name"] != alt || atts[0]["url"] != tg.Base+"/media/i/"+id+"/large.png" {
+		t.Fatalf("scheduled Create attachments: %v", atts)
+	}
+}

@@ -2,6 +2,7 @@ package federation
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -30,6 +31,12 @@ func (s *Service) SaveDraft(ctx context.Context, slug, id string, in PostInput, 
 	if err := s.validatePost(g, &in); err != nil {
 		return nil, err
 	}
+	// The images are checked now as publishing checks them (alt text, the
+	// group's, not attached elsewhere), so that a scheduled post does not
+	// fail at its time; they stay unattached until it is published.
+	if _, err := s.resolveMedia(ctx, g, 0, in.Media); err != nil {
+		return nil, err
+	}
 	d := &store.Draft{PublicID: newID(10), GroupID: g.ID}
 	if id != "" {
 		if d, err = s.store.DraftByPublicID(ctx, id); err != nil {
@@ -41,6 +48,7 @@ func (s *Service) SaveDraft(ctx context.Context, slug, id string, in PostInput, 
 	}
 	d.Source, d.Summary, d.Language, d.AuthorUserID, d.LastError = in.Text, in.Summary, in.Language, in.AuthorUserID, ""
 	d.State, d.ScheduledAt = store.DraftDraft, nil
+	d.Media = encodeDraftMedia(in.Media)
 	if at != nil {
 		t := at.UTC()
 		if !t.After(s.opt.Now()) {
@@ -72,7 +80,7 @@ func (s *Service) PublishDraft(ctx context.Context, id string) (*store.Post, str
 	if err != nil {
 		return nil, "", err
 	}
-	in := PostInput{Text: d.Source, Summary: d.Summary, Language: d.Language, AuthorUserID: d.AuthorUserID}
+	in := PostInput{Text: d.Source, Summary: d.Summary, Language: d.Language, AuthorUserID: d.AuthorUserID, Media: DraftMedia(d)}
 	p, u, err := s.publish(ctx, g, in, func(tx *store.Store, p *store.Post) error {
 		return tx.MarkDraftPublished(ctx, d.ID, p.ID)
 	})
@@ -95,4 +103,24 @@ func (s *Service) DiscardDraft(ctx context.Context, id string) error {
 		return err
 	}
 	return nil
+}
+
+func encodeDraftMedia(refs []MediaRef) string {
+	if len(refs) == 0 {
+		return ""
+	}
+	b, _ := json.Marshal(refs)
+	return string(b)
+}
+
+// DraftMedia returns the images a draft will attach, with their alt text.
+func DraftMedia(d *store.Draft) []MediaRef {
+	if d.Media == "" {
+		return nil
+	}
+	var refs []MediaRef
+	if err := json.Unmarshal([]byte(d.Media), &refs); err != nil {
+		return nil
+	}
+	return refs
 }

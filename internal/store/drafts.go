@@ -22,7 +22,7 @@ func (s *Store) SaveDraft(ctx context.Context, d *Draft) error {
 	}
 	res := s.ctx(ctx).Model(&Draft{}).Where("id = ? AND state IN ?", d.ID, []string{DraftDraft, DraftScheduled}).Updates(map[string]any{
 		"source": d.Source, "summary": d.Summary, "language": d.Language, "state": d.State, "scheduled_at": d.ScheduledAt,
-		"author_user_id": d.AuthorUserID, "last_error": d.LastError, "attempts": 0, "locked_until": nil, "updated_at": now,
+		"author_user_id": d.AuthorUserID, "last_error": d.LastError, "media": d.Media, "attempts": 0, "locked_until": nil, "updated_at": now,
 	})
 	if res.Error != nil {
 		return fmt.Errorf("update draft %s: %w", d.PublicID, translate(res.Error))

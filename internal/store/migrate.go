@@ -269,6 +269,7 @@ CREATE TABLE drafts (
 	locked_until {{ts}},
 	locked_by TEXT NOT NULL DEFAULT '',
 	post_id BIGINT REFERENCES posts (id),
+	media TEXT NOT NULL DEFAULT '',
 	created_at {{ts}} NOT NULL,
 	updated_at {{ts}} NOT NULL
 );

@@ -186,6 +186,7 @@ type Draft struct {
 	LockedUntil  *time.Time
 	LockedBy     string
 	PostID       *int64
+	Media        string // JSON array of the images to attach ({"PublicID","Alt"}), unattached until published
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
 }

@@ -41,6 +41,7 @@ type composePage struct {
 	ImageErrors  []fieldError // for the summary at the top
 	MaxBytes     string
 	MaxImages    int
+	DraftMedia   map[string]bool   // images of the draft edited: kept whoever uploaded them
 	InReplyTo    string            // the resident's note a staff reply answers
 	ReplyTo      *store.RemoteNote // shown above the form
 	ReplyContent template.HTML

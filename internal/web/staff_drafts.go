@@ -70,12 +70,13 @@ func (s *Server) saveDraft(c echo.Context, g *store.Group, id string, v composeP
 	sc := staffFrom(c)
 	uid := sc.user.ID
 	d, err := s.fed.SaveDraft(c.Request().Context(), g.Slug, id, federation.PostInput{Text: v.Form.Text, Summary: v.Form.Summary,
-		Language: v.Form.Language, AuthorUserID: &uid}, at)
+		Language: v.Form.Language, AuthorUserID: &uid, Media: v.mediaRefs()}, at)
 	switch {
 	case errors.Is(err, federation.ErrPublished):
 		return echo.NewHTTPError(http.StatusConflict, s.tr(c).T("staff.drafts.error.gone"))
 	case errors.Is(err, federation.ErrInvalid):
 		v.Error = s.tr(c).T("staff.drafts.error.not_saved", "Reason", err.Error())
+		v.fillSlots()
 		return s.render(c, http.StatusUnprocessableEntity, "staff_compose.html", v)
 	case err != nil:
 		return err
@@ -115,7 +116,32 @@ func (s *Server) draftView(c echo.Context, d *store.Draft, g *store.Group) compo
 	v := s.composeView(c, g, s.tr(c).T("staff.drafts.edit_heading", "Group", g.Name))
 	v.Action, v.Submit = "/staff/drafts/"+d.PublicID+"/edit", s.tr(c).T("staff.drafts.publish_now")
 	s.offerScheduling(&v)
+	// The draft's images may be kept by whoever edits it next.
+	v.DraftMedia = map[string]bool{}
+	for _, r := range federation.DraftMedia(d) {
+		v.DraftMedia[r.PublicID] = true
+	}
 	return v
+}
+
+// draftImages shows a draft's images in its form, with their alt text.
+func (s *Server) draftImages(c echo.Context, d *store.Draft, v *composePage) error {
+	if !v.Uploads {
+		return nil
+	}
+	for _, r := range federation.DraftMedia(d) {
+		m, err := s.st.MediaByPublicID(c.Request().Context(), r.PublicID)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		v.Images = append(v.Images, imageField{N: len(v.Images) + 1, ID: m.PublicID, Alt: r.Alt, Small: s.u.Media(m.SmallKey),
+			Width: m.SmallWidth, Height: m.SmallHeight})
+	}
+	v.fillSlots()
+	return nil
 }
 
 func (s *Server) draftForm(c echo.Context) error {
@@ -132,6 +158,9 @@ func (s *Server) draftForm(c echo.Context) error {
 	if d.LastError != "" {
 		v.Error = s.tr(c).T("staff.drafts.failed", "Reason", d.LastError)
 	}
+	if err := s.draftImages(c, d, &v); err != nil {
+		return err
+	}
 	return s.render(c, http.StatusOK, "staff_compose.html", v)
 }
 
@@ -143,6 +172,9 @@ func (s *Server) editDraft(c echo.Context) error {
 	v := s.draftView(c, d, g)
 	v.Form = readPostForm(c)
 	v.Errors = v.Form.check(s.tr(c), g.Language)
+	if err := s.readImages(c, g, 0, &v); err != nil {
+		return err
+	}
 	switch c.FormValue("action") {
 	case "draft":
 		return s.saveDraft(c, g, d.PublicID, v, false)
@@ -154,7 +186,7 @@ func (s *Server) editDraft(c echo.Context) error {
 		}
 		// Save the text as edited, then publish that.
 		if _, err := s.fed.SaveDraft(c.Request().Context(), g.Slug, d.PublicID, federation.PostInput{Text: v.Form.Text,
-			Summary: v.Form.Summary, Language: v.Form.Language, AuthorUserID: &staffFrom(c).user.ID}, nil); err != nil {
+			Summary: v.Form.Summary, Language: v.Form.Language, AuthorUserID: &staffFrom(c).user.ID, Media: v.mediaRefs()}, nil); err != nil {
 			return s.draftError(c, v, err)
 		}
 		return s.publishDraftNow(c, d, g)

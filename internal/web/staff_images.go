@@ -94,7 +94,7 @@ func (s *Server) readImages(c echo.Context, g *store.Group, postID int64, v *com
 		}
 		ok := err == nil && m.GroupID == g.ID &&
 			((postID != 0 && m.PostID != nil && *m.PostID == postID) ||
-				(m.PostID == nil && m.UploaderUserID != nil && *m.UploaderUserID == uid))
+				(m.PostID == nil && ((m.UploaderUserID != nil && *m.UploaderUserID == uid) || v.DraftMedia[id])))
 		if !ok {
 			v.imageError("images", l.T("staff.compose.error.image_gone"))
 			continue
