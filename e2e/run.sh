@@ -11,7 +11,12 @@ export GOFLAGS="${GOFLAGS:--buildvcs=false}"
 
 tmp=$(mktemp -d)
 demo_pid=""
+remote_pid=""
 cleanup() {
+  if [ -n "$remote_pid" ]; then
+    kill -TERM "$remote_pid" 2>/dev/null || true
+    wait "$remote_pid" 2>/dev/null || true
+  fi
   if [ -n "$demo_pid" ]; then
     kill -TERM "$demo_pid" 2>/dev/null || true
     wait "$demo_pid" 2>/dev/null || true
@@ -21,6 +26,22 @@ cleanup() {
 trap cleanup EXIT
 
 go build -o "$tmp/torget" ./cmd/torget
+go build -o "$tmp/fakeremote" ./e2e/fakeremote
+
+# A fediverse peer on loopback (e2e/fakeremote): it sends real signed
+# replies to the demo group when a test asks it to. torget trusts its TLS
+# certificate and may reach loopback addresses for this run only.
+"$tmp/fakeremote" -ca-out "$tmp/remote-ca.pem" >"$tmp/remote.log" 2>&1 &
+remote_pid=$!
+remote=""
+for _ in $(seq 100); do
+  remote=$(sed -n 's/^control \(http:[^ ]*\)$/\1/p' "$tmp/remote.log" | head -n1)
+  [ -n "$remote" ] && break
+  kill -0 "$remote_pid" 2>/dev/null || { cat "$tmp/remote.log"; echo "fakeremote exited"; exit 1; }
+  sleep 0.1
+done
+[ -n "$remote" ] || { cat "$tmp/remote.log"; echo "fakeremote did not come up"; exit 1; }
+export TORGET_FEDERATION_CA_FILE="$tmp/remote-ca.pem" TORGET_FEDERATION_ALLOW_PRIVATE_NETWORKS="127.0.0.0/8"
 
 # A free port: ask the kernel for one, then hand it to torget.
 port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
@@ -55,7 +76,7 @@ echo "torget demo at $base"
   || { cat "$tmp/archive.log"; echo "archive export of the demo failed"; exit 1; }
 export TORGET_E2E_ARCHIVE="$(ls -d "$tmp"/archive/uuid-*)"
 
-export TORGET_E2E_BASE="$base" TORGET_E2E_ADMIN_PASSWORD="$pw"
+export TORGET_E2E_BASE="$base" TORGET_E2E_ADMIN_PASSWORD="$pw" TORGET_E2E_REMOTE="$remote"
 export TORGET_E2E_TOTP_USER=e2e-totp TORGET_E2E_TOTP_PASSWORD="$totp_pw"
 set +e
 if [ "$#" -gt 0 ]; then node --test "$@"; else node --test e2e/*.test.mjs; fi

@@ -5,5 +5,5 @@ import "embed"
 
 // FS holds the files served under /static/.
 //
-//go:embed *.png *.css *.txt
+//go:embed *.png *.css *.txt *.js
 var FS embed.FS

@@ -23,10 +23,12 @@ import (
 	"github.com/torget/torget/activitypub/transport"
 	"github.com/torget/torget/internal/cases"
 	"github.com/torget/torget/internal/config"
+	"github.com/torget/torget/internal/decisions"
 	"github.com/torget/torget/internal/federation"
 	"github.com/torget/torget/internal/media"
 	"github.com/torget/torget/internal/metrics"
 	"github.com/torget/torget/internal/queue"
+	"github.com/torget/torget/internal/screening"
 	"github.com/torget/torget/internal/store"
 	"github.com/torget/torget/internal/uris"
 	"github.com/torget/torget/internal/web"
@@ -49,7 +51,9 @@ type App struct {
 	HTTP      *echo.Echo
 	Client    *transport.Client
 	Cases     *cases.Service
-	Media     media.Storage
+	// Moderation takes moderators' decisions (web UI, CLI, tests).
+	Moderation *decisions.Service
+	Media      media.Storage
 }
 
 // Options override parts of the wiring (tests).
@@ -115,6 +119,15 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, st *store.S
 	m := metrics.New()
 	u := uris.New(cfg.Server.BaseURL)
 	a := &App{Config: cfg, Log: log, Store: st, Metrics: m, Client: client, InboxW: queue.NewInboxWriter(st)}
+	// Moderation: the rules and federation policy in force, cached.
+	if err := screening.SeedDefaultRules(ctx, st); err != nil {
+		return nil, fmt.Errorf("seed moderation rules: %w", err)
+	}
+	scr := screening.New(st, 10*time.Second)
+	var screener federation.Screener = scr
+	if opt.Screener != nil {
+		screener = opt.Screener // tests substitute their own
+	}
 	fed := federation.New(st, u, client, log, federation.Options{
 		Limits:             activitypub.Limits{MaxBytes: cfg.Federation.MaxBodyBytes, MaxDepth: activitypub.DefaultLimits.MaxDepth},
 		SignatureMaxAge:    cfg.Federation.SignatureMaxAge.Duration,
@@ -124,7 +137,8 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, st *store.S
 		WakeDelivery:       func() { a.Deliverer.Wake() },
 		WakeInbox:          func() { a.Inbox.Wake() },
 		StoreInbox:         a.InboxW.Write,
-		Screener:           opt.Screener,
+		Gate:               scr,
+		Screener:           screener,
 	})
 	if err := fed.Init(ctx); err != nil {
 		return nil, err
@@ -164,11 +178,12 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, st *store.S
 		signers.Store(*groupID, signer{id, k})
 		return id, k, nil
 	}
+	a.Moderation = decisions.New(st, fed, scr, log)
 	a.Deliverer = queue.NewDeliverer(st, client, keys, log, m, queue.DeliveryConfig{
 		Workers: cfg.Delivery.Workers, PerDomain: cfg.Delivery.PerDomain, RetryFor: cfg.Delivery.RetryFor.Duration,
 		MaxBackoff: cfg.Delivery.MaxBackoff.Duration, BaseBackoff: cfg.Delivery.BaseBackoff.Duration,
 		BreakerThreshold: cfg.Delivery.BreakerThreshold, ProbeInterval: cfg.Delivery.ProbeInterval.Duration,
-		Lease: cfg.Delivery.Lease.Duration, Now: opt.Now,
+		Lease: cfg.Delivery.Lease.Duration, Now: opt.Now, Deliverable: scr.Deliverable,
 	})
 	a.Inbox = queue.NewInboxRunner(st, func(ctx context.Context, it *store.InboxItem) (string, string, error) {
 		o, err := fed.Process(ctx, it)
@@ -244,7 +259,8 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, st *store.S
 			OutOfScope: cfg.Access.OutOfScope, SupervisorURL: cfg.Access.SupervisorURL},
 		Liveness: web.Liveness{StaleDays: cc.StaleDays, SupervisionDays: cc.SupervisionDays, FeedbackPerHour: cc.FeedbackPerHour},
 		Media:    web.MediaOptions{Storage: a.Media, Limits: media.Limits{MaxBytes: cfg.Media.MaxBytes, MaxPixels: cfg.Media.MaxPixels}},
-		Archive:  ArchiveOptions(cfg), RulesInForce: func(ctx context.Context) (string, error) { return RulesInForce(ctx, st) }})
+		Archive:  ArchiveOptions(cfg), RulesInForce: func(ctx context.Context) (string, error) { return RulesInForce(ctx, st) },
+		Moderation: a.Moderation})
 	if err != nil {
 		return nil, err
 	}

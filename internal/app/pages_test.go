@@ -420,10 +420,11 @@ func TestAboutPages(t *testing.T) {
 	tg := startInstance(t, withContact)
 	c := newClient(t, tg)
 	for path, wants := range map[string][]string{
-		"/about":          {"Exempelstadens stadsledningskontor", "mailto:torget@stad.example", "offentliga direkt", "modereringen", "1998:112"},
-		"/about/rules":    {"Regler", "när modereringen införs"},
-		"/about/privacy":  {"personuppgiftsansvarig", "Följare", "Mottagna aktiviteter", "gallring", "inga spårare", "torget@stad.example"},
-		"/tillganglighet": {"delvis förenlig", "Myndigheten för digital förvaltning (Digg)", "Rapportera brister", "torget@stad.example"},
+		"/about":               {"Exempelstadens stadsledningskontor", "mailto:torget@stad.example", "offentliga direkt", "modereringen", "1998:112"},
+		"/about/rules":         {"Regler", "aldrig åsikter", "BrB 16 kap. 8 §", "hets-mot-folkgrupp"},
+		"/about/privacy":       {"personuppgiftsansvarig", "Följare", "Mottagna aktiviteter", "gallring", "inga spårare", "torget@stad.example"},
+		"/about/accessibility": {"delvis förenlig", "Myndigheten för digital förvaltning (Digg)", "Rapportera brister", "torget@stad.example"},
+		"/tillganglighet":      {"delvis förenlig", "Myndigheten för digital förvaltning (Digg)", "Rapportera brister", "torget@stad.example"},
 	} {
 		code, _, body := c.get(tg.Base+path, "text/html")
 		if code != 200 {

@@ -276,6 +276,9 @@ func (s *Service) screen(ctx context.Context, g *store.Group, n *store.RemoteNot
 		if v.Action == "" {
 			v.Action = moderation.Accept
 		}
+		if v.DropMedia {
+			n.Attachments = "[]" // domain policy: no media from this server
+		}
 	}
 	n.Verdict = string(v.Action)
 	ms, _ := json.Marshal(v.Matches)

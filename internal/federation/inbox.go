@@ -75,6 +75,9 @@ func (s *Service) Receive(ctx context.Context, r *http.Request, body []byte, slu
 		}
 		group = g
 	}
+	if err := s.gate(ctx, in.Actor, group); err != nil {
+		return nil, err
+	}
 
 	var owner string
 	res, err := httpsig.VerifyRequest(ctx, r, body, s.opt.Now(), func(ctx context.Context, keyID string, refresh bool) (crypto.PublicKey, error) {

@@ -56,10 +56,10 @@ func (s *Service) Process(ctx context.Context, it *store.InboxItem) (Outcome, er
 			return s.onNoteUpdate(ctx, it, in)
 		}
 		return s.onUpdate(ctx, in)
-	case "Flag":
-		return ignored("Flag: reports are taken up by moderation"), nil
 	case "Accept", "Reject":
 		return ignored(in.Type + ": no follow of ours is pending"), nil
+	case "Flag":
+		return s.onFlag(ctx, in)
 	}
 	return ignored("unsupported activity type " + in.Type), nil
 }

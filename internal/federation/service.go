@@ -45,6 +45,9 @@ type Options struct {
 	// StoreInbox stores a received activity before it is acknowledged
 	// (group commit in production); the store's InsertInboxItem by default.
 	StoreInbox func(ctx context.Context, it *store.InboxItem) (bool, error)
+	// Gate refuses rejected servers and blocked authors at the inbox
+	// (moderation.go); nil lets everyone through.
+	Gate InboundGate
 	// Screener applies the moderation rules to residents' posts; nil
 	// accepts all.
 	Screener Screener

@@ -57,4 +57,7 @@ type Match struct {
 type Verdict struct {
 	Action  Action
 	Matches []Match
+	// DropMedia: the federation policy of the author's server allows no
+	// media; the item is kept without its attachments.
+	DropMedia bool
 }

@@ -36,9 +36,12 @@ type DeliveryConfig struct {
 	BaseBackoff      time.Duration // first wait (default 30s)
 	BreakerThreshold int           // consecutive failures that open a host's breaker
 	ProbeInterval    time.Duration // how often a host with an open breaker is tried
-	Lease            time.Duration // how long a claimed row is ours (default 2m)
-	Poll             time.Duration // how often to look for due rows when idle (default 1s)
-	Now              func() time.Time
+	// Deliverable, if set, says whether the federation policy lets us
+	// deliver to a host; deliveries to a rejected host are dropped.
+	Deliverable func(ctx context.Context, host string) bool
+	Lease       time.Duration // how long a claimed row is ours (default 2m)
+	Poll        time.Duration // how often to look for due rows when idle (default 1s)
+	Now         func() time.Time
 }
 
 // Deliverer sends queued activities.
@@ -222,6 +225,11 @@ func Backoff(n int, base, max time.Duration) time.Duration {
 
 func (d *Deliverer) deliver(ctx context.Context, row *store.Delivery) {
 	log := d.log.With("delivery_id", row.ID, "inbox", row.Inbox)
+	if d.cfg.Deliverable != nil && !d.cfg.Deliverable(ctx, row.Host) {
+		log.Info("delivery dropped: domain policy rejects the host")
+		_ = d.st.FinishDelivery(ctx, row, d.worker, store.DeliveryFailed, 0, "domain policy: host rejected")
+		return
+	}
 	b, err := d.body(ctx, row.ActivityID)
 	if err != nil {
 		log.Error("load activity", "err", err)

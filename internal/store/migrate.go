@@ -341,6 +341,96 @@ CREATE TABLE reactions (
 );
 CREATE INDEX reactions_object ON reactions (object_iri, type);
 `},
+	{8, "moderation: versioned rules, domain policies, decisions, account blocks, reports, appeals", `
+CREATE TABLE mod_rules (
+	id {{id}},
+	rule_id TEXT NOT NULL,
+	version INTEGER NOT NULL,
+	group_id BIGINT REFERENCES groups (id),
+	kind TEXT NOT NULL,
+	text TEXT NOT NULL,
+	action TEXT NOT NULL,
+	legal_ground TEXT NOT NULL,
+	pattern TEXT NOT NULL DEFAULT '',
+	lim INTEGER NOT NULL DEFAULT 0,
+	window_seconds BIGINT NOT NULL DEFAULT 0,
+	created_by TEXT NOT NULL,
+	created_at {{ts}} NOT NULL,
+	retired_at {{ts}},
+	UNIQUE (rule_id, version)
+);
+CREATE INDEX mod_rules_current ON mod_rules (retired_at, group_id);
+CREATE TABLE domain_policies (
+	host TEXT PRIMARY KEY,
+	policy TEXT NOT NULL,
+	reason TEXT NOT NULL,
+	created_by TEXT NOT NULL,
+	created_at {{ts}} NOT NULL,
+	updated_at {{ts}} NOT NULL
+);
+CREATE TABLE mod_decisions (
+	id {{id}},
+	group_id BIGINT REFERENCES groups (id),
+	action TEXT NOT NULL,
+	state TEXT NOT NULL,
+	object_iri TEXT NOT NULL DEFAULT '',
+	author_iri TEXT NOT NULL DEFAULT '',
+	author_handle TEXT NOT NULL DEFAULT '',
+	rule_id TEXT NOT NULL DEFAULT '',
+	rule_version INTEGER NOT NULL DEFAULT 0,
+	legal_ground TEXT NOT NULL DEFAULT '',
+	reason TEXT NOT NULL DEFAULT '',
+	automatic BOOLEAN NOT NULL DEFAULT FALSE,
+	moderator_id BIGINT REFERENCES users (id),
+	moderator_name TEXT NOT NULL DEFAULT '',
+	approver_id BIGINT REFERENCES users (id),
+	approver_name TEXT NOT NULL DEFAULT '',
+	ends_at {{ts}},
+	appeal_id BIGINT,
+	notice_iri TEXT NOT NULL DEFAULT '',
+	appeal_token TEXT NOT NULL DEFAULT '',
+	created_at {{ts}} NOT NULL,
+	effective_at {{ts}}
+);
+CREATE INDEX mod_decisions_group ON mod_decisions (group_id, id);
+CREATE INDEX mod_decisions_object ON mod_decisions (object_iri);
+CREATE TABLE mod_blocks (
+	id {{id}},
+	group_id BIGINT REFERENCES groups (id),
+	actor_iri TEXT NOT NULL,
+	decision_id BIGINT NOT NULL REFERENCES mod_decisions (id),
+	starts_at {{ts}} NOT NULL,
+	ends_at {{ts}} NOT NULL,
+	lifted_at {{ts}}
+);
+CREATE INDEX mod_blocks_actor ON mod_blocks (actor_iri, ends_at);
+CREATE TABLE mod_reports (
+	id {{id}},
+	group_id BIGINT REFERENCES groups (id),
+	object_iri TEXT NOT NULL,
+	category TEXT NOT NULL,
+	comment TEXT NOT NULL DEFAULT '',
+	reporter_iri TEXT NOT NULL DEFAULT '',
+	origin TEXT NOT NULL,
+	flag_iri TEXT UNIQUE,
+	created_at {{ts}} NOT NULL,
+	resolved_at {{ts}},
+	decision_id BIGINT REFERENCES mod_decisions (id)
+);
+CREATE INDEX mod_reports_open ON mod_reports (resolved_at, created_at);
+CREATE TABLE mod_appeals (
+	id {{id}},
+	decision_id BIGINT NOT NULL REFERENCES mod_decisions (id),
+	text TEXT NOT NULL,
+	from_iri TEXT NOT NULL DEFAULT '',
+	created_at {{ts}} NOT NULL,
+	outcome TEXT NOT NULL DEFAULT '',
+	decided_by TEXT NOT NULL DEFAULT '',
+	decided_at {{ts}},
+	outcome_decision_id BIGINT REFERENCES mod_decisions (id)
+);
+CREATE INDEX inbox_items_actor ON inbox_items (actor_iri, received_at);
+`},
 	{9, "append-only record with a hash chain, legal holds, archive exports, closed groups", `
 CREATE TABLE record_entries (
 	seq BIGINT PRIMARY KEY,

@@ -257,3 +257,7 @@ func (l *rateLimiter) allow(key string, now time.Time) bool {
 	l.seen[key] = append(ts, now)
 	return true
 }
+
+// The feedback form is a public form that stores something: it carries
+// the sign-in form's double-submit token (session.go).
+func init() { publicFormRoutes[feedbackRoute] = true }

@@ -23,6 +23,7 @@ import (
 	"github.com/torget/torget/activitypub"
 	"github.com/torget/torget/internal/archive"
 	"github.com/torget/torget/internal/cases"
+	"github.com/torget/torget/internal/decisions"
 	"github.com/torget/torget/internal/federation"
 	"github.com/torget/torget/internal/i18n"
 	"github.com/torget/torget/internal/markup"
@@ -52,7 +53,10 @@ type Options struct {
 	Privacy      PrivacyNotice
 	Access       AccessStatement
 	Liveness     Liveness
-	Media        MediaOptions
+	// Moderation serves the rules, the moderation log, reports, appeals
+	// and the staff moderation queue; nil turns those pages off.
+	Moderation *decisions.Service
+	Media      MediaOptions
 	// TimeZone is where dates on pages are shown (UTC if nil).
 	TimeZone *time.Location
 	// Archive is the configured part of archive exports (agents, version).
@@ -162,6 +166,7 @@ func New(fed *federation.Service, log *slog.Logger, m *metrics.Metrics, opt Opti
 	e.HEAD(uris.RouteMedia, s.serveMedia)
 
 	s.staffRoutes(e)
+	s.moderationRoutes(e)
 
 	e.GET("/", s.index)
 	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok\n") })

@@ -178,7 +178,7 @@ func (s *Server) csrfOK(c echo.Context) bool {
 	var want string
 	if sc := staffFrom(c); sc != nil {
 		want = csrfFor(sc.token)
-	} else if c.Path() == "/login" || c.Path() == feedbackRoute {
+	} else if c.Path() == "/login" || publicFormRoutes[c.Path()] {
 		if ck, err := r.Cookie(loginCSRFCookie); err == nil {
 			want = ck.Value
 		}

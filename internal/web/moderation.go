@@ -1,0 +1,464 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"html/template"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/torget/torget/internal/decisions"
+	"github.com/torget/torget/internal/i18n"
+	"github.com/torget/torget/internal/moderation"
+	"github.com/torget/torget/internal/store"
+)
+
+// Public moderation pages: the rules in force with their history, the
+// federation limits, the moderation log (HTML, JSON, RSS), the report form
+// and the appeal form. The log never shows removed text (GOV-6).
+
+func (s *Server) moderationRoutes(e *echo.Echo) {
+	if s.opt.Moderation == nil {
+		return
+	}
+	e.GET("/about/rules", s.rulesPage)
+	e.GET("/about/federation", s.federationPage)
+	e.GET("/moderation", s.modLog)
+	e.GET("/moderation.json", s.modLog)
+	e.GET("/moderation.rss", s.modLog)
+	e.GET("/groups/:slug/moderation", s.modLog)
+	e.GET("/groups/:slug/moderation.json", s.modLog)
+	e.GET("/groups/:slug/moderation.rss", s.modLog)
+	e.GET("/report", s.reportForm)
+	e.POST("/report", s.report)
+	e.GET("/moderation/appeal/:token", s.appealForm)
+	e.POST("/moderation/appeal/:token", s.appeal)
+	s.staffModerationRoutes(e)
+}
+
+// publicFormRoutes are public forms that store something: they carry the
+// double-submit token of the sign-in form (no session needed).
+var publicFormRoutes = map[string]bool{"/report": true, "/moderation/appeal/:token": true}
+
+type ruleView struct {
+	ID, Kind, Text, Action, Ground, Statute, Scope string
+	Legal                                          bool
+	Version                                        int
+	Since                                          time.Time
+	Retired                                        *time.Time
+}
+
+func (s *Server) ruleView(ctx context.Context, r store.ModRule) ruleView {
+	g, _ := moderation.GroundByCode(r.LegalGround)
+	v := ruleView{ID: r.RuleID, Kind: kindSV[r.Kind], Text: r.Text, Action: actionLabel(r.Action), Ground: g.Label, Statute: g.Statute,
+		Legal: g.Legal, Version: r.Version, Since: r.CreatedAt, Retired: r.RetiredAt, Scope: "Hela tjänsten"}
+	if r.GroupID != nil {
+		if gr, err := s.st.GroupByID(ctx, *r.GroupID); err == nil {
+			v.Scope = gr.Name
+		}
+	}
+	return v
+}
+
+var kindSV = map[string]string{
+	"manual": "Prövas av moderator", "words": "Ord och fraser", "regex": "Mönster", "link_domain": "Länkar till vissa domäner",
+	"max_links": "Antal länkar", "max_mentions": "Antal omnämnanden", "rate_author": "Antal inlägg per avsändare",
+	"rate_server": "Antal inlägg per server", "first_post": "Första inlägget från okänd avsändare", "media": "Bilagor",
+}
+
+func actionLabel(a string) string {
+	switch a {
+	case "hold":
+		return "granskas innan det visas"
+	case "hide":
+		return "döljs"
+	case "reject":
+		return "avvisas"
+	case decisions.Approve:
+		return "godkänt"
+	case decisions.Remove:
+		return "borttaget"
+	case decisions.Warn:
+		return "varning"
+	case decisions.Ban:
+		return "avstängning"
+	case decisions.Defederate:
+		return "server avstängd"
+	case decisions.Restore:
+		return "återställt efter omprövning"
+	case "appeal_upheld":
+		return "omprövat, står fast"
+	}
+	return a
+}
+
+// logActionLabel names an action in the visitor's language (literal ids,
+// so the catalogue check sees every one).
+func logActionLabel(l *i18n.Localizer, action string) string {
+	switch action {
+	case decisions.Hide:
+		return l.T("mod.action.hide")
+	case decisions.Remove:
+		return l.T("mod.action.remove")
+	case decisions.Warn:
+		return l.T("mod.action.warn")
+	case decisions.Ban:
+		return l.T("mod.action.ban")
+	case decisions.Defederate:
+		return l.T("mod.action.defederate")
+	case decisions.Restore:
+		return l.T("mod.action.restore")
+	case "appeal_upheld":
+		return l.T("mod.action.appeal_upheld")
+	}
+	return action
+}
+
+type monthCount struct {
+	Month, RuleID string
+	N             int64
+}
+
+type rulesPage struct {
+	page
+	Intro   template.HTML // the administrator's text (torget about set rules), if any
+	Current []ruleView
+	History []ruleView
+	Counts  []monthCount
+	Grounds []moderation.Ground
+}
+
+// rulesPage is /about/rules: every rule in force (instance and groups),
+// older versions, the legal grounds, and how often each rule was applied
+// per month.
+func (s *Server) rulesPage(c echo.Context) error {
+	ctx := c.Request().Context()
+	v := rulesPage{page: s.page(c, "Regler", ""), Grounds: moderation.Grounds}
+	if key, ok := AboutSettingKey("rules"); ok {
+		if src, err := s.st.Setting(ctx, key); err == nil {
+			r, err := s.aboutMarkup.Render(src)
+			if err != nil {
+				return err
+			}
+			v.Intro = template.HTML(demoteH1(r.HTML)) // sanitised by Render
+		}
+	}
+	cur, err := s.st.AllCurrentRules(ctx)
+	if err != nil {
+		return err
+	}
+	for _, r := range cur {
+		v.Current = append(v.Current, s.ruleView(ctx, r))
+	}
+	hist, err := s.st.RuleHistory(ctx, 0)
+	if err != nil {
+		return err
+	}
+	for _, r := range hist {
+		if r.RetiredAt != nil {
+			v.History = append(v.History, s.ruleView(ctx, r))
+		}
+	}
+	counts, err := s.st.DecisionCountsByRuleMonth(ctx, s.st.Now().AddDate(-1, 0, 0))
+	if err != nil {
+		return err
+	}
+	for _, k := range counts {
+		v.Counts = append(v.Counts, monthCount{Month: k.Month, RuleID: k.RuleID, N: k.N})
+	}
+	sort.Slice(v.Counts, func(i, j int) bool {
+		if v.Counts[i].Month != v.Counts[j].Month {
+			return v.Counts[i].Month > v.Counts[j].Month
+		}
+		return v.Counts[i].RuleID < v.Counts[j].RuleID
+	})
+	return s.render(c, http.StatusOK, "rules.html", v)
+}
+
+type domainView struct {
+	Host, Policy, Reason string
+	Since                time.Time
+}
+
+type federationPage struct {
+	page
+	Allowlist bool
+	Domains   []domainView
+}
+
+var policySV = map[string]string{store.DomainReject: "avstängd", store.DomainHold: "granskas i förväg", store.DomainNoMedia: "utan bilagor", store.DomainAllow: "tillåten"}
+
+// federationPage is /about/federation: the servers we limit or refuse, with
+// the reason and date (FED-2).
+func (s *Server) federationPage(c echo.Context) error {
+	ctx := c.Request().Context()
+	v := federationPage{page: s.page(c, "Federering", "")}
+	mode, err := s.st.Setting(ctx, "moderation.federation_mode")
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	v.Allowlist = mode == "allowlist"
+	ps, err := s.st.DomainPolicies(ctx)
+	if err != nil {
+		return err
+	}
+	for _, p := range ps {
+		v.Domains = append(v.Domains, domainView{Host: p.Host, Policy: policySV[p.Policy], Reason: p.Reason, Since: p.UpdatedAt})
+	}
+	return s.render(c, http.StatusOK, "federation.html", v)
+}
+
+// logEntry is one public log row: never the removed text (GOV-6).
+type logEntry struct {
+	ID          int64      `json:"id"`
+	Date        time.Time  `json:"date"`
+	Group       string     `json:"group,omitempty"`
+	GroupURL    string     `json:"group_url,omitempty"`
+	Action      string     `json:"action"`
+	ActionLabel string     `json:"-"`
+	Rule        string     `json:"rule,omitempty"`
+	RuleVersion int        `json:"rule_version,omitempty"`
+	RuleText    string     `json:"rule_text,omitempty"`
+	Ground      string     `json:"legal_ground,omitempty"`
+	Author      string     `json:"author,omitempty"`
+	Server      string     `json:"server,omitempty"`
+	Automatic   bool       `json:"automatic"`
+	Until       *time.Time `json:"until,omitempty"`
+}
+
+type modLogPage struct {
+	page
+	Heading string
+	Group   *store.Group
+	Entries []logEntry
+	Older   string
+}
+
+const modLogPageSize = 50
+
+// modLog serves the public moderation log of the instance or one group as
+// HTML, JSON (.json) or RSS (.rss).
+func (s *Server) modLog(c echo.Context) error {
+	ctx := c.Request().Context()
+	f := store.DecisionFilter{Actions: decisions.PublicActions, State: store.DecisionEffective, Limit: modLogPageSize}
+	var g *store.Group
+	base := "/moderation"
+	if slug := c.Param("slug"); slug != "" {
+		gr, err := s.fed.Group(ctx, slug)
+		if err != nil {
+			return err
+		}
+		g, f.GroupID, base = gr, gr.ID, "/groups/"+gr.Slug+"/moderation"
+	}
+	if b := c.QueryParam("before"); b != "" {
+		if _, err := fmt.Sscan(b, &f.BeforeID); err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, "before must be a number")
+		}
+	}
+	ds, err := s.st.Decisions(ctx, f)
+	if err != nil {
+		return err
+	}
+	l := s.tr(c)
+	groups := map[int64]*store.Group{}
+	var entries []logEntry
+	for _, d := range ds {
+		e := logEntry{ID: d.ID, Date: d.CreatedAt.UTC(), Action: d.Action, ActionLabel: logActionLabel(l, d.Action), Rule: d.RuleID,
+			RuleVersion: d.RuleVersion, Automatic: d.Automatic, Until: d.EndsAt}
+		if d.Action == decisions.Defederate {
+			e.Server = d.ObjectIRI
+		} else {
+			e.Author = decisions.PublicHandle(d.AuthorHandle, d.AuthorIRI)
+		}
+		if gr, ok := moderation.GroundByCode(d.LegalGround); ok {
+			e.Ground = gr.Label + " (" + gr.Statute + ")"
+		}
+		if r, err := s.st.RuleVersion(ctx, d.RuleID, d.RuleVersion); err == nil {
+			e.RuleText = r.Text
+		}
+		if d.GroupID != nil {
+			gr, ok := groups[*d.GroupID]
+			if !ok {
+				gr, _ = s.st.GroupByID(ctx, *d.GroupID)
+				groups[*d.GroupID] = gr
+			}
+			if gr != nil {
+				e.Group, e.GroupURL = gr.Name, s.u.Group(gr.Slug)
+			}
+		}
+		entries = append(entries, e)
+	}
+	path := c.Request().URL.Path
+	switch {
+	case strings.HasSuffix(path, ".json"):
+		c.Response().Header().Set("Content-Type", "application/json; charset=utf-8")
+		if entries == nil {
+			entries = []logEntry{}
+		}
+		return json.NewEncoder(c.Response()).Encode(map[string]any{"entries": entries})
+	case strings.HasSuffix(path, ".rss"):
+		return s.modLogRSS(c, g, base, entries)
+	}
+	heading := l.T("mod.log.heading")
+	if g != nil {
+		heading = l.T("mod.log.heading_group", "Name", g.Name)
+	}
+	v := modLogPage{page: s.page(c, heading, ""), Heading: heading, Group: g, Entries: entries}
+	v.Alternates = append(v.Alternates, alternate{Kind: "rss", Title: heading, Href: s.u.Base + base + ".rss"})
+	if len(ds) == modLogPageSize {
+		v.Older = fmt.Sprintf("%s?before=%d", base, ds[len(ds)-1].ID)
+	}
+	return s.render(c, http.StatusOK, "modlog.html", v)
+}
+
+type modRSSItem struct {
+	Title   string `xml:"title"`
+	Link    string `xml:"link"`
+	GUID    string `xml:"guid"`
+	PubDate string `xml:"pubDate"`
+	Desc    string `xml:"description"`
+}
+
+func (s *Server) modLogRSS(c echo.Context, g *store.Group, base string, entries []logEntry) error {
+	type channel struct {
+		Title string       `xml:"title"`
+		Link  string       `xml:"link"`
+		Desc  string       `xml:"description"`
+		Lang  string       `xml:"language"`
+		Items []modRSSItem `xml:"item"`
+	}
+	type rss struct {
+		XMLName xml.Name `xml:"rss"`
+		Version string   `xml:"version,attr"`
+		Channel channel  `xml:"channel"`
+	}
+	title := "Modereringslogg – " + s.opt.Instance.Name
+	if g != nil {
+		title = "Modereringslogg – " + g.Name
+	}
+	ch := channel{Title: title, Link: s.u.Base + base, Desc: "Modereringsbeslut med regel; borttagen text publiceras aldrig.", Lang: "sv"}
+	for _, e := range entries {
+		who := e.Author
+		if e.Server != "" {
+			who = e.Server
+		}
+		ch.Items = append(ch.Items, modRSSItem{
+			Title:   fmt.Sprintf("%s: %s, regel %s", e.Group, e.ActionLabel, e.Rule),
+			Link:    fmt.Sprintf("%s%s#d%d", s.u.Base, base, e.ID),
+			GUID:    fmt.Sprintf("%s/moderation#d%d", s.u.Base, e.ID),
+			PubDate: e.Date.Format(time.RFC1123Z),
+			Desc:    fmt.Sprintf("%s %s enligt regel %s v%d (%s). Berörd: %s.", e.Date.Format("2006-01-02"), e.ActionLabel, e.Rule, e.RuleVersion, e.Ground, who),
+		})
+	}
+	out, err := xml.MarshalIndent(rss{Version: "2.0", Channel: ch}, "", " ")
+	if err != nil {
+		return err
+	}
+	return c.Blob(http.StatusOK, "application/rss+xml; charset=utf-8", append([]byte(xml.Header), out...))
+}
+
+type reportPage struct {
+	page
+	CSRF, Object, Comment, Category, Error string
+	Grounds                                []moderation.Ground
+	Done                                   bool
+}
+
+// reportForm is the public "report" form (MOD-1): anonymous allowed.
+func (s *Server) reportForm(c echo.Context) error {
+	v := reportPage{page: s.page(c, "Anmäl innehåll", ""), CSRF: s.csrfToken(c), Object: c.QueryParam("object"), Grounds: moderation.Grounds}
+	return s.render(c, http.StatusOK, "report.html", v)
+}
+
+// report stores a report in the moderation queue: 201 with a receipt.
+func (s *Server) report(c echo.Context) error {
+	r := c.Request()
+	r.Body = http.MaxBytesReader(c.Response(), r.Body, 16<<10)
+	ctx := r.Context()
+	v := reportPage{page: s.page(c, "Anmäl innehåll", ""), CSRF: s.csrfToken(c), Object: strings.TrimSpace(c.FormValue("object")),
+		Comment: strings.TrimSpace(c.FormValue("comment")), Category: c.FormValue("category"), Grounds: moderation.Grounds}
+	var gid *int64
+	if n, err := s.st.RemoteNoteByIRI(ctx, v.Object); err == nil {
+		gid = &n.GroupID
+	} else if slug, ok := s.u.GroupSlug(v.Object); ok {
+		if g, err := s.fed.Group(ctx, slug); err == nil {
+			gid = &g.ID
+		}
+	}
+	_, known := moderation.GroundByCode(v.Category)
+	switch {
+	case gid == nil:
+		v.Error = "Adressen hör inte till något inlägg i våra grupper. Använd länken ”Anmäl” vid inlägget."
+	case !known:
+		v.Error = "Välj vad anmälan gäller."
+	case len(v.Comment) > 2000:
+		v.Error = "Beskrivningen får vara högst 2000 tecken."
+	}
+	if v.Error != "" {
+		return s.render(c, http.StatusUnprocessableEntity, "report.html", v)
+	}
+	rep := &store.ModReport{GroupID: gid, ObjectIRI: v.Object, Category: v.Category, Comment: v.Comment, Origin: "web"}
+	if sc := staffFrom(c); sc != nil {
+		rep.ReporterIRI = "staff:" + sc.user.Username
+	}
+	if _, err := s.st.InsertReport(ctx, rep); err != nil {
+		return err
+	}
+	v.Done = true
+	return s.render(c, http.StatusCreated, "report.html", v)
+}
+
+type appealPage struct {
+	page
+	CSRF, Text, Error string
+	Entry             logEntry
+	Done              bool
+}
+
+func (s *Server) appealDecision(c echo.Context) (*store.ModDecision, logEntry, error) {
+	d, err := s.st.DecisionByAppealToken(c.Request().Context(), c.Param("token"))
+	if err != nil {
+		return nil, logEntry{}, store.ErrNotFound
+	}
+	e := logEntry{ID: d.ID, Date: d.CreatedAt, Action: d.Action, ActionLabel: actionLabel(d.Action), Rule: d.RuleID, RuleVersion: d.RuleVersion, Until: d.EndsAt}
+	if r, err := s.st.RuleVersion(c.Request().Context(), d.RuleID, d.RuleVersion); err == nil {
+		e.RuleText = r.Text
+	}
+	return d, e, nil
+}
+
+// appealForm lets the author ask for reconsideration (MOD-9), from the
+// secret link in the direct message.
+func (s *Server) appealForm(c echo.Context) error {
+	_, e, err := s.appealDecision(c)
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, "appeal.html", appealPage{page: s.page(c, "Begär omprövning", ""), CSRF: s.csrfToken(c), Entry: e})
+}
+
+func (s *Server) appeal(c echo.Context) error {
+	r := c.Request()
+	r.Body = http.MaxBytesReader(c.Response(), r.Body, 16<<10)
+	_, e, err := s.appealDecision(c)
+	if err != nil {
+		return err
+	}
+	v := appealPage{page: s.page(c, "Begär omprövning", ""), CSRF: s.csrfToken(c), Entry: e, Text: c.FormValue("text")}
+	if _, err := s.opt.Moderation.Appeal(r.Context(), c.Param("token"), v.Text); err != nil {
+		if errors.Is(err, decisions.ErrInvalid) {
+			v.Error = "Skriv varför beslutet bör omprövas (högst 5000 tecken)."
+			return s.render(c, http.StatusUnprocessableEntity, "appeal.html", v)
+		}
+		return err
+	}
+	v.Done = true
+	return s.render(c, http.StatusCreated, "appeal.html", v)
+}

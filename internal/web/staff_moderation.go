@@ -1,0 +1,589 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/torget/torget/internal/auth"
+	"github.com/torget/torget/internal/decisions"
+	"github.com/torget/torget/internal/moderation"
+	"github.com/torget/torget/internal/screening"
+	"github.com/torget/torget/internal/store"
+)
+
+// The moderation queue and its settings, under /staff/moderation.
+
+func (s *Server) staffModerationRoutes(e *echo.Echo) {
+	g := e.Group("/staff/moderation", s.requireUser)
+	g.GET("", s.modQueue)
+	g.POST("/decide", s.modDecide)
+	g.POST("/decisions/:id/confirm", s.modConfirm)
+	g.POST("/appeals/:id", s.modAppeal)
+	admin := g.Group("", requireRole(auth.RoleAdmin))
+	admin.GET("/rules", s.modRules)
+	admin.POST("/rules", s.modSaveRule)
+	admin.POST("/rules/:id/retire", s.modRetireRule)
+	admin.GET("/domains", s.modDomains)
+	admin.POST("/domains", s.modSaveDomain)
+	admin.POST("/domains/mode", s.modSetMode)
+	admin.POST("/domains/:host/remove", s.modRemoveDomain)
+}
+
+func (s *Server) moderator(c echo.Context) decisions.Moderator {
+	sc := staffFrom(c)
+	return decisions.Moderator{ID: sc.user.ID, Name: sc.user.Username}
+}
+
+type ruleOption struct {
+	ID, Label string
+	Selected  bool
+}
+
+type reportView struct {
+	Category, Comment, Origin string
+	At                        time.Time
+}
+
+type queueItem struct {
+	ID                            int64
+	Group, Author, AuthorIRI, URL string
+	State                         string
+	Received                      time.Time
+	Content                       template.HTML
+	Summary                       string
+	Matches                       []moderation.Match
+	Reports                       []reportView
+	Rules                         []ruleOption
+}
+
+type pendingBan struct {
+	ID                          int64
+	Group, Author, Rule, Reason string
+	By                          string
+	Until                       time.Time
+	Mine                        bool
+}
+
+type appealView struct {
+	ID                             int64
+	Action, Rule, Author, Text, By string
+	DecidedAt, At                  time.Time
+	Mine                           bool
+}
+
+type otherReport struct {
+	Object, Category, Comment, Origin string
+	At                                time.Time
+}
+
+type queuePage struct {
+	page
+	Items   []queueItem
+	Bans    []pendingBan
+	Appeals []appealView
+	Reports []otherReport
+	Error   string
+	Notice  string
+	Rules   []ruleOption // for bulk actions: instance rules
+}
+
+func (s *Server) rulesFor(c echo.Context, groupID int64, selected string) ([]ruleOption, error) {
+	e, err := s.opt.Moderation.Screener().Engine(c.Request().Context(), groupID)
+	if err != nil {
+		return nil, err
+	}
+	var out []ruleOption
+	for _, r := range e.Rules() {
+		out = append(out, ruleOption{ID: r.ID, Label: fmt.Sprintf("%s – %s", r.ID, r.Text), Selected: r.ID == selected})
+	}
+	return out, nil
+}
+
+// modQueue lists what waits for a moderator: held items and reported
+// items with the rules that matched and why, bans waiting for a second
+// moderator, and appeals.
+func (s *Server) modQueue(c echo.Context) error {
+	return s.renderQueue(c, http.StatusOK, "", c.QueryParam("done"))
+}
+
+func (s *Server) renderQueue(c echo.Context, code int, errMsg, notice string) error {
+	ctx := c.Request().Context()
+	sc := staffFrom(c)
+	v := queuePage{page: s.staffPage(c, "Moderering"), Error: errMsg}
+	if notice != "" {
+		v.Notice = "Klart: " + notice
+	}
+	gs, err := s.st.ListGroups(ctx)
+	if err != nil {
+		return err
+	}
+	mine := map[int64]store.Group{}
+	for _, g := range gs {
+		ok, err := s.st.CanModerate(ctx, sc.user, g.ID)
+		if err != nil {
+			return err
+		}
+		if ok {
+			mine[g.ID] = g
+		}
+	}
+	if len(mine) == 0 {
+		return echo.NewHTTPError(http.StatusForbidden, "you moderate no group")
+	}
+	reports, err := s.st.OpenReports(ctx, 200)
+	if err != nil {
+		return err
+	}
+	byObject := map[string][]store.ModReport{}
+	for _, r := range reports {
+		byObject[r.ObjectIRI] = append(byObject[r.ObjectIRI], r)
+	}
+	seen := map[int64]bool{}
+	add := func(n store.RemoteNote) error {
+		g, ok := mine[n.GroupID]
+		if !ok || seen[n.ID] {
+			return nil
+		}
+		seen[n.ID] = true
+		it := queueItem{ID: n.ID, Group: g.Name, AuthorIRI: n.AuthorIRI, Author: n.AuthorIRI, URL: firstNonEmptyStr(n.URL, n.IRI), State: n.State,
+			Received: n.CreatedAt, Content: template.HTML(n.ContentHTML), Summary: n.Summary} // sanitised when stored
+		if a, err := s.st.RemoteActorByIRI(ctx, n.AuthorIRI); err == nil && a.PreferredUsername != "" {
+			it.Author = "@" + a.PreferredUsername + "@" + a.Host
+		}
+		_ = json.Unmarshal([]byte(n.Matches), &it.Matches)
+		for _, r := range byObject[n.IRI] {
+			it.Reports = append(it.Reports, reportView{Category: r.Category, Comment: r.Comment, Origin: r.Origin, At: r.CreatedAt})
+		}
+		delete(byObject, n.IRI)
+		sel := ""
+		if len(it.Matches) > 0 {
+			sel = it.Matches[0].RuleID
+		}
+		rules, err := s.rulesFor(c, n.GroupID, sel)
+		if err != nil {
+			return err
+		}
+		it.Rules = rules
+		v.Items = append(v.Items, it)
+		return nil
+	}
+	// Reported items first: legal categories are the most urgent (MOD-5).
+	for _, r := range reports {
+		if g, ok := moderation.GroundByCode(r.Category); !ok || !g.Legal {
+			continue
+		}
+		if n, err := s.st.RemoteNoteByIRI(ctx, r.ObjectIRI); err == nil {
+			if err := add(*n); err != nil {
+				return err
+			}
+		}
+	}
+	for _, r := range reports {
+		if n, err := s.st.RemoteNoteByIRI(ctx, r.ObjectIRI); err == nil {
+			if err := add(*n); err != nil {
+				return err
+			}
+		}
+	}
+	var held []store.RemoteNote
+	for id := range mine {
+		ns, err := s.st.GroupNotes(ctx, id, []string{store.NoteHeld}, 0, 100)
+		if err != nil {
+			return err
+		}
+		held = append(held, ns...)
+	}
+	sort.Slice(held, func(i, j int) bool { return held[i].ID < held[j].ID }) // oldest first
+	for _, n := range held {
+		if err := add(n); err != nil {
+			return err
+		}
+	}
+	for obj, rs := range byObject {
+		for _, r := range rs {
+			if r.GroupID != nil {
+				if _, ok := mine[*r.GroupID]; !ok {
+					continue
+				}
+			}
+			v.Reports = append(v.Reports, otherReport{Object: obj, Category: r.Category, Comment: r.Comment, Origin: r.Origin, At: r.CreatedAt})
+		}
+	}
+	pending, err := s.st.Decisions(ctx, store.DecisionFilter{State: store.DecisionPending, Limit: 100})
+	if err != nil {
+		return err
+	}
+	for _, d := range pending {
+		if d.GroupID == nil {
+			continue
+		}
+		g, ok := mine[*d.GroupID]
+		if !ok {
+			continue
+		}
+		b := pendingBan{ID: d.ID, Group: g.Name, Author: firstNonEmptyStr(d.AuthorHandle, d.AuthorIRI), Rule: d.RuleID, Reason: d.Reason,
+			By: d.ModeratorName, Mine: d.ModeratorID != nil && *d.ModeratorID == sc.user.ID}
+		if d.EndsAt != nil {
+			b.Until = *d.EndsAt
+		}
+		v.Bans = append(v.Bans, b)
+	}
+	appeals, err := s.st.OpenAppeals(ctx)
+	if err != nil {
+		return err
+	}
+	for _, a := range appeals {
+		d, err := s.st.Decision(ctx, a.DecisionID)
+		if err != nil {
+			return err
+		}
+		if d.GroupID != nil {
+			if _, ok := mine[*d.GroupID]; !ok {
+				continue
+			}
+		}
+		v.Appeals = append(v.Appeals, appealView{ID: a.ID, Action: actionLabel(d.Action), Rule: d.RuleID, Author: firstNonEmptyStr(d.AuthorHandle, d.AuthorIRI),
+			Text: a.Text, By: d.ModeratorName, DecidedAt: d.CreatedAt, At: a.CreatedAt, Mine: d.ModeratorID != nil && *d.ModeratorID == sc.user.ID})
+	}
+	if v.Rules, err = s.rulesFor(c, 0, ""); err != nil {
+		return err
+	}
+	// The queue's keyboard shortcuts: our own script file, nothing inline.
+	c.Response().Header().Set("Content-Security-Policy", strings.Replace(csp, "default-src 'none';", "default-src 'none'; script-src 'self';", 1))
+	return s.render(c, code, "staff_moderation.html", v)
+}
+
+// modDecide applies one action to one or more items (bulk).
+func (s *Server) modDecide(c echo.Context) error {
+	ctx := c.Request().Context()
+	sc := staffFrom(c)
+	form, err := c.FormParams()
+	if err != nil {
+		return err
+	}
+	action := c.FormValue("action")
+	in := decisions.Input{Action: action, RuleID: c.FormValue("rule"), Reason: c.FormValue("reason")}
+	if d := c.FormValue("ban_days"); d != "" && action == decisions.Ban {
+		n, err := strconv.Atoi(d)
+		if err != nil || n < 1 {
+			return s.renderQueue(c, http.StatusUnprocessableEntity, "Ange avstängningens längd i hela dagar.", "")
+		}
+		in.BanFor = time.Duration(n) * 24 * time.Hour
+	}
+	ids := form["note_id"]
+	if len(ids) == 0 {
+		return s.renderQueue(c, http.StatusUnprocessableEntity, "Välj minst ett inlägg.", "")
+	}
+	done := 0
+	for _, raw := range ids {
+		id, err := strconv.ParseInt(raw, 10, 64)
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, "bad note id")
+		}
+		n, err := s.st.RemoteNoteByID(ctx, id)
+		if err != nil {
+			return err
+		}
+		ok, err := s.st.CanModerate(ctx, sc.user, n.GroupID)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return echo.NewHTTPError(http.StatusForbidden, "you do not moderate this group")
+		}
+		one := in
+		one.NoteID = id
+		if _, err := s.opt.Moderation.Decide(ctx, s.moderator(c), one); err != nil {
+			switch {
+			case errors.Is(err, decisions.ErrInvalid):
+				return s.renderQueue(c, http.StatusUnprocessableEntity, decisionErrorSV(err), "")
+			case errors.Is(err, decisions.ErrForbidden):
+				return echo.NewHTTPError(http.StatusForbidden, err.Error())
+			}
+			return err
+		}
+		done++
+	}
+	msg := fmt.Sprintf("%s, %d inlägg", actionLabel(action), done)
+	if action == decisions.Ban {
+		msg = "avstängningen väntar på en andra moderator"
+	}
+	return c.Redirect(http.StatusSeeOther, "/staff/moderation?done="+url.QueryEscape(msg))
+}
+
+func decisionErrorSV(err error) string {
+	m := err.Error()
+	switch {
+	case strings.Contains(m, "cite a rule"), strings.Contains(m, "no rule"):
+		return "Välj den regel beslutet grundar sig på."
+	case strings.Contains(m, "facts"):
+		return "Skriv en motivering: vad beslutet grundar sig på."
+	case strings.Contains(m, "length"):
+		return "En avstängning behöver en längd på högst ett år."
+	}
+	return "Beslutet kunde inte fattas: " + m
+}
+
+func (s *Server) modConfirm(c echo.Context) error {
+	ctx := c.Request().Context()
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return store.ErrNotFound
+	}
+	d, err := s.st.Decision(ctx, id)
+	if err != nil {
+		return err
+	}
+	if d.GroupID != nil {
+		ok, err := s.st.CanModerate(ctx, staffFrom(c).user, *d.GroupID)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return echo.NewHTTPError(http.StatusForbidden, "you do not moderate this group")
+		}
+	}
+	if _, err := s.opt.Moderation.Confirm(ctx, s.moderator(c), id); err != nil {
+		if errors.Is(err, decisions.ErrForbidden) {
+			return s.renderQueue(c, http.StatusForbidden, "En avstängning måste bekräftas av en annan moderator än den som föreslog den.", "")
+		}
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/staff/moderation?done="+url.QueryEscape("avstängningen gäller"))
+}
+
+func (s *Server) modAppeal(c echo.Context) error {
+	ctx := c.Request().Context()
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return store.ErrNotFound
+	}
+	a, err := s.st.Appeal(ctx, id)
+	if err != nil {
+		return err
+	}
+	d, err := s.st.Decision(ctx, a.DecisionID)
+	if err != nil {
+		return err
+	}
+	if d.GroupID != nil {
+		ok, err := s.st.CanModerate(ctx, staffFrom(c).user, *d.GroupID)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return echo.NewHTTPError(http.StatusForbidden, "you do not moderate this group")
+		}
+	}
+	_, err = s.opt.Moderation.DecideAppeal(ctx, s.moderator(c), id, c.FormValue("outcome") == "reverse", c.FormValue("reason"))
+	switch {
+	case errors.Is(err, decisions.ErrForbidden):
+		return s.renderQueue(c, http.StatusForbidden, "En annan moderator än den som fattade beslutet måste pröva begäran.", "")
+	case errors.Is(err, decisions.ErrInvalid):
+		return s.renderQueue(c, http.StatusUnprocessableEntity, "Skriv skälet till utfallet.", "")
+	case err != nil:
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/staff/moderation?done="+url.QueryEscape("omprövningen är avgjord"))
+}
+
+type rulesAdminPage struct {
+	page
+	Rules   []ruleView
+	Groups  []store.Group
+	Kinds   []moderation.Kind
+	Grounds []moderation.Ground
+	Error   string
+	Form    ruleForm
+}
+
+type ruleForm struct {
+	ID, Kind, Text, Action, Ground, Pattern, Limit, Window, Group string
+}
+
+func (s *Server) modRules(c echo.Context) error {
+	return s.renderRules(c, http.StatusOK, "", ruleForm{Kind: "manual", Action: "hide"})
+}
+
+func (s *Server) renderRules(c echo.Context, code int, errMsg string, f ruleForm) error {
+	ctx := c.Request().Context()
+	v := rulesAdminPage{page: s.staffPage(c, "Regler"), Kinds: moderation.Kinds, Grounds: moderation.Grounds, Error: errMsg, Form: f}
+	rs, err := s.st.AllCurrentRules(ctx)
+	if err != nil {
+		return err
+	}
+	for _, r := range rs {
+		v.Rules = append(v.Rules, s.ruleView(ctx, r))
+	}
+	if v.Groups, err = s.st.ListGroups(ctx); err != nil {
+		return err
+	}
+	return s.render(c, code, "staff_mod_rules.html", v)
+}
+
+// modSaveRule stores a rule as a new version (same id) or a new rule.
+func (s *Server) modSaveRule(c echo.Context) error {
+	ctx := c.Request().Context()
+	f := ruleForm{ID: strings.TrimSpace(c.FormValue("id")), Kind: c.FormValue("kind"), Text: strings.TrimSpace(c.FormValue("text")),
+		Action: c.FormValue("rule_action"), Ground: c.FormValue("ground"), Pattern: c.FormValue("pattern"),
+		Limit: c.FormValue("limit"), Window: c.FormValue("window"), Group: c.FormValue("group")}
+	r := moderation.Rule{ID: f.ID, Kind: moderation.Kind(f.Kind), Text: f.Text, Action: moderation.Action(f.Action),
+		LegalGround: f.Ground, Pattern: f.Pattern}
+	if f.Limit != "" {
+		n, err := strconv.Atoi(f.Limit)
+		if err != nil {
+			return s.renderRules(c, http.StatusUnprocessableEntity, "Gränsen ska vara ett heltal.", f)
+		}
+		r.Limit = n
+	}
+	if f.Window != "" {
+		w, err := time.ParseDuration(f.Window)
+		if err != nil {
+			return s.renderRules(c, http.StatusUnprocessableEntity, "Tidsfönstret anges som till exempel 1h eller 10m.", f)
+		}
+		r.Window = w
+	}
+	if err := r.Validate(); err != nil {
+		return s.renderRules(c, http.StatusUnprocessableEntity, "Regeln sparades inte: "+err.Error(), f)
+	}
+	if _, err := moderation.Compile([]moderation.Rule{r}); err != nil {
+		return s.renderRules(c, http.StatusUnprocessableEntity, "Regeln sparades inte: "+err.Error(), f)
+	}
+	row := &store.ModRule{RuleID: r.ID, Kind: string(r.Kind), Text: r.Text, Action: string(r.Action), LegalGround: r.LegalGround,
+		Pattern: r.Pattern, Lim: r.Limit, WindowSeconds: int64(r.Window / time.Second), CreatedBy: staffFrom(c).user.Username}
+	if f.Group != "" {
+		g, err := s.fed.Group(ctx, f.Group)
+		if err != nil {
+			return s.renderRules(c, http.StatusUnprocessableEntity, "Okänd grupp.", f)
+		}
+		row.GroupID = &g.ID
+	}
+	if err := s.st.SaveRule(ctx, row); err != nil {
+		return err
+	}
+	s.opt.Moderation.Screener().Invalidate()
+	if body, err := json.Marshal(row); err == nil {
+		if err := s.st.AppendRecord(ctx, &store.RecordEntry{Kind: store.KindRuleChange, Direction: store.DirInternal, GroupID: row.GroupID,
+			Actor: store.StaffActor(staffFrom(c).user.ID, staffFrom(c).user.Username), ObjectIRI: row.RuleID,
+			Ref: fmt.Sprintf("rule:%s:%d", row.RuleID, row.Version), Payload: string(body)}); err != nil {
+			return err
+		}
+	}
+	if err := s.audit(c, staffFrom(c).user, "", "rule_save", row.RuleID, fmt.Sprintf("version %d kind=%s action=%s ground=%s", row.Version, row.Kind, row.Action, row.LegalGround)); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/staff/moderation/rules")
+}
+
+func (s *Server) modRetireRule(c echo.Context) error {
+	if err := s.st.RetireRule(c.Request().Context(), c.Param("id")); err != nil {
+		return err
+	}
+	s.opt.Moderation.Screener().Invalidate()
+	if err := s.audit(c, staffFrom(c).user, "", "rule_retire", c.Param("id"), ""); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/staff/moderation/rules")
+}
+
+type domainsAdminPage struct {
+	page
+	Allowlist bool
+	Domains   []domainView
+	Rules     []ruleOption
+	Error     string
+}
+
+func (s *Server) modDomains(c echo.Context) error {
+	return s.renderDomains(c, http.StatusOK, "")
+}
+
+func (s *Server) renderDomains(c echo.Context, code int, errMsg string) error {
+	ctx := c.Request().Context()
+	v := domainsAdminPage{page: s.staffPage(c, "Federering"), Error: errMsg}
+	mode, err := s.st.Setting(ctx, screening.SettingFederationMode)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	v.Allowlist = mode == screening.ModeAllowlist
+	ps, err := s.st.DomainPolicies(ctx)
+	if err != nil {
+		return err
+	}
+	for _, p := range ps {
+		v.Domains = append(v.Domains, domainView{Host: p.Host, Policy: policySV[p.Policy], Reason: p.Reason, Since: p.UpdatedAt})
+	}
+	if v.Rules, err = s.rulesFor(c, 0, ""); err != nil {
+		return err
+	}
+	return s.render(c, code, "staff_mod_domains.html", v)
+}
+
+// modSaveDomain sets a domain's policy. Refusing a domain is a decision
+// (defederate) citing a rule; the other policies are settings, audited.
+func (s *Server) modSaveDomain(c echo.Context) error {
+	ctx := c.Request().Context()
+	host := strings.ToLower(strings.TrimSpace(c.FormValue("host")))
+	policy, reason := c.FormValue("policy"), strings.TrimSpace(c.FormValue("reason"))
+	if host == "" || strings.ContainsAny(host, "/ @:") || reason == "" {
+		return s.renderDomains(c, http.StatusUnprocessableEntity, "Ange ett domännamn och ett skäl.")
+	}
+	switch policy {
+	case store.DomainReject:
+		_, err := s.opt.Moderation.Decide(ctx, s.moderator(c), decisions.Input{Action: decisions.Defederate, Host: host, RuleID: c.FormValue("rule"), Reason: reason})
+		if errors.Is(err, decisions.ErrInvalid) {
+			return s.renderDomains(c, http.StatusUnprocessableEntity, decisionErrorSV(err))
+		}
+		if err != nil {
+			return err
+		}
+	case store.DomainHold, store.DomainNoMedia, store.DomainAllow:
+		if err := s.st.SetDomainPolicy(ctx, &store.DomainPolicy{Host: host, Policy: policy, Reason: reason, CreatedBy: staffFrom(c).user.Username}); err != nil {
+			return err
+		}
+		if err := s.audit(c, staffFrom(c).user, "", "domain_policy", host, policy+": "+reason); err != nil {
+			return err
+		}
+	default:
+		return s.renderDomains(c, http.StatusUnprocessableEntity, "Välj en åtgärd.")
+	}
+	s.opt.Moderation.Screener().Invalidate()
+	return c.Redirect(http.StatusSeeOther, "/staff/moderation/domains")
+}
+
+func (s *Server) modSetMode(c echo.Context) error {
+	mode := c.FormValue("mode")
+	if mode != screening.ModeAllowlist && mode != screening.ModeDenylist {
+		return s.renderDomains(c, http.StatusUnprocessableEntity, "Välj ett läge.")
+	}
+	if err := s.st.SetSetting(c.Request().Context(), screening.SettingFederationMode, mode); err != nil {
+		return err
+	}
+	s.opt.Moderation.Screener().Invalidate()
+	if err := s.audit(c, staffFrom(c).user, "", "federation_mode", mode, ""); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/staff/moderation/domains")
+}
+
+func (s *Server) modRemoveDomain(c echo.Context) error {
+	host := c.Param("host")
+	if err := s.st.DeleteDomainPolicy(c.Request().Context(), host); err != nil {
+		return err
+	}
+	s.opt.Moderation.Screener().Invalidate()
+	if err := s.audit(c, staffFrom(c).user, "", "domain_policy_remove", host, ""); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/staff/moderation/domains")
+}
