@@ -8,7 +8,8 @@ let browser;
 before(async () => { browser = await launch(); });
 after(async () => { await browser?.close(); });
 
-const pages = ['/', `/groups/${GROUP}`, '/about', '/about/privacy', '/about/accessibility', '/about/rules', '/tags/demo'];
+const pages = ['/', `/groups/${GROUP}`, '/about', '/about/privacy', '/about/accessibility', '/about/rules', '/tags/demo',
+  '/tillganglighet', '/tillganglighet/feedback', '/official-groups'];
 
 // The public pages exist in Swedish, English and Finnish; the browser's
 // language (Accept-Language, from the context's locale) chooses.
@@ -89,3 +90,24 @@ test('the group page needs no JavaScript', (t) => withPage(browser, t, async (pa
   assert.match(new URL(page.url()).pathname, new RegExp(`^/groups/${GROUP}/posts/`));
   assert.match(await page.textContent('main'), /Välkommen till Hägersten-Älvsjö på torget!/);
 }, { javaScriptEnabled: false }));
+
+test('the accessibility feedback form works with the keyboard only and without signing in', (t) => withPage(browser, t, async (page) => {
+  await goto(page, '/tillganglighet/feedback');
+  await page.focus('#kind');
+  await page.keyboard.press('Space');
+  await page.focus('#text');
+  await page.keyboard.type('Kartan på gruppsidan går inte att använda med skärmläsare.');
+  await page.focus('form[action="/tillganglighet/feedback"] button[type=submit]');
+  await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
+  assert.equal(new URL(page.url()).pathname + new URL(page.url()).search, '/tillganglighet/feedback?sent=1');
+  assert.ok(await page.locator('[role=status]').isVisible(), 'the receipt is shown');
+  await axeCheck(page);
+  // An empty submission shows the error, linked to the field.
+  await page.fill('#text', '');
+  await page.evaluate(() => document.querySelector('#text').removeAttribute('required'));
+  await page.focus('form[action="/tillganglighet/feedback"] button[type=submit]');
+  const [res] = await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
+  assert.equal(res.status(), 422);
+  assert.equal(await page.getAttribute('#text', 'aria-invalid'), 'true');
+  await axeCheck(page);
+}));

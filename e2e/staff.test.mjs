@@ -33,11 +33,22 @@ test('axe on /login in English', (t) => withPage(browser, t, async (page) => {
 
 // The staff interface exists in Swedish and English.
 describe('staff pages as administrator', () => {
+  test('axe on a case page', (t) => withPage(browser, t, async (page) => {
+    await signIn(page, ADMIN);
+    await goto(page, '/staff/cases?status=all');
+    const href = await page.getAttribute('table.cases a[href^="/staff/cases/"]', 'href');
+    assert.ok(href, 'the demo has a case');
+    await goto(page, href);
+    await axeCheck(page);
+    await goto(page, href + '?template=proposal&lang=fi');
+    await axeCheck(page);
+  }));
+
   for (const [lang, locale] of [['sv', 'sv-SE'], ['en', 'en-GB']]) {
     for (const p of ['/staff', '/staff/totp', '/staff/password', '/staff/language', '/staff/users', '/staff/audit',
       '/staff/record', '/staff/record?kind=post&direction=out',
       '/staff/groups/hagersten-alvsjo', '/staff/groups/hagersten-alvsjo/compose', '/staff/groups/hagersten-alvsjo/edit',
-      '/staff/groups/new']) {
+      '/staff/groups/new', '/staff/cases', '/staff/cases?status=all', '/staff/dashboard', '/staff/privacy/export']) {
       test(`axe ${p} (${lang})`, (t) => withPage(browser, t, async (page) => {
         await signIn(page, ADMIN);
         assert.equal(path(page), '/staff');

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/torget/torget/internal/auth"
+	"github.com/torget/torget/internal/cases"
 	"github.com/torget/torget/internal/federation"
 	"github.com/torget/torget/internal/store"
 )
@@ -53,6 +54,12 @@ func (e *cmdEnv) demo(args []string) error {
 			OwningUnit: "Stadsdelsförvaltning Hägersten-Älvsjö", Responsible: []string{"admin"}})
 		if err == nil {
 			_, _, err = a.Fed.Publish(e.ctx, slug, federation.PostInput{Text: "Välkommen till **Hägersten-Älvsjö** på torget! #demo"})
+		}
+		if err == nil {
+			// A case to show on /staff/cases: a request from the
+			// accessibility feedback form.
+			_, err = a.Cases.FromFeedback(e.ctx, cases.Feedback{Kind: "request", Text: "Jag behöver protokollet från senaste mötet som ljudfil (demo).",
+				Contact: "invanare@example.org", Page: "/groups/" + slug, Language: "sv"})
 		}
 	}
 	if err != nil {

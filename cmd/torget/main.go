@@ -37,6 +37,7 @@ Usage:
   torget post pin|unpin ID
   torget about set about|rules|privacy|accessibility --file FILE.md
   torget about reset PAGE
+  torget privacy export @user@host|ACTOR_URL          (everything held about an account, as JSON)
   torget group close SLUG        (refused unless an archive export covers the group's whole life)
   torget archive export --from DATE --to DATE [--group SLUG] --out DIR
   torget archive verify [PKG_DIR]   (a package's structure and checksums; without PKG_DIR the record's hash chain)
@@ -88,6 +89,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return env.post(args[1:])
 	case "about":
 		return env.about(args[1:])
+	case "privacy":
+		return env.privacy(args[1:])
 	case "archive":
 		return env.archive(args[1:])
 	case "version", "--version", "-v":

@@ -21,6 +21,7 @@ import (
 
 	"github.com/torget/torget/activitypub"
 	"github.com/torget/torget/activitypub/transport"
+	"github.com/torget/torget/internal/cases"
 	"github.com/torget/torget/internal/config"
 	"github.com/torget/torget/internal/decisions"
 	"github.com/torget/torget/internal/federation"
@@ -49,6 +50,7 @@ type App struct {
 	Scheduler *queue.Scheduler
 	HTTP      *echo.Echo
 	Client    *transport.Client
+	Cases     *cases.Service
 	// Moderation takes moderators' decisions (web UI, CLI, tests).
 	Moderation *decisions.Service
 	Media      media.Storage
@@ -142,6 +144,14 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, st *store.S
 		return nil, err
 	}
 	a.Fed = fed
+	caseLoc, err := cfg.Instance.Location()
+	if err != nil {
+		return nil, err
+	}
+	cc := cfg.Cases
+	a.Cases = cases.New(st, fed, cases.Config{DueWorkingDays: cc.DueWorkingDays, Location: caseLoc, ProposalsURL: cc.ProposalsURL,
+		MeetingsURL: cc.MeetingsURL, FeedbackURL: cc.FeedbackURL, Authorities: cases.ParseAuthorities(cc.Authorities)}, log)
+	fed.SetInquiryHook(a.Cases)
 	// A group's slug (hence key id) and key pair never change, so the
 	// signer is looked up once per group, not once per delivery.
 	type signer struct {
@@ -199,6 +209,23 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, st *store.S
 		}
 		return float64(c[store.DeliveryPending])
 	})
+	caseCount := func(pick func(*store.CaseCount) int64) func() float64 {
+		return func() float64 {
+			cs, err := st.CaseCounts(context.Background(), st.Now())
+			if err != nil {
+				return -1
+			}
+			var n int64
+			for _, c := range cs {
+				n += pick(c)
+			}
+			return float64(n)
+		}
+	}
+	m.GaugeFunc("torget_cases_open", "Cases (questions to groups, feedback) waiting for an answer.", nil,
+		caseCount(func(c *store.CaseCount) int64 { return c.Open }))
+	m.GaugeFunc("torget_cases_overdue", "Open cases past their due time.", nil,
+		caseCount(func(c *store.CaseCount) int64 { return c.Overdue }))
 	m.GaugeFunc("torget_inbox_queue_depth", "Received activities waiting to be applied.", nil, func() float64 {
 		c, err := st.InboxCounts(context.Background())
 		if err != nil {
@@ -225,8 +252,14 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, st *store.S
 		OIDC: web.OIDCOptions{Issuer: cfg.OIDC.Issuer, ClientID: cfg.OIDC.ClientID, ClientSecret: cfg.OIDC.ClientSecret,
 			RedirectURL: cfg.OIDC.RedirectURL, UsernameClaim: cfg.OIDC.UsernameClaim, Scopes: cfg.OIDC.Scopes,
 			RootCAs: roots, Timeout: cfg.Federation.RequestTimeout.Duration},
-		Media:   web.MediaOptions{Storage: a.Media, Limits: media.Limits{MaxBytes: cfg.Media.MaxBytes, MaxPixels: cfg.Media.MaxPixels}},
-		Archive: ArchiveOptions(cfg), RulesInForce: func(ctx context.Context) (string, error) { return RulesInForce(ctx, st) },
+		Cases:   a.Cases,
+		Privacy: web.PrivacyNotice(cfg.Privacy),
+		Access: web.AccessStatement{Status: cfg.Access.Status, Gaps: cfg.Access.Gaps, AssessedOn: cfg.Access.AssessedOn,
+			UpdatedOn: cfg.Access.UpdatedOn, Method: cfg.Access.Method, Exceptions: cfg.Access.Exceptions,
+			OutOfScope: cfg.Access.OutOfScope, SupervisorURL: cfg.Access.SupervisorURL},
+		Liveness: web.Liveness{StaleDays: cc.StaleDays, SupervisionDays: cc.SupervisionDays, FeedbackPerHour: cc.FeedbackPerHour},
+		Media:    web.MediaOptions{Storage: a.Media, Limits: media.Limits{MaxBytes: cfg.Media.MaxBytes, MaxPixels: cfg.Media.MaxPixels}},
+		Archive:  ArchiveOptions(cfg), RulesInForce: func(ctx context.Context) (string, error) { return RulesInForce(ctx, st) },
 		Moderation: a.Moderation})
 	if err != nil {
 		return nil, err

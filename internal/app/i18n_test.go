@@ -116,6 +116,34 @@ func TestPublicPagesPerLanguage(t *testing.T) {
 	if _, body := fi.getLang("/about/accessibility", "fi"); pageLang(t, body) != "fi" || !strings.Contains(body, "Saavutettavuusseloste") {
 		t.Fatalf("Finnish accessibility statement: %.300s", body)
 	}
+	// The statement, its feedback form, the register, the privacy notice's
+	// headings and a group's service information follow the visitor's
+	// language; the configured texts in them stay as configured.
+	nb := newBrowser(t, tg)
+	for _, c := range []struct {
+		accept, path string
+		want         []string
+		not          string
+	}{
+		{"fi", "/tillganglighet", []string{"<h1>Saavutettavuusseloste</h1>", "Sisältö, joka ei ole saavutettavaa", tg.Config.Access.Method}, "Innehåll som inte är tillgängligt"},
+		{"en", "/tillganglighet", []string{"<h1>Accessibility statement</h1>", "Disproportionate burden (section 12)"}, "Oskäligt betungande"},
+		{"fi", "/tillganglighet/feedback", []string{"Mitä haluat tehdä?", "Lähetä"}, "Vad vill du göra?"},
+		{"en", "/tillganglighet/feedback", []string{"What do you want to do?", "Email or phone if you want an answer (optional)"}, "Vad vill du göra?"},
+		{"fi", "/official-groups", []string{"<h1>Viralliset ryhmät</h1>", "Vastuuyksikkö", "aktiivinen"}, "Ansvarig enhet"},
+		{"en", "/official-groups", []string{"<h1>Official groups</h1>", "Responsible unit", "active"}, "Ansvarig enhet"},
+		{"fi", "/about/privacy", []string{"Rekisterinpitäjä", "Tietosuojavastaava", tg.Config.Privacy.Purposes}, "Dataskyddsombud</h2>"},
+		{"en", "/groups/parker", []string{"Who is behind the group and how does it answer?", "How posts become visible"}, "Så blir inlägg synliga"},
+		{"fi", "/groups/parker", []string{"Kuka ryhmän takana on ja miten se vastaa?", "Vastausaika"}, "Svarstid"},
+	} {
+		resp, body := nb.getLang(c.path, c.accept)
+		if resp.StatusCode != 200 || pageLang(t, body) != c.accept {
+			t.Fatalf("%s in %s: %d, lang %s", c.path, c.accept, resp.StatusCode, pageLang(t, body))
+		}
+		expectBody(t, c.path+" in "+c.accept, body, c.want...)
+		if strings.Contains(body, c.not) {
+			t.Errorf("%s in %s still holds %q", c.path, c.accept, c.not)
+		}
+	}
 	// A follow form error speaks the visitor's language.
 	resp, body = fi.post("/follow", url.Values{"group": {"parker"}, "handle": {"not a handle"}}, "Accept-Language", "fi")
 	if resp.StatusCode != 400 || !strings.Contains(body, "Kirjoita tilisi muodossa") {

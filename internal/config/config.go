@@ -48,6 +48,9 @@ type Config struct {
 	OIDC       OIDC       `toml:"oidc"`
 	Media      Media      `toml:"media"`
 	Log        Log        `toml:"log"`
+	Cases      Cases      `toml:"cases"`
+	Privacy    Privacy    `toml:"privacy"`
+	Access     Access     `toml:"accessibility"`
 	Archive    Archive    `toml:"archive"`
 	// Retention is the gallring rules, [[retention]] in TOML (no
 	// environment override). Categories without a rule are kept.
@@ -208,6 +211,44 @@ type Log struct {
 	Format string `toml:"format"`
 }
 
+// Cases configures questions to groups (cases), their service level and
+// the liveness warnings.
+type Cases struct {
+	DueWorkingDays  int      `toml:"due_working_days"`
+	StaleDays       int      `toml:"stale_days"`
+	SupervisionDays int      `toml:"supervision_days"`
+	ProposalsURL    string   `toml:"proposals_url"`
+	MeetingsURL     string   `toml:"meetings_url"`
+	FeedbackURL     string   `toml:"feedback_url"`
+	Authorities     []string `toml:"authorities"`
+	FeedbackPerHour int      `toml:"feedback_per_hour"`
+}
+
+// Privacy is the privacy notice (GDPR art. 13). Every field is required.
+type Privacy struct {
+	Controller string `toml:"controller"`
+	DPO        string `toml:"dpo"`
+	Purposes   string `toml:"purposes"`
+	LegalBasis string `toml:"legal_basis"`
+	Recipients string `toml:"recipients"`
+	Retention  string `toml:"retention"`
+	Rights     string `toml:"rights"`
+	Complaint  string `toml:"complaint"`
+	Transfers  string `toml:"transfers"`
+}
+
+// Access is the accessibility statement (Digg's fields, lag 2018:1937).
+type Access struct {
+	Status        string   `toml:"status"`
+	Gaps          []string `toml:"gaps"`
+	AssessedOn    string   `toml:"assessed_on"`
+	UpdatedOn     string   `toml:"updated_on"`
+	Method        string   `toml:"method"`
+	Exceptions    string   `toml:"exceptions"`
+	OutOfScope    string   `toml:"out_of_scope"`
+	SupervisorURL string   `toml:"supervisor_url"`
+}
+
 // Default returns the configuration used when no file is given: SQLite
 // under ./data/ and a server on localhost:8080.
 func Default() Config {
@@ -249,9 +290,28 @@ func Default() Config {
 			IPMaxFailures:      30,
 		},
 		OIDC: OIDC{UsernameClaim: "preferred_username", Scopes: []string{"openid", "profile"}},
+		Log:  Log{Level: "info", Format: "text"},
+		Cases: Cases{DueWorkingDays: 1, StaleDays: 30, SupervisionDays: 7,
+			ProposalsURL: "https://example.org/medborgarforslag", MeetingsURL: "https://example.org/namndmoten",
+			FeedbackURL: "https://example.org/synpunkter", Authorities: []string{}, FeedbackPerHour: 10},
+		Privacy: Privacy{
+			Controller: "Example municipality (exempel: ange nämnden som är personuppgiftsansvarig)",
+			DPO:        "Dataskyddsombudet, dataskyddsombud@example.org",
+			Purposes:   "Att informera invånare, ta emot och besvara frågor och synpunkter, och bevara allmänna handlingar.",
+			LegalBasis: "Uppgift av allmänt intresse, artikel 6.1 e i dataskyddsförordningen (och artikel 9.2 g när känsliga uppgifter förekommer).",
+			Recipients: "Andra servrar i fediversum (till exempel Mastodon-servrar) får kopior av gruppernas inlägg och av svar till dig. Vi ber dem radera det vi tar bort, men kan inte garantera att de gör det.",
+			Retention:  "Enligt kommunens dokumenthanteringsplan; tekniska loggar gallras efter 14 dagar.",
+			Rights:     "Du har rätt till tillgång, rättelse, begränsning och invändning. För allmänna handlingar går arkivlagen före rätten till radering.",
+			Complaint:  "Integritetsskyddsmyndigheten (IMY), https://www.imy.se/",
+			Transfers:  "Vi för inte över uppgifter till länder utanför EU/EES; servrar i fediversum väljer du och andra själva.",
+		},
+		Access: Access{Status: "delvis förenlig", Gaps: []string{"Gränssnittet för personal har ännu inte granskats manuellt."},
+			AssessedOn: "2026-11-01", UpdatedOn: "2026-11-27", Method: "Självskattning med automatiska kontroller (axe-core).",
+			Exceptions:    "Inga undantag med hänvisning till oskäligt betungande anpassning (12 §).",
+			OutOfScope:    "Innehåll från andra servrar i fediversum som visas i trådar omfattas inte (9 §).",
+			SupervisorURL: "https://www.digg.se/tdosanmalan"},
 		Media: Media{Storage: "local", MaxBytes: 10 << 20, MaxPixels: 40_000_000,
 			S3UseTLS: true, S3PathStyle: true},
-		Log: Log{Level: "info", Format: "text"},
 	}
 }
 
@@ -332,6 +392,9 @@ func setField(f reflect.Value, v string) error {
 		}
 		f.SetBool(b)
 	case reflect.Slice:
+		if f.Type().Elem().Kind() != reflect.String {
+			return fmt.Errorf("unsupported list of %s", f.Type().Elem().Kind())
+		}
 		var parts []string
 		for _, p := range strings.Split(v, ",") {
 			if p = strings.TrimSpace(p); p != "" {
@@ -401,6 +464,7 @@ func (c *Config) Validate() error {
 		errs = append(errs, errors.New("auth.lockout_failures, ip_max_failures, lockout_window and lockout_duration must be positive"))
 	}
 	errs = append(errs, c.validateOIDC()...)
+	errs = append(errs, c.validatePublic()...)
 	for i, r := range c.Retention {
 		if strings.TrimSpace(r.Category) == "" || strings.TrimSpace(r.Decision) == "" {
 			errs = append(errs, fmt.Errorf("retention rule %d: category and decision are required", i+1))

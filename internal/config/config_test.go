@@ -94,6 +94,30 @@ func TestOIDCConfig(t *testing.T) {
 	}
 }
 
+// The privacy notice and the accessibility statement must be complete: an
+// empty field stops start-up with a message naming it.
+func TestPublicPagesRequired(t *testing.T) {
+	for _, tt := range []struct{ env, want string }{
+		{"TORGET_PRIVACY_CONTROLLER=", "privacy.controller is required"},
+		{"TORGET_PRIVACY_DPO= ", "privacy.dpo is required"},
+		{"TORGET_PRIVACY_RECIPIENTS=", "privacy.recipients is required"},
+		{"TORGET_ACCESSIBILITY_METHOD=", "accessibility.method is required"},
+		{"TORGET_ACCESSIBILITY_SUPERVISOR_URL=", "accessibility.supervisor_url is required"},
+		{"TORGET_ACCESSIBILITY_STATUS=ok", "accessibility.status"},
+		{"TORGET_ACCESSIBILITY_ASSESSED_ON=igår", "must be a date"},
+		{"TORGET_CASES_SUPERVISION_DAYS=8", "at most 7"},
+		{"TORGET_CASES_AUTHORITIES=Skatteverket", "Name|https"},
+	} {
+		if _, err := Load("", []string{tt.env}); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: error %v, want one mentioning %q", tt.env, err, tt.want)
+		}
+	}
+	c, err := Load("", []string{"TORGET_CASES_AUTHORITIES=Skatteverket|https://www.skatteverket.se/, Polisen|https://polisen.se/"})
+	if err != nil || len(c.Cases.Authorities) != 2 {
+		t.Fatalf("authorities %v, %v", c.Cases.Authorities, err)
+	}
+}
+
 func TestRetentionRules(t *testing.T) {
 	dir := t.TempDir()
 	p := dir + "/c.toml"

@@ -41,7 +41,7 @@ func (s *Service) Process(ctx context.Context, it *store.InboxItem) (Outcome, er
 	case "Follow":
 		return s.onFollow(ctx, in)
 	case "Create":
-		return s.onCreate(ctx, it, in)
+		return s.onCreateAndInquiry(ctx, it, in)
 	case "Like", "EmojiReact", "Announce":
 		return s.onReaction(ctx, in)
 	case "Undo":

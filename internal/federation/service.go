@@ -78,6 +78,8 @@ type Service struct {
 	mediaSecret    []byte // replies collection → when it was last read
 
 	instanceJSON []byte
+
+	inquiries InquiryHook // questions to groups become cases (inquiry.go)
 }
 
 // New returns a Service. Call Init before use.

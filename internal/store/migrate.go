@@ -481,6 +481,60 @@ CREATE INDEX archive_exports_group ON archive_exports (group_id, created_at);
 ALTER TABLE groups ADD COLUMN closed_at {{ts}};
 ALTER TABLE groups ADD COLUMN closed_export_id BIGINT;
 `},
+	{10, "cases: questions to groups, append-only staff notes, queue reviews, group contact info", `
+CREATE TABLE cases (
+	id {{id}},
+	group_id BIGINT REFERENCES groups (id),
+	kind TEXT NOT NULL,
+	source_iri TEXT NOT NULL DEFAULT '',
+	source_url TEXT NOT NULL DEFAULT '',
+	author_iri TEXT NOT NULL DEFAULT '',
+	author_handle TEXT NOT NULL DEFAULT '',
+	requester_contact TEXT NOT NULL DEFAULT '',
+	text TEXT NOT NULL,
+	language TEXT NOT NULL DEFAULT '',
+	public BOOLEAN NOT NULL DEFAULT FALSE,
+	status TEXT NOT NULL,
+	owner_user_id BIGINT REFERENCES users (id),
+	due_at {{ts}} NOT NULL,
+	received_at {{ts}} NOT NULL,
+	answered_at {{ts}},
+	answer_iri TEXT NOT NULL DEFAULT '',
+	answer_text TEXT NOT NULL DEFAULT '',
+	forwarded_to TEXT NOT NULL DEFAULT '',
+	forward_reason TEXT NOT NULL DEFAULT '',
+	forwarded_from BIGINT REFERENCES cases (id),
+	created_at {{ts}} NOT NULL,
+	updated_at {{ts}} NOT NULL
+);
+CREATE UNIQUE INDEX cases_group_source ON cases (group_id, source_iri) WHERE source_iri <> '';
+CREATE INDEX cases_status_due ON cases (status, due_at);
+CREATE INDEX cases_author ON cases (author_iri);
+CREATE TABLE case_notes (
+	id {{id}},
+	case_id BIGINT NOT NULL REFERENCES cases (id),
+	author_user_id BIGINT REFERENCES users (id),
+	author_name TEXT NOT NULL,
+	body TEXT NOT NULL,
+	created_at {{ts}} NOT NULL
+);
+CREATE INDEX case_notes_case ON case_notes (case_id, id);
+CREATE TABLE queue_reviews (
+	id {{id}},
+	group_id BIGINT REFERENCES groups (id),
+	user_id BIGINT REFERENCES users (id),
+	username TEXT NOT NULL,
+	at {{ts}} NOT NULL
+);
+CREATE INDEX queue_reviews_group_at ON queue_reviews (group_id, at);
+CREATE TABLE group_contact (
+	group_id BIGINT PRIMARY KEY REFERENCES groups (id) ON DELETE CASCADE,
+	staffed_hours TEXT NOT NULL DEFAULT '',
+	response_time TEXT NOT NULL DEFAULT '',
+	channels TEXT NOT NULL DEFAULT '',
+	updated_at {{ts}} NOT NULL
+);
+`},
 }
 
 // Migrate applies every migration not yet applied, each in its own

@@ -39,6 +39,8 @@ type aboutPage struct {
 	Heading string
 	Body    template.HTML
 	Groups  []groupItem
+	Privacy PrivacyNotice
+	Admin   template.HTML // the administrator's own text on the privacy page
 }
 
 // about serves /about and /about/PAGE: the administrator's text if set,
@@ -56,9 +58,24 @@ func (s *Server) about(c echo.Context) error {
 		return store.ErrNotFound
 	}
 	title := s.tr(c).T(aboutTitles[name])
-	v := aboutPage{page: s.page(c, title, ""), Heading: title}
+	v := aboutPage{page: s.page(c, title, ""), Heading: title, Privacy: s.opt.Privacy}
 	v.OG = &openGraph{Type: "website", SiteName: v.InstanceName, Title: v.Heading, URL: s.u.Base + c.Request().URL.Path}
 	src, err := s.st.Setting(ctx, key)
+	if name == "accessibility" && errors.Is(err, store.ErrNotFound) {
+		// The built-in statement is the one at /tillganglighet, from the
+		// configuration.
+		return s.accessibilityStatement(c)
+	}
+	if name == "privacy" && err == nil {
+		// The notice's required fields always come from the configuration
+		// (PRV-1); the administrator's text follows them.
+		r, rerr := s.aboutMarkup.Render(src)
+		if rerr != nil {
+			return rerr
+		}
+		v.Admin = template.HTML(demoteH1(r.HTML)) // sanitised by Render
+		err = store.ErrNotFound
+	}
 	switch {
 	case err == nil:
 		r, err := s.aboutMarkup.Render(src)

@@ -94,6 +94,7 @@ type groupPage struct {
 	Pinned, Posts []postView
 	Older, Newer  string
 	Follow        followForm
+	Service       *groupService
 	Mode          string
 	// Fields are the profile fields; Responsible names the responsible
 	// staff's functions (roles), not the people.
@@ -166,6 +167,9 @@ func (s *Server) group(c echo.Context) error {
 	v := groupPage{page: s.page(c, g.Name, groupURL), Group: g, Handle: s.handle(g.Slug), Followers: n,
 		Icon: groupIconPath, IconAlt: l.T("group.icon_alt", "Name", g.Name), RSS: groupURL + "/feed.rss", Atom: groupURL + "/feed.atom",
 		Follow: followForm{Slug: g.Slug}}
+	if v.Service, err = s.groupServiceFor(ctx, g); err != nil {
+		return err
+	}
 	if m := g.Avatar; m != nil {
 		v.Icon, v.IconAlt = s.u.Media(m.SmallKey), g.AvatarAlt
 	}

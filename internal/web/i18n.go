@@ -107,6 +107,12 @@ func templateFuncs(l *i18n.Localizer) template.FuncMap {
 	return template.FuncMap{
 		"iso": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 		"inc": func(i int) int { return i + 1 },
+		"deref": func(p *int64) int64 {
+			if p == nil {
+				return 0
+			}
+			return *p
+		},
 		// t "id" ["Name" value …]: a message as text.
 		"t": func(id string, args ...any) string { return l.T(id, args...) },
 		// tn "id" count ["Name" value …]: a message's plural form for count.

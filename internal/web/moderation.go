@@ -55,10 +55,14 @@ type ruleView struct {
 	Retired                                        *time.Time
 }
 
-func (s *Server) ruleView(ctx context.Context, r store.ModRule) ruleView {
+func (s *Server) ruleView(ctx context.Context, l *i18n.Localizer, r store.ModRule) ruleView {
 	g, _ := moderation.GroundByCode(r.LegalGround)
-	v := ruleView{ID: r.RuleID, Kind: kindSV[r.Kind], Text: r.Text, Action: actionLabel(r.Action), Ground: g.Label, Statute: g.Statute,
-		Legal: g.Legal, Version: r.Version, Since: r.CreatedAt, Retired: r.RetiredAt, Scope: "Hela tjänsten"}
+	kind := r.Kind
+	if id, ok := kindLabels[r.Kind]; ok {
+		kind = l.T(id)
+	}
+	v := ruleView{ID: r.RuleID, Kind: kind, Text: r.Text, Action: actionLabel(l, r.Action), Ground: groundLabel(l, g), Statute: g.Statute,
+		Legal: g.Legal, Version: r.Version, Since: r.CreatedAt, Retired: r.RetiredAt, Scope: l.T("mod.rules.scope_all")}
 	if r.GroupID != nil {
 		if gr, err := s.st.GroupByID(ctx, *r.GroupID); err == nil {
 			v.Scope = gr.Name
@@ -67,34 +71,68 @@ func (s *Server) ruleView(ctx context.Context, r store.ModRule) ruleView {
 	return v
 }
 
-var kindSV = map[string]string{
-	"manual": "Prövas av moderator", "words": "Ord och fraser", "regex": "Mönster", "link_domain": "Länkar till vissa domäner",
-	"max_links": "Antal länkar", "max_mentions": "Antal omnämnanden", "rate_author": "Antal inlägg per avsändare",
-	"rate_server": "Antal inlägg per server", "first_post": "Första inlägget från okänd avsändare", "media": "Bilagor",
+// kindLabels names each rule kind (message ids).
+var kindLabels = map[string]string{
+	"manual": msg("mod.kind.manual"), "words": msg("mod.kind.words"), "regex": msg("mod.kind.regex"),
+	"link_domain": msg("mod.kind.link_domain"), "max_links": msg("mod.kind.max_links"), "max_mentions": msg("mod.kind.max_mentions"),
+	"rate_author": msg("mod.kind.rate_author"), "rate_server": msg("mod.kind.rate_server"),
+	"first_post": msg("mod.kind.first_post"), "media": msg("mod.kind.media"),
 }
 
-func actionLabel(a string) string {
+// groundLabels names each legal ground of moderation.Grounds (message ids).
+var groundLabels = map[string]string{
+	"olaga-hot": msg("mod.ground.olaga-hot"), "olaga-integritetsintrang": msg("mod.ground.olaga-integritetsintrang"),
+	"uppvigling": msg("mod.ground.uppvigling"), "hets-mot-folkgrupp": msg("mod.ground.hets-mot-folkgrupp"),
+	"barnpornografibrott": msg("mod.ground.barnpornografibrott"), "olaga-valdsskildring": msg("mod.ground.olaga-valdsskildring"),
+	"terrorism": msg("mod.ground.terrorism"), "upphovsratt": msg("mod.ground.upphovsratt"),
+	"personuppgifter": msg("mod.ground.personuppgifter"), "villkor-spam": msg("mod.ground.villkor-spam"),
+	"villkor-amne": msg("mod.ground.villkor-amne"), "villkor-trakasserier": msg("mod.ground.villkor-trakasserier"),
+	"villkor-sakerhet": msg("mod.ground.villkor-sakerhet"),
+}
+
+// groundLabel names a ground in the visitor's language (the package's
+// Swedish label for a ground the catalogue does not know).
+func groundLabel(l *i18n.Localizer, g moderation.Ground) string {
+	if id, ok := groundLabels[g.Code]; ok {
+		return l.T(id)
+	}
+	return g.Label
+}
+
+// localGrounds is moderation.Grounds with labels in the visitor's language.
+func localGrounds(l *i18n.Localizer) []moderation.Ground {
+	out := make([]moderation.Ground, len(moderation.Grounds))
+	for i, g := range moderation.Grounds {
+		g.Label = groundLabel(l, g)
+		out[i] = g
+	}
+	return out
+}
+
+// actionLabel names a rule's automatic action or a decision (literal ids,
+// so the catalogue check sees every one).
+func actionLabel(l *i18n.Localizer, a string) string {
 	switch a {
 	case "hold":
-		return "granskas innan det visas"
+		return l.T("mod.rule_action.hold")
 	case "hide":
-		return "döljs"
+		return l.T("mod.rule_action.hide")
 	case "reject":
-		return "avvisas"
+		return l.T("mod.rule_action.reject")
 	case decisions.Approve:
-		return "godkänt"
+		return l.T("mod.action.approve")
 	case decisions.Remove:
-		return "borttaget"
+		return l.T("mod.action.remove")
 	case decisions.Warn:
-		return "varning"
+		return l.T("mod.action.warn")
 	case decisions.Ban:
-		return "avstängning"
+		return l.T("mod.action.ban")
 	case decisions.Defederate:
-		return "server avstängd"
+		return l.T("mod.action.defederate")
 	case decisions.Restore:
-		return "återställt efter omprövning"
+		return l.T("mod.action.restore")
 	case "appeal_upheld":
-		return "omprövat, står fast"
+		return l.T("mod.action.appeal_upheld")
 	}
 	return a
 }
@@ -140,7 +178,8 @@ type rulesPage struct {
 // per month.
 func (s *Server) rulesPage(c echo.Context) error {
 	ctx := c.Request().Context()
-	v := rulesPage{page: s.page(c, "Regler", ""), Grounds: moderation.Grounds}
+	l := s.tr(c)
+	v := rulesPage{page: s.page(c, l.T("mod.rules.heading"), ""), Grounds: localGrounds(l)}
 	if key, ok := AboutSettingKey("rules"); ok {
 		if src, err := s.st.Setting(ctx, key); err == nil {
 			r, err := s.aboutMarkup.Render(src)
@@ -155,7 +194,7 @@ func (s *Server) rulesPage(c echo.Context) error {
 		return err
 	}
 	for _, r := range cur {
-		v.Current = append(v.Current, s.ruleView(ctx, r))
+		v.Current = append(v.Current, s.ruleView(ctx, l, r))
 	}
 	hist, err := s.st.RuleHistory(ctx, 0)
 	if err != nil {
@@ -163,7 +202,7 @@ func (s *Server) rulesPage(c echo.Context) error {
 	}
 	for _, r := range hist {
 		if r.RetiredAt != nil {
-			v.History = append(v.History, s.ruleView(ctx, r))
+			v.History = append(v.History, s.ruleView(ctx, l, r))
 		}
 	}
 	counts, err := s.st.DecisionCountsByRuleMonth(ctx, s.st.Now().AddDate(-1, 0, 0))
@@ -193,13 +232,23 @@ type federationPage struct {
 	Domains   []domainView
 }
 
-var policySV = map[string]string{store.DomainReject: "avstängd", store.DomainHold: "granskas i förväg", store.DomainNoMedia: "utan bilagor", store.DomainAllow: "tillåten"}
+// policyLabels names each domain policy (message ids).
+var policyLabels = map[string]string{store.DomainReject: msg("mod.policy.reject"), store.DomainHold: msg("mod.policy.hold"),
+	store.DomainNoMedia: msg("mod.policy.no_media"), store.DomainAllow: msg("mod.policy.allow")}
+
+func policyLabel(l *i18n.Localizer, p string) string {
+	if id, ok := policyLabels[p]; ok {
+		return l.T(id)
+	}
+	return p
+}
 
 // federationPage is /about/federation: the servers we limit or refuse, with
 // the reason and date (FED-2).
 func (s *Server) federationPage(c echo.Context) error {
 	ctx := c.Request().Context()
-	v := federationPage{page: s.page(c, "Federering", "")}
+	l := s.tr(c)
+	v := federationPage{page: s.page(c, l.T("mod.federation.heading"), "")}
 	mode, err := s.st.Setting(ctx, "moderation.federation_mode")
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
@@ -210,7 +259,7 @@ func (s *Server) federationPage(c echo.Context) error {
 		return err
 	}
 	for _, p := range ps {
-		v.Domains = append(v.Domains, domainView{Host: p.Host, Policy: policySV[p.Policy], Reason: p.Reason, Since: p.UpdatedAt})
+		v.Domains = append(v.Domains, domainView{Host: p.Host, Policy: policyLabel(l, p.Policy), Reason: p.Reason, Since: p.UpdatedAt})
 	}
 	return s.render(c, http.StatusOK, "federation.html", v)
 }
@@ -278,7 +327,7 @@ func (s *Server) modLog(c echo.Context) error {
 			e.Author = decisions.PublicHandle(d.AuthorHandle, d.AuthorIRI)
 		}
 		if gr, ok := moderation.GroundByCode(d.LegalGround); ok {
-			e.Ground = gr.Label + " (" + gr.Statute + ")"
+			e.Ground = groundLabel(l, gr) + " (" + gr.Statute + ")"
 		}
 		if r, err := s.st.RuleVersion(ctx, d.RuleID, d.RuleVersion); err == nil {
 			e.RuleText = r.Text
@@ -304,7 +353,7 @@ func (s *Server) modLog(c echo.Context) error {
 		}
 		return json.NewEncoder(c.Response()).Encode(map[string]any{"entries": entries})
 	case strings.HasSuffix(path, ".rss"):
-		return s.modLogRSS(c, g, base, entries)
+		return s.modLogRSS(c, l, g, base, entries)
 	}
 	heading := l.T("mod.log.heading")
 	if g != nil {
@@ -326,7 +375,7 @@ type modRSSItem struct {
 	Desc    string `xml:"description"`
 }
 
-func (s *Server) modLogRSS(c echo.Context, g *store.Group, base string, entries []logEntry) error {
+func (s *Server) modLogRSS(c echo.Context, l *i18n.Localizer, g *store.Group, base string, entries []logEntry) error {
 	type channel struct {
 		Title string       `xml:"title"`
 		Link  string       `xml:"link"`
@@ -339,22 +388,23 @@ func (s *Server) modLogRSS(c echo.Context, g *store.Group, base string, entries 
 		Version string   `xml:"version,attr"`
 		Channel channel  `xml:"channel"`
 	}
-	title := "Modereringslogg – " + s.opt.Instance.Name
+	title := l.T("mod.log.heading") + " – " + s.opt.Instance.Name
 	if g != nil {
-		title = "Modereringslogg – " + g.Name
+		title = l.T("mod.log.heading") + " – " + g.Name
 	}
-	ch := channel{Title: title, Link: s.u.Base + base, Desc: "Modereringsbeslut med regel; borttagen text publiceras aldrig.", Lang: "sv"}
+	ch := channel{Title: title, Link: s.u.Base + base, Desc: l.T("mod.rss.description"), Lang: l.Lang}
 	for _, e := range entries {
 		who := e.Author
 		if e.Server != "" {
 			who = e.Server
 		}
 		ch.Items = append(ch.Items, modRSSItem{
-			Title:   fmt.Sprintf("%s: %s, regel %s", e.Group, e.ActionLabel, e.Rule),
+			Title:   l.T("mod.rss.item_title", "Group", e.Group, "Action", e.ActionLabel, "Rule", e.Rule),
 			Link:    fmt.Sprintf("%s%s#d%d", s.u.Base, base, e.ID),
 			GUID:    fmt.Sprintf("%s/moderation#d%d", s.u.Base, e.ID),
 			PubDate: e.Date.Format(time.RFC1123Z),
-			Desc:    fmt.Sprintf("%s %s enligt regel %s v%d (%s). Berörd: %s.", e.Date.Format("2006-01-02"), e.ActionLabel, e.Rule, e.RuleVersion, e.Ground, who),
+			Desc: l.T("mod.rss.item_description", "Date", e.Date.Format("2006-01-02"), "Action", e.ActionLabel, "Rule", e.Rule,
+				"Version", e.RuleVersion, "Ground", e.Ground, "Who", who),
 		})
 	}
 	out, err := xml.MarshalIndent(rss{Version: "2.0", Channel: ch}, "", " ")
@@ -373,7 +423,8 @@ type reportPage struct {
 
 // reportForm is the public "report" form (MOD-1): anonymous allowed.
 func (s *Server) reportForm(c echo.Context) error {
-	v := reportPage{page: s.page(c, "Anmäl innehåll", ""), CSRF: s.csrfToken(c), Object: c.QueryParam("object"), Grounds: moderation.Grounds}
+	l := s.tr(c)
+	v := reportPage{page: s.page(c, l.T("mod.report.heading"), ""), CSRF: s.csrfToken(c), Object: c.QueryParam("object"), Grounds: localGrounds(l)}
 	return s.render(c, http.StatusOK, "report.html", v)
 }
 
@@ -382,8 +433,9 @@ func (s *Server) report(c echo.Context) error {
 	r := c.Request()
 	r.Body = http.MaxBytesReader(c.Response(), r.Body, 16<<10)
 	ctx := r.Context()
-	v := reportPage{page: s.page(c, "Anmäl innehåll", ""), CSRF: s.csrfToken(c), Object: strings.TrimSpace(c.FormValue("object")),
-		Comment: strings.TrimSpace(c.FormValue("comment")), Category: c.FormValue("category"), Grounds: moderation.Grounds}
+	l := s.tr(c)
+	v := reportPage{page: s.page(c, l.T("mod.report.heading"), ""), CSRF: s.csrfToken(c), Object: strings.TrimSpace(c.FormValue("object")),
+		Comment: strings.TrimSpace(c.FormValue("comment")), Category: c.FormValue("category"), Grounds: localGrounds(l)}
 	var gid *int64
 	if n, err := s.st.RemoteNoteByIRI(ctx, v.Object); err == nil {
 		gid = &n.GroupID
@@ -395,11 +447,11 @@ func (s *Server) report(c echo.Context) error {
 	_, known := moderation.GroundByCode(v.Category)
 	switch {
 	case gid == nil:
-		v.Error = "Adressen hör inte till något inlägg i våra grupper. Använd länken ”Anmäl” vid inlägget."
+		v.Error = l.T("mod.report.error.object")
 	case !known:
-		v.Error = "Välj vad anmälan gäller."
+		v.Error = l.T("mod.report.error.category")
 	case len(v.Comment) > 2000:
-		v.Error = "Beskrivningen får vara högst 2000 tecken."
+		v.Error = l.T("mod.report.error.comment_length")
 	}
 	if v.Error != "" {
 		return s.render(c, http.StatusUnprocessableEntity, "report.html", v)
@@ -427,7 +479,7 @@ func (s *Server) appealDecision(c echo.Context) (*store.ModDecision, logEntry, e
 	if err != nil {
 		return nil, logEntry{}, store.ErrNotFound
 	}
-	e := logEntry{ID: d.ID, Date: d.CreatedAt, Action: d.Action, ActionLabel: actionLabel(d.Action), Rule: d.RuleID, RuleVersion: d.RuleVersion, Until: d.EndsAt}
+	e := logEntry{ID: d.ID, Date: d.CreatedAt, Action: d.Action, ActionLabel: actionLabel(s.tr(c), d.Action), Rule: d.RuleID, RuleVersion: d.RuleVersion, Until: d.EndsAt}
 	if r, err := s.st.RuleVersion(c.Request().Context(), d.RuleID, d.RuleVersion); err == nil {
 		e.RuleText = r.Text
 	}
@@ -441,7 +493,7 @@ func (s *Server) appealForm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, http.StatusOK, "appeal.html", appealPage{page: s.page(c, "Begär omprövning", ""), CSRF: s.csrfToken(c), Entry: e})
+	return s.render(c, http.StatusOK, "appeal.html", appealPage{page: s.page(c, s.tr(c).T("mod.appeal.heading"), ""), CSRF: s.csrfToken(c), Entry: e})
 }
 
 func (s *Server) appeal(c echo.Context) error {
@@ -451,10 +503,10 @@ func (s *Server) appeal(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v := appealPage{page: s.page(c, "Begär omprövning", ""), CSRF: s.csrfToken(c), Entry: e, Text: c.FormValue("text")}
+	v := appealPage{page: s.page(c, s.tr(c).T("mod.appeal.heading"), ""), CSRF: s.csrfToken(c), Entry: e, Text: c.FormValue("text")}
 	if _, err := s.opt.Moderation.Appeal(r.Context(), c.Param("token"), v.Text); err != nil {
 		if errors.Is(err, decisions.ErrInvalid) {
-			v.Error = "Skriv varför beslutet bör omprövas (högst 5000 tecken)."
+			v.Error = s.tr(c).T("mod.appeal.error")
 			return s.render(c, http.StatusUnprocessableEntity, "appeal.html", v)
 		}
 		return err

@@ -22,6 +22,7 @@ import (
 
 	"github.com/torget/torget/activitypub"
 	"github.com/torget/torget/internal/archive"
+	"github.com/torget/torget/internal/cases"
 	"github.com/torget/torget/internal/decisions"
 	"github.com/torget/torget/internal/federation"
 	"github.com/torget/torget/internal/i18n"
@@ -48,6 +49,10 @@ type Options struct {
 	Instance     Instance
 	Auth         AuthOptions
 	OIDC         OIDCOptions
+	Cases        *cases.Service // nil: no case handling (tests of other parts)
+	Privacy      PrivacyNotice
+	Access       AccessStatement
+	Liveness     Liveness
 	// Moderation serves the rules, the moderation log, reports, appeals
 	// and the staff moderation queue; nil turns those pages off.
 	Moderation *decisions.Service
@@ -71,7 +76,8 @@ type Server struct {
 	tmpls map[string]*template.Template // by interface language
 	i18n  *i18n.Bundle
 	pages pageCache
-	oidc  *oidcClient // nil: single sign-on off
+	oidc  *oidcClient  // nil: single sign-on off
+	fb    *rateLimiter // the anonymous feedback form
 
 	uploads chan struct{} // semaphore: uploads being processed
 
@@ -85,6 +91,7 @@ func New(fed *federation.Service, log *slog.Logger, m *metrics.Metrics, opt Opti
 		opt.MaxBodyBytes = 1 << 20
 	}
 	opt.Auth.defaults()
+	opt.Liveness.defaults()
 	d := media.DefaultLimits()
 	if opt.Media.Limits.MaxBytes <= 0 {
 		opt.Media.Limits.MaxBytes = d.MaxBytes
@@ -117,6 +124,7 @@ func New(fed *federation.Service, log *slog.Logger, m *metrics.Metrics, opt Opti
 	}
 	s := &Server{fed: fed, st: fed.Store(), u: fed.URIs(), log: log, m: m, opt: opt, tmpls: tmpls, i18n: bundle,
 		policy: markup.Policy(), aboutMarkup: markup.New(nil), oidc: newOIDCClient(opt.OIDC),
+		fb:      newRateLimiter(opt.Liveness.FeedbackPerHour, time.Hour),
 		uploads: make(chan struct{}, opt.Media.Concurrent)}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
@@ -153,6 +161,7 @@ func New(fed *federation.Service, log *slog.Logger, m *metrics.Metrics, opt Opti
 	e.POST("/follow", s.follow)
 	e.GET("/about", s.about)
 	e.GET("/about/:page", s.about)
+	s.publicRoutes(e)
 	e.GET(uris.RouteMedia, s.serveMedia)
 	e.HEAD(uris.RouteMedia, s.serveMedia)
 

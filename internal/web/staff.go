@@ -56,6 +56,7 @@ func (s *Server) staffRoutes(e *echo.Echo) {
 	g.POST("/drafts/:id/discard", s.discardDraft)
 	g.POST("/groups/:slug/followers/approve", s.approveFollow)
 	g.POST("/groups/:slug/followers/reject", s.rejectFollow)
+	s.caseRoutes(g)
 
 	admin := g.Group("", requireRole(auth.RoleAdmin))
 	admin.GET("/groups/new", s.newGroupForm)
@@ -69,6 +70,7 @@ func (s *Server) staffRoutes(e *echo.Echo) {
 	admin.GET("/users", s.usersPage)
 	admin.POST("/users/:id/password", s.resetPassword)
 	admin.GET("/audit", s.auditPage)
+	admin.GET("/privacy/export", s.subjectExport)
 	admin.GET("/record", s.recordSearch)
 	admin.GET("/record.json", s.recordJSON)
 	admin.POST("/record/archive", s.archiveExport)

@@ -59,7 +59,7 @@ func (s *Server) staffPost(c echo.Context) (*store.Post, *store.Group, error) {
 		return nil, nil, err
 	}
 	if p.DeletedAt != nil {
-		return nil, nil, echo.NewHTTPError(http.StatusGone, "the post was deleted")
+		return nil, nil, echo.NewHTTPError(http.StatusGone, s.tr(c).T("staff.post.error.deleted"))
 	}
 	return p, g, nil
 }

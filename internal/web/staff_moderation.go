@@ -16,6 +16,7 @@ import (
 
 	"github.com/torget/torget/internal/auth"
 	"github.com/torget/torget/internal/decisions"
+	"github.com/torget/torget/internal/i18n"
 	"github.com/torget/torget/internal/moderation"
 	"github.com/torget/torget/internal/screening"
 	"github.com/torget/torget/internal/store"
@@ -119,9 +120,10 @@ func (s *Server) modQueue(c echo.Context) error {
 func (s *Server) renderQueue(c echo.Context, code int, errMsg, notice string) error {
 	ctx := c.Request().Context()
 	sc := staffFrom(c)
-	v := queuePage{page: s.staffPage(c, "Moderering"), Error: errMsg}
+	l := s.tr(c)
+	v := queuePage{page: s.staffPage(c, l.T("staff.mod.queue.heading")), Error: errMsg}
 	if notice != "" {
-		v.Notice = "Klart: " + notice
+		v.Notice = l.T("staff.mod.done", "What", notice)
 	}
 	gs, err := s.st.ListGroups(ctx)
 	if err != nil {
@@ -252,7 +254,7 @@ func (s *Server) renderQueue(c echo.Context, code int, errMsg, notice string) er
 				continue
 			}
 		}
-		v.Appeals = append(v.Appeals, appealView{ID: a.ID, Action: actionLabel(d.Action), Rule: d.RuleID, Author: firstNonEmptyStr(d.AuthorHandle, d.AuthorIRI),
+		v.Appeals = append(v.Appeals, appealView{ID: a.ID, Action: actionLabel(l, d.Action), Rule: d.RuleID, Author: firstNonEmptyStr(d.AuthorHandle, d.AuthorIRI),
 			Text: a.Text, By: d.ModeratorName, DecidedAt: d.CreatedAt, At: a.CreatedAt, Mine: d.ModeratorID != nil && *d.ModeratorID == sc.user.ID})
 	}
 	if v.Rules, err = s.rulesFor(c, 0, ""); err != nil {
@@ -271,18 +273,19 @@ func (s *Server) modDecide(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	l := s.tr(c)
 	action := c.FormValue("action")
 	in := decisions.Input{Action: action, RuleID: c.FormValue("rule"), Reason: c.FormValue("reason")}
 	if d := c.FormValue("ban_days"); d != "" && action == decisions.Ban {
 		n, err := strconv.Atoi(d)
 		if err != nil || n < 1 {
-			return s.renderQueue(c, http.StatusUnprocessableEntity, "Ange avstängningens längd i hela dagar.", "")
+			return s.renderQueue(c, http.StatusUnprocessableEntity, l.T("staff.mod.error.ban_days"), "")
 		}
 		in.BanFor = time.Duration(n) * 24 * time.Hour
 	}
 	ids := form["note_id"]
 	if len(ids) == 0 {
-		return s.renderQueue(c, http.StatusUnprocessableEntity, "Välj minst ett inlägg.", "")
+		return s.renderQueue(c, http.StatusUnprocessableEntity, l.T("staff.mod.error.no_items"), "")
 	}
 	done := 0
 	for _, raw := range ids {
@@ -306,7 +309,7 @@ func (s *Server) modDecide(c echo.Context) error {
 		if _, err := s.opt.Moderation.Decide(ctx, s.moderator(c), one); err != nil {
 			switch {
 			case errors.Is(err, decisions.ErrInvalid):
-				return s.renderQueue(c, http.StatusUnprocessableEntity, decisionErrorSV(err), "")
+				return s.renderQueue(c, http.StatusUnprocessableEntity, decisionError(l, err), "")
 			case errors.Is(err, decisions.ErrForbidden):
 				return echo.NewHTTPError(http.StatusForbidden, err.Error())
 			}
@@ -314,24 +317,25 @@ func (s *Server) modDecide(c echo.Context) error {
 		}
 		done++
 	}
-	msg := fmt.Sprintf("%s, %d inlägg", actionLabel(action), done)
+	notice := l.T("staff.mod.done.decided", "Action", actionLabel(l, action), "Count", done)
 	if action == decisions.Ban {
-		msg = "avstängningen väntar på en andra moderator"
+		notice = l.T("staff.mod.done.ban_proposed")
 	}
-	return c.Redirect(http.StatusSeeOther, "/staff/moderation?done="+url.QueryEscape(msg))
+	return c.Redirect(http.StatusSeeOther, "/staff/moderation?done="+url.QueryEscape(notice))
 }
 
-func decisionErrorSV(err error) string {
+// decisionError explains why decisions refused a decision.
+func decisionError(l *i18n.Localizer, err error) string {
 	m := err.Error()
 	switch {
 	case strings.Contains(m, "cite a rule"), strings.Contains(m, "no rule"):
-		return "Välj den regel beslutet grundar sig på."
+		return l.T("staff.mod.error.rule")
 	case strings.Contains(m, "facts"):
-		return "Skriv en motivering: vad beslutet grundar sig på."
+		return l.T("staff.mod.error.reason")
 	case strings.Contains(m, "length"):
-		return "En avstängning behöver en längd på högst ett år."
+		return l.T("staff.mod.error.ban_length")
 	}
-	return "Beslutet kunde inte fattas: " + m
+	return l.T("staff.mod.error.failed", "Reason", m)
 }
 
 func (s *Server) modConfirm(c echo.Context) error {
@@ -355,11 +359,11 @@ func (s *Server) modConfirm(c echo.Context) error {
 	}
 	if _, err := s.opt.Moderation.Confirm(ctx, s.moderator(c), id); err != nil {
 		if errors.Is(err, decisions.ErrForbidden) {
-			return s.renderQueue(c, http.StatusForbidden, "En avstängning måste bekräftas av en annan moderator än den som föreslog den.", "")
+			return s.renderQueue(c, http.StatusForbidden, s.tr(c).T("staff.mod.error.confirm_own"), "")
 		}
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, "/staff/moderation?done="+url.QueryEscape("avstängningen gäller"))
+	return c.Redirect(http.StatusSeeOther, "/staff/moderation?done="+url.QueryEscape(s.tr(c).T("staff.mod.done.ban_confirmed")))
 }
 
 func (s *Server) modAppeal(c echo.Context) error {
@@ -388,13 +392,13 @@ func (s *Server) modAppeal(c echo.Context) error {
 	_, err = s.opt.Moderation.DecideAppeal(ctx, s.moderator(c), id, c.FormValue("outcome") == "reverse", c.FormValue("reason"))
 	switch {
 	case errors.Is(err, decisions.ErrForbidden):
-		return s.renderQueue(c, http.StatusForbidden, "En annan moderator än den som fattade beslutet måste pröva begäran.", "")
+		return s.renderQueue(c, http.StatusForbidden, s.tr(c).T("staff.mod.error.appeal_own"), "")
 	case errors.Is(err, decisions.ErrInvalid):
-		return s.renderQueue(c, http.StatusUnprocessableEntity, "Skriv skälet till utfallet.", "")
+		return s.renderQueue(c, http.StatusUnprocessableEntity, s.tr(c).T("staff.mod.error.appeal_reason"), "")
 	case err != nil:
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, "/staff/moderation?done="+url.QueryEscape("omprövningen är avgjord"))
+	return c.Redirect(http.StatusSeeOther, "/staff/moderation?done="+url.QueryEscape(s.tr(c).T("staff.mod.done.appeal_decided")))
 }
 
 type rulesAdminPage struct {
@@ -417,13 +421,14 @@ func (s *Server) modRules(c echo.Context) error {
 
 func (s *Server) renderRules(c echo.Context, code int, errMsg string, f ruleForm) error {
 	ctx := c.Request().Context()
-	v := rulesAdminPage{page: s.staffPage(c, "Regler"), Kinds: moderation.Kinds, Grounds: moderation.Grounds, Error: errMsg, Form: f}
+	l := s.tr(c)
+	v := rulesAdminPage{page: s.staffPage(c, l.T("staff.mod.rules.heading")), Kinds: moderation.Kinds, Grounds: localGrounds(l), Error: errMsg, Form: f}
 	rs, err := s.st.AllCurrentRules(ctx)
 	if err != nil {
 		return err
 	}
 	for _, r := range rs {
-		v.Rules = append(v.Rules, s.ruleView(ctx, r))
+		v.Rules = append(v.Rules, s.ruleView(ctx, l, r))
 	}
 	if v.Groups, err = s.st.ListGroups(ctx); err != nil {
 		return err
@@ -442,29 +447,29 @@ func (s *Server) modSaveRule(c echo.Context) error {
 	if f.Limit != "" {
 		n, err := strconv.Atoi(f.Limit)
 		if err != nil {
-			return s.renderRules(c, http.StatusUnprocessableEntity, "Gränsen ska vara ett heltal.", f)
+			return s.renderRules(c, http.StatusUnprocessableEntity, s.tr(c).T("staff.mod.error.limit"), f)
 		}
 		r.Limit = n
 	}
 	if f.Window != "" {
 		w, err := time.ParseDuration(f.Window)
 		if err != nil {
-			return s.renderRules(c, http.StatusUnprocessableEntity, "Tidsfönstret anges som till exempel 1h eller 10m.", f)
+			return s.renderRules(c, http.StatusUnprocessableEntity, s.tr(c).T("staff.mod.error.window"), f)
 		}
 		r.Window = w
 	}
 	if err := r.Validate(); err != nil {
-		return s.renderRules(c, http.StatusUnprocessableEntity, "Regeln sparades inte: "+err.Error(), f)
+		return s.renderRules(c, http.StatusUnprocessableEntity, s.tr(c).T("staff.mod.error.rule_not_saved", "Reason", err.Error()), f)
 	}
 	if _, err := moderation.Compile([]moderation.Rule{r}); err != nil {
-		return s.renderRules(c, http.StatusUnprocessableEntity, "Regeln sparades inte: "+err.Error(), f)
+		return s.renderRules(c, http.StatusUnprocessableEntity, s.tr(c).T("staff.mod.error.rule_not_saved", "Reason", err.Error()), f)
 	}
 	row := &store.ModRule{RuleID: r.ID, Kind: string(r.Kind), Text: r.Text, Action: string(r.Action), LegalGround: r.LegalGround,
 		Pattern: r.Pattern, Lim: r.Limit, WindowSeconds: int64(r.Window / time.Second), CreatedBy: staffFrom(c).user.Username}
 	if f.Group != "" {
 		g, err := s.fed.Group(ctx, f.Group)
 		if err != nil {
-			return s.renderRules(c, http.StatusUnprocessableEntity, "Okänd grupp.", f)
+			return s.renderRules(c, http.StatusUnprocessableEntity, s.tr(c).T("staff.mod.error.unknown_group"), f)
 		}
 		row.GroupID = &g.ID
 	}
@@ -510,7 +515,8 @@ func (s *Server) modDomains(c echo.Context) error {
 
 func (s *Server) renderDomains(c echo.Context, code int, errMsg string) error {
 	ctx := c.Request().Context()
-	v := domainsAdminPage{page: s.staffPage(c, "Federering"), Error: errMsg}
+	l := s.tr(c)
+	v := domainsAdminPage{page: s.staffPage(c, l.T("staff.mod.domains.heading")), Error: errMsg}
 	mode, err := s.st.Setting(ctx, screening.SettingFederationMode)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
@@ -521,7 +527,7 @@ func (s *Server) renderDomains(c echo.Context, code int, errMsg string) error {
 		return err
 	}
 	for _, p := range ps {
-		v.Domains = append(v.Domains, domainView{Host: p.Host, Policy: policySV[p.Policy], Reason: p.Reason, Since: p.UpdatedAt})
+		v.Domains = append(v.Domains, domainView{Host: p.Host, Policy: policyLabel(l, p.Policy), Reason: p.Reason, Since: p.UpdatedAt})
 	}
 	if v.Rules, err = s.rulesFor(c, 0, ""); err != nil {
 		return err
@@ -536,13 +542,13 @@ func (s *Server) modSaveDomain(c echo.Context) error {
 	host := strings.ToLower(strings.TrimSpace(c.FormValue("host")))
 	policy, reason := c.FormValue("policy"), strings.TrimSpace(c.FormValue("reason"))
 	if host == "" || strings.ContainsAny(host, "/ @:") || reason == "" {
-		return s.renderDomains(c, http.StatusUnprocessableEntity, "Ange ett domännamn och ett skäl.")
+		return s.renderDomains(c, http.StatusUnprocessableEntity, s.tr(c).T("staff.mod.error.domain"))
 	}
 	switch policy {
 	case store.DomainReject:
 		_, err := s.opt.Moderation.Decide(ctx, s.moderator(c), decisions.Input{Action: decisions.Defederate, Host: host, RuleID: c.FormValue("rule"), Reason: reason})
 		if errors.Is(err, decisions.ErrInvalid) {
-			return s.renderDomains(c, http.StatusUnprocessableEntity, decisionErrorSV(err))
+			return s.renderDomains(c, http.StatusUnprocessableEntity, decisionError(s.tr(c), err))
 		}
 		if err != nil {
 			return err
@@ -555,7 +561,7 @@ func (s *Server) modSaveDomain(c echo.Context) error {
 			return err
 		}
 	default:
-		return s.renderDomains(c, http.StatusUnprocessableEntity, "Välj en åtgärd.")
+		return s.renderDomains(c, http.StatusUnprocessableEntity, s.tr(c).T("staff.mod.error.policy"))
 	}
 	s.opt.Moderation.Screener().Invalidate()
 	return c.Redirect(http.StatusSeeOther, "/staff/moderation/domains")
@@ -564,7 +570,7 @@ func (s *Server) modSaveDomain(c echo.Context) error {
 func (s *Server) modSetMode(c echo.Context) error {
 	mode := c.FormValue("mode")
 	if mode != screening.ModeAllowlist && mode != screening.ModeDenylist {
-		return s.renderDomains(c, http.StatusUnprocessableEntity, "Välj ett läge.")
+		return s.renderDomains(c, http.StatusUnprocessableEntity, s.tr(c).T("staff.mod.error.mode"))
 	}
 	if err := s.st.SetSetting(c.Request().Context(), screening.SettingFederationMode, mode); err != nil {
 		return err
