@@ -1,10 +1,12 @@
 // Shared helpers for the browser tests: the server under test (started by
 // e2e/run.sh), headless Chromium, axe-core, screenshots on failure, TOTP.
+import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { deflateSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
 
 const require = createRequire(import.meta.url);
@@ -20,6 +22,8 @@ function env(name) {
 export const BASE = env('TORGET_E2E_BASE').replace(/\/$/, '');
 export const ADMIN = { username: 'admin', password: env('TORGET_E2E_ADMIN_PASSWORD') };
 export const TOTP_USER = { username: env('TORGET_E2E_TOTP_USER'), password: env('TORGET_E2E_TOTP_PASSWORD') };
+export const EDITOR = { username: env('TORGET_E2E_EDITOR_USER'), password: env('TORGET_E2E_EDITOR_PASSWORD'), group: env('TORGET_E2E_EDITOR_GROUP') };
+export const OIDC_USER = env('TORGET_E2E_OIDC_USER');
 export const GROUP = 'hagersten-alvsjo';
 
 const host = new URL(BASE).hostname;
@@ -27,7 +31,8 @@ if (host !== 'localhost' && host !== '127.0.0.1') throw new Error(`browser tests
 
 // launch starts Debian's chromium; playwright-core gives every launch a
 // fresh temporary profile (user-data-dir) and removes it on close. Every
-// name other than localhost fails to resolve, so a test never reaches the
+// name other than localhost (and the literal 127.0.0.1 of the test OIDC
+// provider) fails to resolve, so a test never reaches the
 // network.
 export async function launch() {
   return chromium.launch({
@@ -35,7 +40,7 @@ export async function launch() {
     headless: true,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
       '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run',
-      '--host-resolver-rules=MAP localhost 127.0.0.1, MAP * ~NOTFOUND'],
+      '--host-resolver-rules=MAP localhost 127.0.0.1, EXCLUDE 127.0.0.1, MAP * ~NOTFOUND'],
   });
 }
 
@@ -125,3 +130,82 @@ export function totp(secretBase32, step) {
 }
 
 export const currentStep = () => Math.floor(Date.now() / 1000 / 30);
+
+// focused describes the element that has the focus.
+export const focused = (page) => page.evaluate(() => {
+  const e = document.activeElement;
+  if (!e || e === document.body) return { tag: 'body' };
+  return { tag: e.tagName.toLowerCase(), id: e.id, form: e.form ? e.form.getAttribute('action') : null, cls: e.className, href: e.getAttribute('href'), type: e.getAttribute('type'), value: e.getAttribute('value'), checked: !!e.checked,
+    // The focus ring: the computed outline of the focused element.
+    outline: (() => { const cs = getComputedStyle(e); return cs.outlineStyle === 'none' || cs.outlineWidth === '0px' ? 'none' : `${cs.outlineStyle} ${cs.outlineWidth}`; })(),
+    text: (e.textContent || '').trim().slice(0, 40), visible: (() => {
+      // On screen: a skip link parked off-screen until focused fails this.
+      const r = e.getBoundingClientRect();
+      return r.width > 0 && r.height > 0 && r.right > 0 && r.bottom > 0 && r.left < innerWidth && r.top < innerHeight;
+    })() };
+});
+
+// tabTo presses Tab until check(focused) holds, and returns the elements
+// focused on the way; it fails if the focus goes backwards in the document
+// (a positive tabindex or a reordered layout) or lands on a hidden element.
+export async function tabTo(page, check, max = 40) {
+  const seen = [];
+  await page.evaluate(() => { window.__prevFocus = null; });
+  for (let i = 0; i < max; i++) {
+    await page.keyboard.press('Tab');
+    const f = await focused(page);
+    seen.push(f);
+    assert.ok(f.tag === 'body' || f.visible, `focus on an element off screen or hidden: ${JSON.stringify(f)}`);
+    const forward = await page.evaluate(() => {
+      const prev = window.__prevFocus, cur = document.activeElement;
+      window.__prevFocus = cur;
+      // Staying put is allowed: Tab walks the day/month/year parts of a
+      // date input before it leaves it.
+      return !prev || prev === cur || !!(prev.compareDocumentPosition(cur) & Node.DOCUMENT_POSITION_FOLLOWING);
+    });
+    assert.ok(forward, `focus went backwards to ${JSON.stringify(f)} after ${JSON.stringify(seen.at(-2))}`);
+    if (check(f)) return seen;
+  }
+  throw new Error(`not reached in ${max} tabs; focus order: ${seen.map((f) => f.id || f.href || f.text || f.tag).join(' → ')}`);
+}
+
+// pngImage encodes a w×h RGB gradient as a PNG (no dependency needed).
+export function pngImage(w, h) {
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc = (buf) => {
+    let c = 0xffffffff;
+    for (const b of buf) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8);
+    return (c ^ 0xffffffff) >>> 0;
+  };
+  const chunk = (type, data) => {
+    const len = Buffer.alloc(4); len.writeUInt32BE(data.length);
+    const td = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const c = Buffer.alloc(4); c.writeUInt32BE(crc(td));
+    return Buffer.concat([len, td, c]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(w, 0); ihdr.writeUInt32BE(h, 4);
+  ihdr[8] = 8; ihdr[9] = 2; // 8-bit RGB
+  const raw = Buffer.alloc((w * 3 + 1) * h);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const o = y * (w * 3 + 1) + 1 + x * 3;
+      raw[o] = (x * 8) & 255; raw[o + 1] = (y * 8) & 255; raw[o + 2] = 160;
+    }
+  }
+  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
+}
+
+// stockholm gives the date and time (with seconds) of t in the instance's
+// time zone, as the schedule inputs take them.
+export function stockholm(t) {
+  const parts = Object.fromEntries(new Intl.DateTimeFormat('sv-SE', {
+    timeZone: 'Europe/Stockholm', year: 'numeric', month: '2-digit', day: '2-digit',
+    hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23',
+  }).formatToParts(t).map((p) => [p.type, p.value]));
+  return { date: `${parts.year}-${parts.month}-${parts.day}`, time: `${parts.hour}:${parts.minute}:${parts.second}` };
+}

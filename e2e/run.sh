@@ -10,17 +10,14 @@ export PATH="$PATH:/usr/local/go/bin"
 export GOFLAGS="${GOFLAGS:--buildvcs=false}"
 
 tmp=$(mktemp -d)
-demo_pid=""
-remote_pid=""
+demo_pid="" remote_pid="" oidc_pid=""
 cleanup() {
-  if [ -n "$remote_pid" ]; then
-    kill -TERM "$remote_pid" 2>/dev/null || true
-    wait "$remote_pid" 2>/dev/null || true
-  fi
-  if [ -n "$demo_pid" ]; then
-    kill -TERM "$demo_pid" 2>/dev/null || true
-    wait "$demo_pid" 2>/dev/null || true
-  fi
+  local pid
+  for pid in "$demo_pid" "$oidc_pid" "$remote_pid"; do
+    [ -n "$pid" ] || continue
+    kill -TERM "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -55,6 +52,32 @@ export TORGET_DELIVERY_SCHEDULE_POLL=1s
 totp_pw=$(node -e 'console.log(require("crypto").randomBytes(12).toString("hex"))')
 printf '%s\n' "$totp_pw" | "$tmp/torget" admin create-user e2e-totp --role editor --password-stdin >/dev/null
 
+# An editor assigned to a group of its own (e2e-redaktion) and to no other,
+# for the editor-boundary test: the demo group stays out of its reach.
+editor_pw=$(node -e 'console.log(require("crypto").randomBytes(12).toString("hex"))')
+printf '%s\n' "$editor_pw" | "$tmp/torget" admin create-user e2e-editor --role editor --password-stdin >/dev/null
+"$tmp/torget" group create e2e-redaktion --name "Redaktionens testgrupp" --purpose "Grupp för webbläsartesterna." \
+  --owning-unit "Testenheten" --responsible e2e-editor >/dev/null
+
+# Single sign-on: a test OpenID Connect provider (e2e/oidc-provider.mjs)
+# over https with a throwaway self-signed certificate for 127.0.0.1, which
+# torget trusts through federation.ca_file (a bundle with fakeremote's CA). The account e2e-oidc exists;
+# signing in through the provider as it maps to it, any other name does not.
+openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=127.0.0.1" -addext "subjectAltName=IP:127.0.0.1" \
+  -keyout "$tmp/oidc-key.pem" -out "$tmp/oidc-cert.pem" 2>"$tmp/openssl.log" || { cat "$tmp/openssl.log"; exit 1; }
+oidc_secret=$(node -e 'console.log(require("crypto").randomBytes(16).toString("hex"))')
+node e2e/oidc-provider.mjs --cert "$tmp/oidc-cert.pem" --key "$tmp/oidc-key.pem" --port-file "$tmp/oidc.port" \
+  --client-id torget-e2e --client-secret "$oidc_secret" --redirect "http://localhost:$port/login/oidc/callback" >"$tmp/oidc.log" 2>&1 &
+oidc_pid=$!
+for _ in $(seq 100); do [ -s "$tmp/oidc.port" ] && break; kill -0 "$oidc_pid" 2>/dev/null || break; sleep 0.1; done
+[ -s "$tmp/oidc.port" ] || { cat "$tmp/oidc.log"; echo "the test OIDC provider did not come up"; exit 1; }
+oidc_pw=$(node -e 'console.log(require("crypto").randomBytes(12).toString("hex"))')
+printf '%s\n' "$oidc_pw" | "$tmp/torget" admin create-user e2e-oidc --role editor --password-stdin >/dev/null
+export TORGET_OIDC_ISSUER="https://127.0.0.1:$(cat "$tmp/oidc.port")" TORGET_OIDC_CLIENT_ID=torget-e2e \
+  TORGET_OIDC_CLIENT_SECRET="$oidc_secret"
+cat "$tmp/remote-ca.pem" "$tmp/oidc-cert.pem" >"$tmp/ca-bundle.pem"
+export TORGET_FEDERATION_CA_FILE="$tmp/ca-bundle.pem"
+
 "$tmp/torget" demo >"$tmp/demo.log" 2>&1 &
 demo_pid=$!
 base="" pw=""
@@ -78,6 +101,8 @@ export TORGET_E2E_ARCHIVE="$(ls -d "$tmp"/archive/uuid-*)"
 
 export TORGET_E2E_BASE="$base" TORGET_E2E_ADMIN_PASSWORD="$pw" TORGET_E2E_REMOTE="$remote"
 export TORGET_E2E_TOTP_USER=e2e-totp TORGET_E2E_TOTP_PASSWORD="$totp_pw"
+export TORGET_E2E_EDITOR_USER=e2e-editor TORGET_E2E_EDITOR_PASSWORD="$editor_pw" TORGET_E2E_EDITOR_GROUP=e2e-redaktion
+export TORGET_E2E_OIDC_USER=e2e-oidc
 set +e
 if [ "$#" -gt 0 ]; then node --test "$@"; else node --test e2e/*.test.mjs; fi
 rc=$?

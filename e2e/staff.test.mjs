@@ -2,49 +2,14 @@
 // sign-out with the keyboard only, sign-in with a TOTP second factor, and
 // composing a post with an image, alt text and a content warning.
 import assert from 'node:assert/strict';
-import { deflateSync } from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
-import { ADMIN, axeCheck, BASE, currentStep, GROUP, goto, launch, signIn, TOTP_USER, totp, withPage } from './lib.mjs';
+import { ADMIN, axeCheck, BASE, currentStep, focused, GROUP, goto, launch, pngImage, signIn, stockholm, tabTo, TOTP_USER, totp, withPage } from './lib.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
 after(async () => { await browser?.close(); });
 
 const path = (page) => new URL(page.url()).pathname;
-
-// focused describes the element that has the focus.
-const focused = (page) => page.evaluate(() => {
-  const e = document.activeElement;
-  if (!e || e === document.body) return { tag: 'body' };
-  return { tag: e.tagName.toLowerCase(), id: e.id, form: e.form ? e.form.getAttribute('action') : null, cls: e.className, href: e.getAttribute('href'), type: e.getAttribute('type'),
-    text: (e.textContent || '').trim().slice(0, 40), visible: (() => {
-      // On screen: a skip link parked off-screen until focused fails this.
-      const r = e.getBoundingClientRect();
-      return r.width > 0 && r.height > 0 && r.right > 0 && r.bottom > 0 && r.left < innerWidth && r.top < innerHeight;
-    })() };
-});
-
-// tabTo presses Tab until check(focused) holds, and returns the elements
-// focused on the way; it fails if the focus goes backwards in the document
-// (a positive tabindex or a reordered layout) or lands on a hidden element.
-async function tabTo(page, check, max = 40) {
-  const seen = [];
-  await page.evaluate(() => { window.__prevFocus = null; });
-  for (let i = 0; i < max; i++) {
-    await page.keyboard.press('Tab');
-    const f = await focused(page);
-    seen.push(f);
-    assert.ok(f.tag === 'body' || f.visible, `focus on an element off screen or hidden: ${JSON.stringify(f)}`);
-    const forward = await page.evaluate(() => {
-      const prev = window.__prevFocus, cur = document.activeElement;
-      window.__prevFocus = cur;
-      return !prev || !!(prev.compareDocumentPosition(cur) & Node.DOCUMENT_POSITION_FOLLOWING);
-    });
-    assert.ok(forward, `focus went backwards to ${JSON.stringify(f)} after ${JSON.stringify(seen.at(-2))}`);
-    if (check(f)) return seen;
-  }
-  throw new Error(`not reached in ${max} tabs; focus order: ${seen.map((f) => f.id || f.href || f.text || f.tag).join(' → ')}`);
-}
 
 test('axe on /login', (t) => withPage(browser, t, async (page) => {
   await goto(page, '/login');
@@ -174,37 +139,6 @@ test('sign in with a TOTP second factor', (t) => withPage(browser, t, async (pag
   assert.match(await page.textContent('form[action="/logout"]'), new RegExp(TOTP_USER.username));
 }));
 
-// pngImage encodes a w×h RGB gradient as a PNG (no dependency needed).
-function pngImage(w, h) {
-  const crcTable = Array.from({ length: 256 }, (_, n) => {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    return c >>> 0;
-  });
-  const crc = (buf) => {
-    let c = 0xffffffff;
-    for (const b of buf) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8);
-    return (c ^ 0xffffffff) >>> 0;
-  };
-  const chunk = (type, data) => {
-    const len = Buffer.alloc(4); len.writeUInt32BE(data.length);
-    const td = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-    const c = Buffer.alloc(4); c.writeUInt32BE(crc(td));
-    return Buffer.concat([len, td, c]);
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(w, 0); ihdr.writeUInt32BE(h, 4);
-  ihdr[8] = 8; ihdr[9] = 2; // 8-bit RGB
-  const raw = Buffer.alloc((w * 3 + 1) * h);
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      const o = y * (w * 3 + 1) + 1 + x * 3;
-      raw[o] = (x * 8) & 255; raw[o + 1] = (y * 8) & 255; raw[o + 2] = 160;
-    }
-  }
-  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
-}
-
 test('compose a post with an image, alt text and content warning', (t) => withPage(browser, t, async (page) => {
   const alt = `Karta över Hägersten med omledd busstrafik ${Date.now()}`;
   await signIn(page, ADMIN);
@@ -240,16 +174,6 @@ test('compose a post with an image, alt text and content warning', (t) => withPa
   assert.ok(await img.evaluate((e) => e.complete && e.naturalWidth === 48), 'the image loads from /media');
   await axeCheck(page);
 }));
-
-// stockholm gives the date and time (with seconds) of t in the instance's
-// time zone, as the schedule inputs take them.
-function stockholm(t) {
-  const parts = Object.fromEntries(new Intl.DateTimeFormat('sv-SE', {
-    timeZone: 'Europe/Stockholm', year: 'numeric', month: '2-digit', day: '2-digit',
-    hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23',
-  }).formatToParts(t).map((p) => [p.type, p.value]));
-  return { date: `${parts.year}-${parts.month}-${parts.day}`, time: `${parts.hour}:${parts.minute}:${parts.second}` };
-}
 
 test('schedule a post and see it published at its time', (t) => withPage(browser, t, async (page) => {
   await signIn(page, ADMIN);
