@@ -218,6 +218,10 @@ func TestDomainPolicyAndFlag(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The first post reaches both servers before one is defederated, so
+	// that a delivery still in flight is not counted against the policy.
+	c.WaitFor(t, 10*time.Second, func(d fedtest.Delivery) bool { return d.Type == "Create" })
+	waitUntil(t, 10*time.Second, "first deliveries settled", func() bool { return tg.drained(t) })
 	m1, _ := moderators(t, tg)
 	if _, err := tg.Moderation.Decide(ctx, m1, decisions.Input{Action: decisions.Defederate, Host: c.Host, RuleID: "villkor-spam", Reason: "Massutskick"}); err != nil {
 		t.Fatal(err)

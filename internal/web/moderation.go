@@ -137,26 +137,13 @@ func actionLabel(l *i18n.Localizer, a string) string {
 	return a
 }
 
-// logActionLabel names an action in the visitor's language (literal ids,
-// so the catalogue check sees every one).
+// logActionLabel names a decision in the moderation log: as actionLabel,
+// except that a hidden item reads as a decision, not a rule's action.
 func logActionLabel(l *i18n.Localizer, action string) string {
-	switch action {
-	case decisions.Hide:
+	if action == decisions.Hide {
 		return l.T("mod.action.hide")
-	case decisions.Remove:
-		return l.T("mod.action.remove")
-	case decisions.Warn:
-		return l.T("mod.action.warn")
-	case decisions.Ban:
-		return l.T("mod.action.ban")
-	case decisions.Defederate:
-		return l.T("mod.action.defederate")
-	case decisions.Restore:
-		return l.T("mod.action.restore")
-	case "appeal_upheld":
-		return l.T("mod.action.appeal_upheld")
 	}
-	return action
+	return actionLabel(l, action)
 }
 
 type monthCount struct {

@@ -348,14 +348,8 @@ func (s *Server) modConfirm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if d.GroupID != nil {
-		ok, err := s.st.CanModerate(ctx, staffFrom(c).user, *d.GroupID)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return echo.NewHTTPError(http.StatusForbidden, "you do not moderate this group")
-		}
+	if err := s.mayModerateDecision(c, d); err != nil {
+		return err
 	}
 	if _, err := s.opt.Moderation.Confirm(ctx, s.moderator(c), id); err != nil {
 		if errors.Is(err, decisions.ErrForbidden) {
@@ -380,14 +374,8 @@ func (s *Server) modAppeal(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if d.GroupID != nil {
-		ok, err := s.st.CanModerate(ctx, staffFrom(c).user, *d.GroupID)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return echo.NewHTTPError(http.StatusForbidden, "you do not moderate this group")
-		}
+	if err := s.mayModerateDecision(c, d); err != nil {
+		return err
 	}
 	_, err = s.opt.Moderation.DecideAppeal(ctx, s.moderator(c), id, c.FormValue("outcome") == "reverse", c.FormValue("reason"))
 	switch {
@@ -592,4 +580,20 @@ func (s *Server) modRemoveDomain(c echo.Context) error {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, "/staff/moderation/domains")
+}
+
+// mayModerateDecision refuses staff who do not moderate the group a
+// decision concerns (instance-wide decisions are for every moderator).
+func (s *Server) mayModerateDecision(c echo.Context, d *store.ModDecision) error {
+	if d.GroupID == nil {
+		return nil
+	}
+	ok, err := s.st.CanModerate(c.Request().Context(), staffFrom(c).user, *d.GroupID)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return echo.NewHTTPError(http.StatusForbidden, "you do not moderate this group")
+	}
+	return nil
 }
