@@ -101,7 +101,7 @@ func DecodeRemoteObject(m map[string]any) (*RemoteObject, error) {
 	o.Content, o.Language = content(m)
 	o.Published = timeOf(m["published"])
 	o.Updated = timeOf(m["updated"])
-	for _, t := range asList(m["tag"]) {
+	for _, t := range AsList(m["tag"]) {
 		tm, ok := t.(map[string]any)
 		if !ok {
 			continue
@@ -116,7 +116,7 @@ func DecodeRemoteObject(m map[string]any) (*RemoteObject, error) {
 			}
 		}
 	}
-	for _, a := range asList(m["attachment"]) {
+	for _, a := range AsList(m["attachment"]) {
 		am, ok := a.(map[string]any)
 		if !ok {
 			continue
@@ -128,7 +128,7 @@ func DecodeRemoteObject(m map[string]any) (*RemoteObject, error) {
 	}
 	if typ == "Page" || typ == "Article" {
 		// A Lemmy link post carries its link as an attachment of type Link.
-		for _, a := range asList(m["attachment"]) {
+		for _, a := range AsList(m["attachment"]) {
 			if am, ok := a.(map[string]any); ok && str(am, "type") == "Link" && str(am, "href") != "" {
 				o.Attachments = append(o.Attachments, Attachment{Type: "Link", URL: str(am, "href")})
 			}
@@ -193,7 +193,9 @@ func attributedPerson(v any) string {
 	return firstIRI(v)
 }
 
-func asList(v any) []any {
+// AsList reads a JSON-LD value that may be absent, a single item or an
+// array as a list.
+func AsList(v any) []any {
 	switch t := v.(type) {
 	case nil:
 		return nil

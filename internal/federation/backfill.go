@@ -169,7 +169,7 @@ func (s *Service) collectionItems(ctx context.Context, iri string, st *BackfillS
 			page = m
 		}
 		for _, k := range []string{"orderedItems", "items"} {
-			for _, e := range listOf(page[k]) {
+			for _, e := range activitypub.AsList(page[k]) {
 				switch t := e.(type) {
 				case string:
 					out = append(out, t)
@@ -197,17 +197,6 @@ func (s *Service) collectionItems(ctx context.Context, iri string, st *BackfillS
 		page = nil
 	}
 	return out, nil
-}
-
-func listOf(v any) []any {
-	switch t := v.(type) {
-	case nil:
-		return nil
-	case []any:
-		return t
-	default:
-		return []any{t}
-	}
 }
 
 // recentReads remembers when each replies collection was last read, so
