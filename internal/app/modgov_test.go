@@ -236,8 +236,14 @@ func TestLegalReportTarget(t *testing.T) {
 		t.Fatalf("time to decision not published: %.4000s", page[strings.Index(page, "<h2"):])
 	}
 	for _, lang := range []string{"en", "fi"} {
-		if _, _, p := c.get(tg.Base+"/about/rules?lang="+lang, "text/html"); !strings.Contains(p, "4:20") {
+		_, _, p := c.get(tg.Base+"/about/rules?lang="+lang, "text/html")
+		if !strings.Contains(p, "4:20") {
 			t.Errorf("%s rules page lacks the statistics", lang)
+		}
+		// The built-in rules read in the visitor's language.
+		want := map[string]string{"en": "Threats against a person are prohibited.", "fi": "Henkilöön kohdistuvat uhkaukset ovat kiellettyjä."}[lang]
+		if !strings.Contains(p, want) || strings.Contains(p, "Hot mot en person är förbjudet.") {
+			t.Errorf("%s rules page: built-in rule text not translated", lang)
 		}
 	}
 }

@@ -63,6 +63,11 @@ func (s *Server) ruleView(ctx context.Context, l *i18n.Localizer, r store.ModRul
 	}
 	v := ruleView{ID: r.RuleID, Kind: kind, Text: r.Text, Action: actionLabel(l, r.Action), Ground: groundLabel(l, g), Statute: g.Statute,
 		Legal: g.Legal, Version: r.Version, Since: r.CreatedAt, Retired: r.RetiredAt, Scope: l.T("mod.rules.scope_all")}
+	if sv, ok := moderation.BuiltinText(r.RuleID); ok && r.Text == sv {
+		if id, ok := builtinRuleTexts[r.RuleID]; ok {
+			v.Text = l.T(id) // an unchanged built-in rule, in the visitor's language
+		}
+	}
 	if r.Status == store.RuleApproved && r.DecidedAt != nil {
 		v.Since = *r.DecidedAt // in force since it was approved (GOV-3)
 	}
@@ -80,6 +85,18 @@ var kindLabels = map[string]string{
 	"link_domain": msg("mod.kind.link_domain"), "max_links": msg("mod.kind.max_links"), "max_mentions": msg("mod.kind.max_mentions"),
 	"rate_author": msg("mod.kind.rate_author"), "rate_server": msg("mod.kind.rate_server"),
 	"first_post": msg("mod.kind.first_post"), "media": msg("mod.kind.media"),
+}
+
+// builtinRuleTexts are the built-in rules' texts (message ids), keyed by
+// rule id; the Swedish entries equal moderation.BuiltinText.
+var builtinRuleTexts = map[string]string{
+	"olaga-hot": msg("mod.builtin.olaga-hot"), "olaga-integritetsintrang": msg("mod.builtin.olaga-integritetsintrang"),
+	"uppvigling": msg("mod.builtin.uppvigling"), "hets-mot-folkgrupp": msg("mod.builtin.hets-mot-folkgrupp"),
+	"barnpornografibrott": msg("mod.builtin.barnpornografibrott"), "olaga-valdsskildring": msg("mod.builtin.olaga-valdsskildring"),
+	"terrorism": msg("mod.builtin.terrorism"), "upphovsratt": msg("mod.builtin.upphovsratt"),
+	"personuppgifter": msg("mod.builtin.personuppgifter"), "villkor-spam": msg("mod.builtin.villkor-spam"),
+	"villkor-amne": msg("mod.builtin.villkor-amne"), "villkor-trakasserier": msg("mod.builtin.villkor-trakasserier"),
+	"villkor-sakerhet": msg("mod.builtin.villkor-sakerhet"),
 }
 
 // groundLabels names each legal ground of moderation.Grounds (message ids).
