@@ -328,3 +328,64 @@ func TestRuleProposalGroupAndReject(t *testing.T) {
 		t.Fatalf("record of the rule steps: %v", steps)
 	}
 }
+
+// Removing a remote item with "report to the author's server" sends a
+// signed Flag in Mastodon's shape to the author's shared inbox: actor the
+// instance actor, object [account, note], content the rule text.
+func TestRemoveSendsFlag(t *testing.T) {
+	ctx := context.Background()
+	tg := startInstance(t)
+	tg.group(t, "flagga", false)
+	if err := tg.Fed.SetDiscussionMode(ctx, "flagga", store.ModeModerated); err != nil {
+		t.Fatal(err)
+	}
+	groupID := tg.Base + "/groups/flagga"
+	b := fedtest.NewServer(t, fedtest.Options{Users: []string{"bertil"}, RootCAs: tg.Pool, RequireSignedFetch: true})
+	_, postURL, err := tg.Fed.Publish(ctx, "flagga", federation.PostInput{Text: "Hej"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []int64
+	for _, k := range []string{"f1", "f2"} {
+		nt := b.Note("bertil", k, postURL, "<p>Jag vet var du bor "+k+"</p>", groupID)
+		deliver(t, tg, b, "bertil", groupID+"/inbox", b.Wrap("Create", "bertil", nt))
+		n, err := tg.Store.RemoteNoteByIRI(ctx, nt["id"].(string))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, n.ID)
+	}
+	tg.user(t, "flaggmod", store.RoleModerator)
+	m := newBrowser(t, tg)
+	m.login("flaggmod", testPassword)
+	// Without the option: no Flag.
+	if resp, body := m.form("/staff/moderation", "/staff/moderation/decide", url.Values{"note_id": {itoa(ids[0])}, "action": {"remove"},
+		"rule": {"olaga-hot"}, "reason": {"Hot"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("remove: %d %.300s", resp.StatusCode, body)
+	}
+	if resp, body := m.form("/staff/moderation", "/staff/moderation/decide", url.Values{"note_id": {itoa(ids[1])}, "action": {"remove"},
+		"rule": {"olaga-hot"}, "reason": {"Hot"}, "flag": {"1"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("remove and flag: %d %.300s", resp.StatusCode, body)
+	}
+	n2, _ := tg.Store.RemoteNoteByID(ctx, ids[1])
+	dl := b.WaitFor(t, 10*time.Second, func(dl fedtest.Delivery) bool { return dl.Type == "Flag" })
+	if !dl.Verified || dl.Path != "/inbox" {
+		t.Fatalf("flag delivery: verified %v (%s), path %s", dl.Verified, dl.VerifyErr, dl.Path)
+	}
+	if actor, _ := dl.Activity["actor"].(string); actor != tg.Fed.InstanceActor().ID || !strings.HasPrefix(dl.KeyID, actor) {
+		t.Fatalf("flag not by the instance actor: %v, key %s", dl.Activity["actor"], dl.KeyID)
+	}
+	if obj := strs(dl.Activity["object"]); len(obj) != 2 || obj[0] != b.ActorID("bertil") || obj[1] != n2.IRI {
+		t.Fatalf("flag object %v", dl.Activity["object"])
+	}
+	if c, _ := dl.Activity["content"].(string); !strings.Contains(c, "olaga-hot") || !strings.Contains(c, "Hot mot en person") {
+		t.Fatalf("flag content %q", c)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if n := b.Count(func(dl fedtest.Delivery) bool { return dl.Type == "Flag" }); n != 1 {
+		t.Fatalf("flags sent: %d", n)
+	}
+	if a := tg.auditActions(t); a["mod_flag flaggmod"] != 1 {
+		t.Fatalf("flag not audited: %v", a)
+	}
+}

@@ -575,3 +575,36 @@ func clip(s string, n int) string {
 	}
 	return s[:n]
 }
+
+// ReportToAuthorServer sends the author's server a Flag about a removed
+// item, citing the rule, so its moderators can act too. Only for an
+// effective removal of a resident's item.
+func (s *Service) ReportToAuthorServer(ctx context.Context, m Moderator, decisionID int64) (string, error) {
+	d, err := s.st.Decision(ctx, decisionID)
+	if err != nil {
+		return "", err
+	}
+	if d.Action != Remove || d.State != store.DecisionEffective || d.AuthorIRI == "" || d.ObjectIRI == "" {
+		return "", fmt.Errorf("%w: only a removed item can be reported to its server", ErrInvalid)
+	}
+	r, err := s.st.RuleVersion(ctx, d.RuleID, d.RuleVersion)
+	if err != nil {
+		return "", err
+	}
+	content := fmt.Sprintf("%s (version %d): %s", r.RuleID, r.Version, r.Text)
+	if g, ok := moderation.GroundByCode(r.LegalGround); ok {
+		content += " [" + g.Statute + "]"
+	}
+	iri, err := s.fed.FlagRemote(ctx, d.AuthorIRI, d.ObjectIRI, content)
+	if err != nil {
+		return "", err
+	}
+	payload, _ := json.Marshal(map[string]any{"flag": iri, "decision": d.ID, "content": content})
+	if err := s.st.AppendRecord(ctx, &store.RecordEntry{Kind: store.KindModeration, Category: store.KindModeration + ".flag", Direction: store.DirOut,
+		GroupID: d.GroupID, Actor: store.StaffActor(m.ID, m.Name), ObjectIRI: d.ObjectIRI, Ref: fmt.Sprintf("decision:%d:flag", d.ID),
+		Payload: string(payload)}); err != nil {
+		return iri, fmt.Errorf("record flag for decision %d: %w", d.ID, err)
+	}
+	s.audit(ctx, m, "mod_flag", d.ObjectIRI, "to "+activitypub.Host(d.AuthorIRI)+" rule="+d.RuleID)
+	return iri, nil
+}

@@ -363,7 +363,8 @@ func (s *Server) modDecide(c echo.Context) error {
 		}
 		one := in
 		one.NoteID = id
-		if _, err := s.opt.Moderation.Decide(ctx, s.moderator(c), one); err != nil {
+		d, err := s.opt.Moderation.Decide(ctx, s.moderator(c), one)
+		if err != nil {
 			switch {
 			case errors.Is(err, decisions.ErrInvalid):
 				return s.renderQueue(c, http.StatusUnprocessableEntity, decisionError(l, err), "")
@@ -371,6 +372,12 @@ func (s *Server) modDecide(c echo.Context) error {
 				return echo.NewHTTPError(http.StatusForbidden, err.Error())
 			}
 			return err
+		}
+		// On request, the author's server is told too (an outgoing Flag).
+		if action == decisions.Remove && c.FormValue("flag") == "1" {
+			if _, err := s.opt.Moderation.ReportToAuthorServer(ctx, s.moderator(c), d.ID); err != nil {
+				return err
+			}
 		}
 		done++
 	}
