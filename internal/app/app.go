@@ -259,7 +259,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, st *store.S
 			OutOfScope: cfg.Access.OutOfScope, SupervisorURL: cfg.Access.SupervisorURL},
 		Liveness: web.Liveness{StaleDays: cc.StaleDays, SupervisionDays: cc.SupervisionDays, FeedbackPerHour: cc.FeedbackPerHour},
 		Media:    web.MediaOptions{Storage: a.Media, Limits: media.Limits{MaxBytes: cfg.Media.MaxBytes, MaxPixels: cfg.Media.MaxPixels}},
-		Archive:  ArchiveOptions(cfg), RulesInForce: func(ctx context.Context) (string, error) { return RulesInForce(ctx, st) },
+		Archive:  a.ExportOptions(), RulesInForce: func(ctx context.Context) (string, error) { return RulesInForce(ctx, st) },
 		Moderation: a.Moderation})
 	if err != nil {
 		return nil, err

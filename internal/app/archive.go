@@ -3,9 +3,12 @@ package app
 import (
 	"context"
 	"errors"
+	"io"
+	"time"
 
 	"github.com/torget/torget/internal/archive"
 	"github.com/torget/torget/internal/config"
+	"github.com/torget/torget/internal/snapshot"
 	"github.com/torget/torget/internal/store"
 	"github.com/torget/torget/internal/web"
 )
@@ -32,6 +35,25 @@ func ArchiveOptions(cfg config.Config) archive.Options {
 		}
 	}
 	return opt
+}
+
+// ExportOptions are ArchiveOptions with the overview snapshot (REC-9): a
+// WARC of each group's public pages, fetched through a.HTTP.
+func (a *App) ExportOptions() archive.Options {
+	opt := ArchiveOptions(a.Config)
+	opt.Snapshot = a.Snapshot
+	return opt
+}
+
+// Snapshot writes a WARC of g's public pages as they are now, following
+// the group pages back through the posts published in [from, to).
+func (a *App) Snapshot(ctx context.Context, g store.Group, from, to, now time.Time, w io.Writer) error {
+	if a.HTTP == nil {
+		return errors.New("snapshot: no HTTP handler")
+	}
+	c := snapshot.Capturer{Handler: a.HTTP, Base: a.Config.Server.BaseURL, Store: a.Store, Software: "torget/" + Version}
+	_, err := c.Group(ctx, g, from, to, now, w)
+	return err
 }
 
 // RulesInForce is the Markdown of the instance's rules page ("" when the

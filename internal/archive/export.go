@@ -5,6 +5,7 @@ package archive
 
 import (
 	"archive/zip"
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -47,6 +48,10 @@ type Options struct {
 	Rules               string // Markdown of the rules page in force at export time
 	Actor               string // who exports (record actor)
 	Now                 time.Time
+	// Snapshot writes a WARC of the group's public pages as they are at
+	// export time (REC-9), to representations/rep1/data/snapshot/<slug>.warc.gz;
+	// nil: no snapshot.
+	Snapshot func(ctx context.Context, g store.Group, from, to, now time.Time, w io.Writer) error
 }
 
 // Result describes a written package.
@@ -111,6 +116,9 @@ func Export(ctx context.Context, st *store.Store, opt Options) (*Result, error) 
 	}
 	w := &writer{root: root, created: opt.Now.UTC().Format(time.RFC3339)}
 	if err := w.content(groups, entries, opt); err != nil {
+		return nil, err
+	}
+	if err := w.snapshots(ctx, groups, opt); err != nil {
 		return nil, err
 	}
 	if err := w.metadata(id, groups, opt); err != nil {
@@ -194,6 +202,8 @@ func (w *writer) addData(rel string, body []byte, mime string) error {
 		f.formatName, f.formatKey = "JSON Data Interchange Format", "fmt/817"
 	case "text/html":
 		f.formatName, f.formatKey = "Hypertext Markup Language 5", "fmt/471"
+	case warcMIME:
+		f.formatName, f.formatKey = "WARC", "fmt/289"
 	}
 	w.data = append(w.data, f)
 	return nil
@@ -272,6 +282,25 @@ func (w *writer) content(groups []store.Group, entries []store.RecordEntry, opt 
 		return err
 	}
 	return w.renderHTML(groups, entries, opt)
+}
+
+const warcMIME = "application/warc"
+
+// snapshots writes one WARC per group (REC-9).
+func (w *writer) snapshots(ctx context.Context, groups []store.Group, opt Options) error {
+	if opt.Snapshot == nil {
+		return nil
+	}
+	for _, g := range groups {
+		var b bytes.Buffer
+		if err := opt.Snapshot(ctx, g, opt.From, opt.To, opt.Now, &b); err != nil {
+			return fmt.Errorf("archive export: snapshot of %s: %w", g.Slug, err)
+		}
+		if err := w.addData("snapshot/"+g.Slug+".warc.gz", b.Bytes(), warcMIME); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // isItem reports whether an entry is an item of the group's conversation
