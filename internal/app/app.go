@@ -48,6 +48,8 @@ type App struct {
 	Inbox     *queue.InboxRunner
 	InboxW    *queue.InboxWriter
 	Scheduler *queue.Scheduler
+	// Archiver makes the scheduled yearly archive exports (nil: not scheduled).
+	Archiver *queue.Archiver
 	HTTP      *echo.Echo
 	Client    *transport.Client
 	Cases     *cases.Service
@@ -265,6 +267,10 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, st *store.S
 		return nil, err
 	}
 	a.HTTP = e
+	if cfg.Archive.Schedule == "yearly" {
+		month, day, _ := cfg.Archive.ScheduleDay() // validated
+		a.Archiver = queue.NewArchiver(st, a.ScheduledExport, log, tz, month, day, 0, 0)
+	}
 	return a, nil
 }
 
@@ -299,6 +305,10 @@ func (a *App) Close() error {
 // for the work in hand.
 func (a *App) RunWorkers(ctx context.Context) *sync.WaitGroup {
 	var wg sync.WaitGroup
+	if a.Archiver != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); a.Archiver.Run(ctx) }()
+	}
 	wg.Add(4)
 	go func() { defer wg.Done(); a.Scheduler.Run(ctx) }()
 	go func() { defer wg.Done(); a.Deliverer.Run(ctx) }()
