@@ -50,9 +50,9 @@ type App struct {
 	Scheduler *queue.Scheduler
 	// Archiver makes the scheduled yearly archive exports (nil: not scheduled).
 	Archiver *queue.Archiver
-	HTTP      *echo.Echo
-	Client    *transport.Client
-	Cases     *cases.Service
+	HTTP     *echo.Echo
+	Client   *transport.Client
+	Cases    *cases.Service
 	// Moderation takes moderators' decisions (web UI, CLI, tests).
 	Moderation *decisions.Service
 	Media      media.Storage
