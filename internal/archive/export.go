@@ -5,7 +5,6 @@ package archive
 
 import (
 	"archive/zip"
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -202,8 +201,6 @@ func (w *writer) addData(rel string, body []byte, mime string) error {
 		f.formatName, f.formatKey = "JSON Data Interchange Format", "fmt/817"
 	case "text/html":
 		f.formatName, f.formatKey = "Hypertext Markup Language 5", "fmt/471"
-	case warcMIME:
-		f.formatName, f.formatKey = "WARC", "fmt/289"
 	}
 	w.data = append(w.data, f)
 	return nil
@@ -292,15 +289,51 @@ func (w *writer) snapshots(ctx context.Context, groups []store.Group, opt Option
 		return nil
 	}
 	for _, g := range groups {
-		var b bytes.Buffer
-		if err := opt.Snapshot(ctx, g, opt.From, opt.To, opt.Now, &b); err != nil {
+		rel := "snapshot/" + g.Slug + ".warc.gz"
+		f, err := w.writeStream("representations/rep1/data/"+rel, warcMIME, func(out io.Writer) error {
+			return opt.Snapshot(ctx, g, opt.From, opt.To, opt.Now, out)
+		})
+		if err != nil {
 			return fmt.Errorf("archive export: snapshot of %s: %w", g.Slug, err)
 		}
-		if err := w.addData("snapshot/"+g.Slug+".warc.gz", b.Bytes(), warcMIME); err != nil {
-			return err
-		}
+		f.representRel = "data/" + rel
+		f.formatName, f.formatKey = "WARC", "fmt/289"
+		w.data = append(w.data, f)
 	}
 	return nil
+}
+
+// writeStream writes a file from fill without holding it in memory.
+func (w *writer) writeStream(rel, mime string, fill func(io.Writer) error) (file, error) {
+	p := filepath.Join(w.root, filepath.FromSlash(rel))
+	if err := os.MkdirAll(filepath.Dir(p), 0o750); err != nil {
+		return file{}, err
+	}
+	out, err := os.OpenFile(p, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o640)
+	if err != nil {
+		return file{}, err
+	}
+	h := sha256.New()
+	cw := &countWriter{w: io.MultiWriter(out, h)}
+	err = fill(cw)
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return file{}, err
+	}
+	return file{rel: rel, mime: mime, size: cw.n, sum: hex.EncodeToString(h.Sum(nil))}, nil
+}
+
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // isItem reports whether an entry is an item of the group's conversation
