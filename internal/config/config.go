@@ -277,6 +277,7 @@ func Default() Config {
 		},
 		Instance: Instance{Name: "torget", Organisation: "Example municipality", OrganisationURL: "https://example.org/", TimeZone: "Europe/Stockholm"},
 		Database: Database{URL: "sqlite:data/torget.db", MaxOpenConns: 16},
+		Archive:  Archive{ScheduleDate: "01-02"},
 		Federation: Federation{
 			AllowPrivateNetworks: []string{},
 			RequestTimeout:       Duration{10 * time.Second},
