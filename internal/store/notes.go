@@ -105,6 +105,15 @@ func (s *Store) ThreadNotes(ctx context.Context, rootIRI string, states []string
 	return ns, err
 }
 
+// ThreadAll returns every note of a thread, whatever its state and
+// including deleted ones, oldest first: the page nests the visible ones
+// and needs the others to know where they hang.
+func (s *Store) ThreadAll(ctx context.Context, rootIRI string, limit int) ([]RemoteNote, error) {
+	var ns []RemoteNote
+	err := s.ctx(ctx).Where("root_iri = ?", rootIRI).Order("published_at, id").Limit(limit).Find(&ns).Error
+	return ns, err
+}
+
 // RepliesTo returns the live notes answering iri in the given states,
 // oldest first.
 func (s *Store) RepliesTo(ctx context.Context, iri string, states []string, limit int) ([]RemoteNote, error) {
