@@ -145,14 +145,41 @@ func (s *Service) FromInbound(ctx context.Context, in federation.Inbound) (bool,
 		kind = store.CaseKindDirect
 	}
 	gid := in.GroupID
+	lang := in.Language
+	if lang == "" {
+		lang = DetectLanguage(in.Text)
+	}
 	c := &store.Case{GroupID: &gid, Kind: kind, SourceIRI: in.SourceIRI, SourceURL: in.SourceURL, AuthorIRI: in.AuthorIRI,
-		AuthorHandle: in.AuthorHandle, Text: clipRunes(in.Text, 20000), Language: in.Language, Public: !in.Direct,
+		AuthorHandle: in.AuthorHandle, Text: clipRunes(in.Text, 20000), Language: lang, Public: !in.Direct,
 		ReceivedAt: received, DueAt: s.DueAt(received)}
+	if err := s.route(ctx, c); err != nil {
+		return false, err
+	}
 	created, err := s.st.CreateCase(ctx, c)
 	if err != nil {
 		return false, fmt.Errorf("open case for %s: %w", in.SourceIRI, err)
 	}
 	return created, nil
+}
+
+// route gives a new case in a language other than Swedish to an editor of
+// its group who reads that language, the one with the fewest open cases
+// (SVC-8: Finnish inquiries to Finnish-speaking staff). Without one the
+// case stays unassigned, as Swedish cases do.
+func (s *Service) route(ctx context.Context, c *store.Case) error {
+	if c.GroupID == nil || c.OwnerUserID != nil || c.Language == "" || c.Language == "sv" {
+		return nil
+	}
+	cands, err := s.st.CaseRoutingCandidates(ctx, *c.GroupID, c.Language)
+	if err != nil {
+		return fmt.Errorf("route case: %w", err)
+	}
+	if len(cands) > 0 {
+		id := cands[0].User.ID
+		c.OwnerUserID = &id
+		s.log.Info("case routed by language", "language", c.Language, "group_id", *c.GroupID, "owner", cands[0].User.Username)
+	}
+	return nil
 }
 
 // Feedback is a submission of the accessibility feedback form (ACC-3).

@@ -535,6 +535,10 @@ CREATE TABLE group_contact (
 	updated_at {{ts}} NOT NULL
 );
 `},
+	// 11–15 are other branches' numbers.
+	{16, "languages staff read, for routing cases (SVC-8)", `
+ALTER TABLE users ADD COLUMN languages TEXT NOT NULL DEFAULT '';
+`},
 }
 
 // Migrate applies every migration not yet applied, each in its own
