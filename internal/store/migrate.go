@@ -536,8 +536,18 @@ CREATE TABLE group_contact (
 );
 `},
 	// 11–15 are other branches' numbers.
-	{16, "languages staff read, for routing cases (SVC-8)", `
+	{16, "languages staff read (SVC-8); the auto-reply outside staffed hours (SVC-2)", `
 ALTER TABLE users ADD COLUMN languages TEXT NOT NULL DEFAULT '';
+ALTER TABLE group_contact ADD COLUMN auto_reply BOOLEAN NOT NULL DEFAULT FALSE;
+ALTER TABLE group_contact ADD COLUMN open_hours TEXT NOT NULL DEFAULT '';
+CREATE TABLE auto_replies (
+	id {{id}},
+	group_id BIGINT NOT NULL REFERENCES groups(id),
+	conversation TEXT NOT NULL,
+	case_id BIGINT,
+	sent_at {{ts}} NOT NULL,
+	UNIQUE (group_id, conversation)
+);
 `},
 }
 
