@@ -19,7 +19,7 @@ import (
 // the instance's time zone moves instead.
 func zoneAt(hour int) func(*config.Config) {
 	off := (hour - time.Now().UTC().Hour() + 24) % 24 // hours east of UTC
-	name := fmt.Sprintf("Etc/GMT-%d", off)             // POSIX sign: GMT-3 is UTC+3
+	name := fmt.Sprintf("Etc/GMT-%d", off)            // POSIX sign: GMT-3 is UTC+3
 	if off > 14 {
 		name = fmt.Sprintf("Etc/GMT+%d", 24-off)
 	}
