@@ -402,7 +402,8 @@ func TestStaffRepliesAsGroup(t *testing.T) {
 	ab.login("admin", testPassword)
 	_, body := ab.get("/staff/groups/svar")
 	replyLink := "/staff/groups/svar/compose?svar=" + url.QueryEscape(note["id"].(string))
-	expectBody(t, "staff group page", body, "När töms kärlen", html.EscapeString(replyLink))
+	expectBody(t, "staff group page", body, "När töms kärlen", html.EscapeString(replyLink),
+		`href="`+postURL+"#"+anchorOf(t, tg, note["id"].(string))+`">Visa i tråden</a>`)
 	resp, body := ab.get(replyLink)
 	expectStatus(t, "reply form", resp, body, 200)
 	expectBody(t, "reply form", body, `name="in_reply_to"`, "Du svarar på")
