@@ -14,6 +14,7 @@ type User struct {
 	Disabled           bool
 	MustChangePassword bool
 	Locale             string // interface language chosen by the account; "" follows the browser
+	Email              string // where alerts are mailed; "" for none
 	CreatedAt          time.Time
 	UpdatedAt          time.Time
 }

@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+	"net/mail"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -39,6 +41,7 @@ func (s *Server) staffRoutes(e *echo.Echo) {
 	g.GET("/password", s.passwordForm)
 	g.GET("/language", s.languageForm)
 	g.POST("/language", s.setLanguage)
+	g.POST("/email", s.setEmail)
 	g.POST("/password", s.changePassword)
 
 	g.GET("/groups/:slug", s.staffGroup)
@@ -362,6 +365,7 @@ type languagePage struct {
 	page
 	CSRF, Notice, Locale string
 	Choices              []langLink
+	Email, EmailError    string
 }
 
 func (s *Server) languageForm(c echo.Context) error {
@@ -370,11 +374,36 @@ func (s *Server) languageForm(c echo.Context) error {
 
 func (s *Server) renderLanguage(c echo.Context, notice string) error {
 	sc := staffFrom(c)
-	v := languagePage{page: s.staffPage(c, s.tr(c).T("staff.language.heading")), CSRF: csrfFor(sc.token), Notice: notice, Locale: sc.user.Locale}
+	v := languagePage{page: s.staffPage(c, s.tr(c).T("staff.language.heading")), CSRF: csrfFor(sc.token), Notice: notice, Locale: sc.user.Locale,
+		Email: sc.user.Email}
 	for _, l := range i18n.StaffLanguages {
 		v.Choices = append(v.Choices, langLink{Lang: l, Name: i18n.Names[l]})
 	}
 	return s.render(c, http.StatusOK, "staff_language.html", v)
+}
+
+// setEmail saves the address the account's alerts are mailed to ("" for
+// none).
+func (s *Server) setEmail(c echo.Context) error {
+	sc := staffFrom(c)
+	email := strings.TrimSpace(c.FormValue("email"))
+	if email != "" {
+		if a, err := mail.ParseAddress(email); err != nil || a.Address != email {
+			v := languagePage{page: s.staffPage(c, s.tr(c).T("staff.language.heading")), CSRF: csrfFor(sc.token), Locale: sc.user.Locale,
+				Email: email, EmailError: s.tr(c).T("staff.email.invalid")}
+			for _, l := range i18n.StaffLanguages {
+				v.Choices = append(v.Choices, langLink{Lang: l, Name: i18n.Names[l]})
+			}
+			return s.render(c, http.StatusUnprocessableEntity, "staff_language.html", v)
+		}
+	}
+	if err := s.st.SetUserEmail(c.Request().Context(), sc.user.ID, email); err != nil {
+		return err
+	}
+	if err := s.audit(c, sc.user, sc.user.Username, "email_change", sc.user.Username, "e-mail "+strconv.Quote(email)); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/staff/language?notice="+url.QueryEscape(s.tr(c).T("staff.email.saved")))
 }
 
 // setLanguage saves the account's language ("" follows the browser) and
