@@ -99,6 +99,8 @@ func (e *cmdEnv) admin(args []string) error {
 		return e.requireTOTP(args[1:])
 	case "set-email":
 		return e.setEmail(args[1:])
+	case "disable-user", "enable-user":
+		return e.setDisabled(args[1:], args[0] == "disable-user")
 	}
 	return errUsage
 }
@@ -232,6 +234,40 @@ func (e *cmdEnv) setEmail(args []string) error {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "e-mail of %s set to %q\n", u.Username, pos[1])
+	return nil
+}
+
+// setDisabled disables (ending its sessions) or enables a staff account.
+func (e *cmdEnv) setDisabled(args []string, disabled bool) error {
+	fs := flag.NewFlagSet("admin disable-user", flag.ContinueOnError)
+	cfgPath := fs.String("config", "", "configuration file")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return fmt.Errorf("usage: torget admin disable-user|enable-user NAME")
+	}
+	a, err := e.open(*cfgPath)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	u, err := a.Store.UserByName(e.ctx, pos[0])
+	if err != nil {
+		return err
+	}
+	if err := a.Store.SetUserDisabled(e.ctx, u.ID, disabled); err != nil {
+		return err
+	}
+	action, word := "user_enable", "enabled"
+	if disabled {
+		action, word = "user_disable", "disabled"
+	}
+	if err := e.audit(a, action, u.Username, "from the command line"); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "%s %s\n", word, u.Username)
 	return nil
 }
 

@@ -203,3 +203,23 @@ func (s *Store) OpenCasesDue(ctx context.Context, now time.Time) ([]Case, error)
 	var cs []Case
 	return cs, s.ctx(ctx).Where("status = ? AND due_at < ?", CaseNew, now).Order("due_at, id").Find(&cs).Error
 }
+
+// SetUserDisabled disables (ending the account's sessions) or enables a
+// staff account. A group whose responsible staff are all disabled is
+// flagged "no responsible" and the administrators are alerted (ID-3).
+func (s *Store) SetUserDisabled(ctx context.Context, id int64, disabled bool) error {
+	return s.Tx(ctx, func(tx *Store) error {
+		res := tx.ctx(ctx).Model(&User{}).Where("id = ?", id).Updates(map[string]any{"disabled": disabled, "updated_at": tx.now()})
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return fmt.Errorf("disable user %d: %w", id, ErrNotFound)
+		}
+		if !disabled {
+			return nil
+		}
+		_, err := tx.DeleteUserSessions(ctx, id)
+		return err
+	})
+}
