@@ -62,5 +62,8 @@ func (s *Service) CloseGroup(ctx context.Context, slug string) (*store.Group, *s
 	s.groups.forget(g.Slug)
 	s.contentChanged()
 	s.opt.WakeDelivery()
+	if s.groupHook != nil {
+		s.groupHook.Wake()
+	}
 	return g, x, nil
 }

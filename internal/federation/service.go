@@ -59,9 +59,10 @@ type Options struct {
 
 // GroupHook is told, inside the transaction, that a group was created
 // ("created") or closed ("closed"), e.g. to notify the central
-// communications role (ID-6).
+// communications role (ID-6); Wake is called after the commit.
 type GroupHook interface {
 	GroupChanged(ctx context.Context, tx *store.Store, event string, g *store.Group) error
+	Wake()
 }
 
 // SetGroupHook installs the receiver of group events.
@@ -378,6 +379,9 @@ func (s *Service) CreateGroup(ctx context.Context, in GroupInput) (*store.Group,
 	}
 	s.groups.forget(g.Slug)
 	s.contentChanged()
+	if s.groupHook != nil {
+		s.groupHook.Wake()
+	}
 	return g, nil
 }
 

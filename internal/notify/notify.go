@@ -175,10 +175,7 @@ func (s *Service) GroupChanged(ctx context.Context, tx *store.Store, event strin
 	}
 	w := liveness.Warning{Kind: kind, Group: g, Key: fmt.Sprintf("%s:g%d", kind, g.ID)}
 	_, err := tx.EnqueueNotifications(ctx, []store.Notification{s.row(w, recipient{key: "comms", address: s.cfg.Comms, locale: "sv"})})
-	if err == nil {
-		s.Wake()
-	}
-	return err
+	return err // the caller wakes the worker after the commit
 }
 
 // row builds the outbox row of warning w for one recipient.
