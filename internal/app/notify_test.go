@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -425,5 +427,32 @@ func TestAlertsRecordedWithoutSMTP(t *testing.T) {
 	}
 	if states["stale"] != store.NotifyUnaddressed || states["group_created"] != store.NotifyPending || len(ns) != 2 || *ns[0].GroupID != g.ID {
 		t.Fatalf("alerts %+v", ns)
+	}
+}
+
+// A staff member sets the address for alerts on their settings page; a
+// malformed one is refused with the reason and nothing changes.
+func TestStaffSetsOwnEmail(t *testing.T) {
+	ctx := context.Background()
+	tg := startInstance(t)
+	u := tg.user(t, "erik", auth.RoleEditor)
+	b := newBrowser(t, tg)
+	resp, body := b.login("erik", testPassword)
+	expectRedirect(t, resp, body, "/staff")
+	resp, body = b.form("/staff/language", "/staff/email", url.Values{"email": {"inte en adress"}})
+	expectStatus(t, "bad e-mail", resp, body, http.StatusUnprocessableEntity)
+	expectBody(t, "bad e-mail", body, "Det är ingen e-postadress.", `aria-invalid="true"`)
+	if got, _ := tg.Store.UserByID(ctx, u.ID); got.Email != "" {
+		t.Fatalf("e-mail %q stored from a bad form", got.Email)
+	}
+	resp, body = b.form("/staff/language", "/staff/email", url.Values{"email": {"erik@stad.example"}})
+	expectRedirect(t, resp, body, "/staff/language?notice="+url.QueryEscape("E-postadressen är sparad."))
+	if got, _ := tg.Store.UserByID(ctx, u.ID); got.Email != "erik@stad.example" {
+		t.Fatalf("e-mail %q, want erik@stad.example", got.Email)
+	}
+	_, body = b.get("/staff/language")
+	expectBody(t, "settings", body, `value="erik@stad.example"`)
+	if tg.auditActions(t)["email_change erik"] != 1 {
+		t.Fatalf("audit: %v", tg.auditActions(t))
 	}
 }
