@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/torget/torget/internal/app"
+	"github.com/torget/torget/internal/archive"
 	"github.com/torget/torget/internal/auth"
 	"github.com/torget/torget/internal/config"
 	"github.com/torget/torget/internal/federation"
@@ -454,5 +456,28 @@ func TestStaffSetsOwnEmail(t *testing.T) {
 	expectBody(t, "settings", body, `value="erik@stad.example"`)
 	if tg.auditActions(t)["email_change erik"] != 1 {
 		t.Fatalf("audit: %v", tg.auditActions(t))
+	}
+}
+
+// ID-6: closing a group (after its archive export) tells the
+// communications role, as creating it did.
+func TestGroupCloseMailsCommunications(t *testing.T) {
+	ctx := context.Background()
+	mb := startMailbox(t)
+	tg := startInstance(t, withSMTP(mb.Port), withComms)
+	tg.group(t, "slut", false)
+	waitMail(t, mb, commsAddr, "Ny grupp: Grupp slut", 1)
+	opt := app.ArchiveOptions(tg.Config)
+	now := tg.Store.Now()
+	opt.From, opt.To, opt.GroupSlug, opt.Out, opt.Actor = now.Add(-time.Hour), now.Add(time.Hour), "slut", t.TempDir(), "user:1:anna"
+	if _, err := archive.Export(ctx, tg.Store, opt); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := tg.Fed.CloseGroup(ctx, "slut"); err != nil {
+		t.Fatal(err)
+	}
+	m := waitMail(t, mb, commsAddr, "Grupp stängd: Grupp slut", 1)[0]
+	if !strings.Contains(m.Body, "Group closed: Grupp slut") || !strings.Contains(m.Body, tg.Base+"/official-groups") {
+		t.Fatalf("close mail body %q", m.Body)
 	}
 }
