@@ -104,18 +104,21 @@ func userRecipient(u store.User) recipient {
 }
 
 // Sweep checks every condition and writes an alert for each one not yet
-// alerted, in one transaction with the check. It returns how many alerts
-// it wrote.
+// alerted. It returns how many alerts it wrote. The check only reads
+// (aggregates), so it runs outside the writing transaction and never holds
+// SQLite's write lock; the outbox's unique key (condition episode,
+// recipient) makes a write racing another node's, or a repeated sweep, a
+// no-op.
 func (s *Service) Sweep(ctx context.Context) (int, error) {
+	rep, err := liveness.Check(ctx, s.st, s.cfg.Liveness)
+	if err != nil {
+		return 0, fmt.Errorf("sweep alerts: %w", err)
+	}
+	if len(rep.Warnings) == 0 {
+		return 0, nil
+	}
 	var written []store.Notification
-	err := s.st.Tx(ctx, func(tx *store.Store) error {
-		rep, err := liveness.Check(ctx, tx, s.cfg.Liveness)
-		if err != nil {
-			return err
-		}
-		if len(rep.Warnings) == 0 {
-			return nil
-		}
+	err = s.st.Tx(ctx, func(tx *store.Store) error {
 		admins, err := tx.UsersWithRole(ctx, store.RoleAdmin)
 		if err != nil {
 			return err
