@@ -29,6 +29,7 @@ import (
 	"github.com/torget/torget/internal/liveness"
 	"github.com/torget/torget/internal/media"
 	"github.com/torget/torget/internal/metrics"
+	"github.com/torget/torget/internal/moderation"
 	"github.com/torget/torget/internal/notify"
 	"github.com/torget/torget/internal/queue"
 	"github.com/torget/torget/internal/screening"
@@ -259,6 +260,10 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, st *store.S
 	if err != nil {
 		return nil, err
 	}
+	hours, err := moderation.ParseWorkingHours(cfg.Moderation.WorkingHours, tz)
+	if err != nil {
+		return nil, fmt.Errorf("moderation.working_hours: %w", err)
+	}
 	e, err := web.New(fed, log, m, web.Options{Version: Version, MaxBodyBytes: cfg.Federation.MaxBodyBytes, TimeZone: tz,
 		Instance: web.Instance{Name: in.Name, Description: in.Description, Organisation: in.Organisation,
 			OrganisationURL: in.OrganisationURL, ContactEmail: in.ContactEmail},
@@ -278,7 +283,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, st *store.S
 			LegalReportHours: cc.LegalReportHours, Mailing: a.Notifier.Mailing()},
 		Media:   web.MediaOptions{Storage: a.Media, Limits: media.Limits{MaxBytes: cfg.Media.MaxBytes, MaxPixels: cfg.Media.MaxPixels}},
 		Archive: a.ExportOptions(), RulesInForce: func(ctx context.Context) (string, error) { return RulesInForce(ctx, st) },
-		Moderation: a.Moderation})
+		Moderation: a.Moderation, LegalTarget: moderation.Target{Hours: hours, Alert: cfg.Moderation.LegalTarget.Duration}})
 	if err != nil {
 		return nil, err
 	}

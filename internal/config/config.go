@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -49,6 +50,7 @@ type Config struct {
 	Media      Media      `toml:"media"`
 	Log        Log        `toml:"log"`
 	Cases      Cases      `toml:"cases"`
+	Moderation Moderation `toml:"moderation"`
 	Privacy    Privacy    `toml:"privacy"`
 	Access     Access     `toml:"accessibility"`
 	Archive    Archive    `toml:"archive"`
@@ -285,6 +287,15 @@ type Notify struct {
 	RetryFor       Duration `toml:"retry_for"`
 }
 
+// Moderation sets the time target for reports in the legal categories of
+// the Act on Electronic Bulletin Boards (MOD-5): act the same working day,
+// alert after LegalTarget of working time (Monday–Friday, WorkingHours in
+// instance.time_zone).
+type Moderation struct {
+	LegalTarget  Duration `toml:"legal_target"`
+	WorkingHours string   `toml:"working_hours"`
+}
+
 // Privacy is the privacy notice (GDPR art. 13). Every field is required.
 type Privacy struct {
 	Controller string `toml:"controller"`
@@ -356,8 +367,9 @@ func Default() Config {
 		Cases: Cases{DueWorkingDays: 1, StaleDays: 30, SupervisionDays: 7,
 			ProposalsURL: "https://example.org/medborgarforslag", MeetingsURL: "https://example.org/namndmoten",
 			FeedbackURL: "https://example.org/synpunkter", Authorities: []string{}, FeedbackPerHour: 10, LegalReportHours: 4},
-		SMTP:   SMTP{Port: 587, StartTLS: "required"},
-		Notify: Notify{SweepInterval: Duration{5 * time.Minute}, RetryFor: Duration{48 * time.Hour}},
+		Moderation: Moderation{LegalTarget: Duration{4 * time.Hour}, WorkingHours: "08:00-17:00"},
+		SMTP:       SMTP{Port: 587, StartTLS: "required"},
+		Notify:     Notify{SweepInterval: Duration{5 * time.Minute}, RetryFor: Duration{48 * time.Hour}},
 		Privacy: Privacy{
 			Controller: "Example municipality (exempel: ange nämnden som är personuppgiftsansvarig)",
 			DPO:        "Dataskyddsombudet, dataskyddsombud@example.org",
@@ -472,11 +484,19 @@ func setField(f reflect.Value, v string) error {
 	return nil
 }
 
+var workingHoursPattern = regexp.MustCompile(`^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-4]):[0-5][0-9]$`)
+
 // Validate checks the configuration and fills derived values (BaseURL).
 func (c *Config) Validate() error {
 	var errs []error
 	if _, err := c.Instance.Location(); err != nil {
 		errs = append(errs, fmt.Errorf("instance.time_zone %q: %w", c.Instance.TimeZone, err))
+	}
+	if c.Moderation.LegalTarget.Duration <= 0 {
+		errs = append(errs, errors.New("moderation.legal_target must be positive (e.g. \"4h\")"))
+	}
+	if !workingHoursPattern.MatchString(c.Moderation.WorkingHours) {
+		errs = append(errs, fmt.Errorf("moderation.working_hours %q: want HH:MM-HH:MM", c.Moderation.WorkingHours))
 	}
 	if c.Server.Domain == "" {
 		errs = append(errs, errors.New("server.domain is required"))
