@@ -243,9 +243,6 @@ type Cases struct {
 	FeedbackURL     string   `toml:"feedback_url"`
 	Authorities     []string `toml:"authorities"`
 	FeedbackPerHour int      `toml:"feedback_per_hour"`
-	// LegalReportHours is the MOD-5 target: working hours (Mon–Fri 08–17)
-	// to act on a report in a legal category before an alert.
-	LegalReportHours int `toml:"legal_report_hours"`
 	// HoldWhenUnsupervised holds new replies to a group whose supervision
 	// has lapsed until a moderator reviews its queue (LIV-2).
 	HoldWhenUnsupervised bool `toml:"hold_when_unsupervised"`
@@ -366,7 +363,7 @@ func Default() Config {
 		Log:  Log{Level: "info", Format: "text"},
 		Cases: Cases{DueWorkingDays: 1, StaleDays: 30, SupervisionDays: 7,
 			ProposalsURL: "https://example.org/medborgarforslag", MeetingsURL: "https://example.org/namndmoten",
-			FeedbackURL: "https://example.org/synpunkter", Authorities: []string{}, FeedbackPerHour: 10, LegalReportHours: 4},
+			FeedbackURL: "https://example.org/synpunkter", Authorities: []string{}, FeedbackPerHour: 10},
 		Moderation: Moderation{LegalTarget: Duration{4 * time.Hour}, WorkingHours: "08:00-17:00"},
 		SMTP:       SMTP{Port: 587, StartTLS: "required"},
 		Notify:     Notify{SweepInterval: Duration{5 * time.Minute}, RetryFor: Duration{48 * time.Hour}},
@@ -639,9 +636,6 @@ func (c *Config) validateMail() []error {
 	}
 	if c.Notify.SweepInterval.Duration <= 0 || c.Notify.RetryFor.Duration <= 0 {
 		errs = append(errs, errors.New("notify.sweep_interval and notify.retry_for must be positive"))
-	}
-	if c.Cases.LegalReportHours <= 0 {
-		errs = append(errs, errors.New("cases.legal_report_hours must be positive"))
 	}
 	return errs
 }
