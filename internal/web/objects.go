@@ -1,6 +1,7 @@
 package web
 
 import (
+	"encoding/json"
 	"html/template"
 	"net/http"
 	"time"
@@ -75,11 +76,61 @@ func (s *Server) post(c echo.Context) error {
 
 // activity serves an activity we published, exactly as sent.
 func (s *Server) activity(c echo.Context) error {
-	a, err := s.st.ActivityByIRI(c.Request().Context(), s.u.Activity(c.Param("id")))
+	ctx := c.Request().Context()
+	a, err := s.st.ActivityByIRI(ctx, s.u.Activity(c.Param("id")))
 	if err != nil {
 		return err
 	}
+	if aud := addressees([]byte(a.JSON)); !aud.public {
+		// Direct messages to authors, Blocks, Flags, Accepts: only an
+		// addressee may read them, by a signed GET, as Mastodon does; to
+		// anyone else the activity does not exist.
+		owner, err := s.fed.VerifyFetcher(ctx, c.Request())
+		if err != nil || !aud.actors[owner] {
+			return store.ErrNotFound
+		}
+		c.Response().Header().Set("Cache-Control", "private, no-store")
+	}
 	return asJSON(c, http.StatusOK, []byte(a.JSON))
+}
+
+// audience is who an activity is addressed to.
+type audience struct {
+	public bool
+	actors map[string]bool
+}
+
+// addressees reads to, cc, bto, bcc and audience of an activity (and of
+// its embedded object, which Create and Announce carry). Anything that
+// cannot be read is treated as not public.
+func addressees(raw []byte) audience {
+	a := audience{actors: map[string]bool{}}
+	var v map[string]any
+	if json.Unmarshal(raw, &v) != nil {
+		return a
+	}
+	read := func(m map[string]any) {
+		for _, k := range []string{"to", "cc", "bto", "bcc", "audience"} {
+			for _, x := range activitypub.AsList(m[k]) {
+				id, _ := x.(string)
+				if o, ok := x.(map[string]any); ok {
+					id, _ = o["id"].(string)
+				}
+				switch id {
+				case "":
+				case activitypub.PublicIRI, "as:Public", "Public":
+					a.public = true
+				default:
+					a.actors[id] = true
+				}
+			}
+		}
+	}
+	read(v)
+	if o, ok := v["object"].(map[string]any); ok {
+		read(o)
+	}
+	return a
 }
 
 // postDescription is the text a link preview shows: the content warning
