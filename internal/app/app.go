@@ -189,6 +189,17 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, st *store.S
 		o, err := fed.Process(ctx, it)
 		return o.Status, o.Reason, err
 	}, log, m, cfg.Delivery.InboxWorkers)
+	// Each claimed batch is recorded in one transaction before it is applied.
+	a.Inbox.Prepare = func(ctx context.Context, items []store.InboxItem) (queue.InboxHandler, error) {
+		apply, err := fed.PrepareBatch(ctx, items)
+		if err != nil {
+			return nil, err
+		}
+		return func(ctx context.Context, it *store.InboxItem) (string, string, error) {
+			o, err := apply(ctx, it)
+			return o.Status, o.Reason, err
+		}, nil
+	}
 	if cfg.Delivery.Lease.Duration > 0 {
 		a.Inbox.Lease = cfg.Delivery.Lease.Duration
 	}

@@ -68,6 +68,7 @@ type Service struct {
 	groupKeys sync.Map // group id → *rsa.PrivateKey
 	keys      *keyCache
 	groups    groupCache
+	lookups   lookupCache
 	counts    followerCounts
 
 	contentVersion atomic.Uint64
