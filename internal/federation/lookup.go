@@ -24,6 +24,31 @@ type lookupCache struct {
 	posts  map[string]postRef // post IRI or public id → where it is (never changes)
 	slugs  map[int64]string   // group id → slug (never changes)
 	actors map[string]actorEntry
+	hosts  map[string]time.Time // host → when DomainSeen last ran for it
+}
+
+// hostSeenEvery is how often a POST from a host checks its delivery
+// breaker (DomainSeen): a host sending many activities a second need not
+// check it for each.
+const hostSeenEvery = time.Second
+
+// hostDue reports whether DomainSeen should run for host now, and if so
+// notes that it does.
+func (c *lookupCache) hostDue(host string) bool {
+	now := time.Now()
+	c.mu.RLock()
+	last, ok := c.hosts[host]
+	c.mu.RUnlock()
+	if ok && now.Sub(last) < hostSeenEvery {
+		return false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.hosts == nil || len(c.hosts) > lookupCacheMax {
+		c.hosts = map[string]time.Time{}
+	}
+	c.hosts[host] = now
+	return true
 }
 
 // postRef is what the inbox needs of a group post: its id and group.
