@@ -310,8 +310,9 @@ func (a *App) Close() error {
 // for the work in hand.
 func (a *App) RunWorkers(ctx context.Context) *sync.WaitGroup {
 	var wg sync.WaitGroup
-	wg.Add(4)
+	wg.Add(5)
 	go func() { defer wg.Done(); a.Scheduler.Run(ctx) }()
+	go func() { defer wg.Done(); a.Fed.RunBackfills(ctx) }()
 	go func() { defer wg.Done(); a.Deliverer.Run(ctx) }()
 	go func() { defer wg.Done(); a.Inbox.Run(ctx) }()
 	go func() { defer wg.Done(); a.InboxW.Run(ctx) }()

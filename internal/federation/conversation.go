@@ -374,7 +374,7 @@ func (s *Service) onCreate(ctx context.Context, it *store.InboxItem, in *activit
 	if err := s.announceIfDue(ctx, p.group, n, []byte(it.Raw)); err != nil {
 		return Outcome{}, nil, err
 	}
-	s.backfillAround(ctx, n)
+	s.queueBackfill(ctx, n)
 	return processed(fmt.Sprintf("note %s in %s: %s", n.State, p.group.Slug, n.IRI)), n, nil
 }
 
