@@ -535,6 +535,28 @@ CREATE TABLE group_contact (
 	updated_at {{ts}} NOT NULL
 );
 `},
+	{14, "scheduled yearly archive exports: one run per group and period, leased", `
+CREATE TABLE archive_runs (
+	id {{id}},
+	group_id BIGINT NOT NULL,
+	period_from {{ts}} NOT NULL,
+	period_to {{ts}} NOT NULL,
+	state TEXT NOT NULL,
+	attempts INTEGER NOT NULL DEFAULT 0,
+	next_at {{ts}} NOT NULL,
+	locked_by TEXT NOT NULL DEFAULT '',
+	locked_until {{ts}},
+	last_error TEXT NOT NULL DEFAULT '',
+	export_id BIGINT,
+	package_id TEXT NOT NULL DEFAULT '',
+	sha256 TEXT NOT NULL DEFAULT '',
+	path TEXT NOT NULL DEFAULT '',
+	created_at {{ts}} NOT NULL,
+	updated_at {{ts}} NOT NULL,
+	UNIQUE (group_id, period_from, period_to)
+);
+CREATE INDEX archive_runs_due ON archive_runs (state, next_at);
+`},
 }
 
 // Migrate applies every migration not yet applied, each in its own
