@@ -535,6 +535,32 @@ CREATE TABLE group_contact (
 	updated_at {{ts}} NOT NULL
 );
 `},
+	{11, "staff e-mail addresses and the notifications outbox", `
+ALTER TABLE users ADD COLUMN email TEXT NOT NULL DEFAULT '';
+CREATE TABLE notifications (
+	id {{id}},
+	dedupe_key TEXT NOT NULL,
+	recipient_key TEXT NOT NULL,
+	address TEXT NOT NULL DEFAULT '',
+	user_id BIGINT REFERENCES users (id),
+	locale TEXT NOT NULL DEFAULT '',
+	kind TEXT NOT NULL,
+	group_id BIGINT REFERENCES groups (id),
+	ref TEXT NOT NULL DEFAULT '',
+	params TEXT NOT NULL DEFAULT '{}',
+	state TEXT NOT NULL,
+	attempts INTEGER NOT NULL DEFAULT 0,
+	next_attempt_at {{ts}} NOT NULL,
+	locked_until {{ts}},
+	locked_by TEXT NOT NULL DEFAULT '',
+	last_error TEXT NOT NULL DEFAULT '',
+	created_at {{ts}} NOT NULL,
+	sent_at {{ts}},
+	UNIQUE (dedupe_key, recipient_key)
+);
+CREATE INDEX notifications_due ON notifications (state, next_attempt_at);
+CREATE INDEX notifications_created ON notifications (created_at);
+`},
 	{14, "scheduled yearly archive exports: one run per group and period, leased", `
 CREATE TABLE archive_runs (
 	id {{id}},
@@ -556,6 +582,20 @@ CREATE TABLE archive_runs (
 	UNIQUE (group_id, period_from, period_to)
 );
 CREATE INDEX archive_runs_due ON archive_runs (state, next_at);
+`},
+	// 15 is another branch's number.
+	{16, "languages staff read (SVC-8); the auto-reply outside staffed hours (SVC-2)", `
+ALTER TABLE users ADD COLUMN languages TEXT NOT NULL DEFAULT '';
+ALTER TABLE group_contact ADD COLUMN auto_reply BOOLEAN NOT NULL DEFAULT FALSE;
+ALTER TABLE group_contact ADD COLUMN open_hours TEXT NOT NULL DEFAULT '';
+CREATE TABLE auto_replies (
+	id {{id}},
+	group_id BIGINT NOT NULL REFERENCES groups(id),
+	conversation TEXT NOT NULL,
+	case_id BIGINT,
+	sent_at {{ts}} NOT NULL,
+	UNIQUE (group_id, conversation)
+);
 `},
 }
 
