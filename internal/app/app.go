@@ -213,6 +213,17 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, st *store.S
 		o, err := fed.Process(ctx, it)
 		return o.Status, o.Reason, err
 	}, log, m, cfg.Delivery.InboxWorkers)
+	// Each claimed batch is recorded in one transaction before it is applied.
+	a.Inbox.Prepare = func(ctx context.Context, items []store.InboxItem) (queue.InboxHandler, error) {
+		apply, err := fed.PrepareBatch(ctx, items)
+		if err != nil {
+			return nil, err
+		}
+		return func(ctx context.Context, it *store.InboxItem) (string, string, error) {
+			o, err := apply(ctx, it)
+			return o.Status, o.Reason, err
+		}, nil
+	}
 	if cfg.Delivery.Lease.Duration > 0 {
 		a.Inbox.Lease = cfg.Delivery.Lease.Duration
 	}
@@ -357,8 +368,9 @@ func (a *App) RunWorkers(ctx context.Context) *sync.WaitGroup {
 		wg.Add(1)
 		go func() { defer wg.Done(); a.Archiver.Run(ctx) }()
 	}
-	wg.Add(5)
+	wg.Add(6)
 	go func() { defer wg.Done(); a.Scheduler.Run(ctx) }()
+	go func() { defer wg.Done(); a.Fed.RunBackfills(ctx) }()
 	go func() { defer wg.Done(); a.Notifier.Run(ctx) }()
 	go func() { defer wg.Done(); a.Deliverer.Run(ctx) }()
 	go func() { defer wg.Done(); a.Inbox.Run(ctx) }()

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/torget/torget/internal/federation"
 	"github.com/torget/torget/internal/fedtest"
@@ -37,6 +38,7 @@ func TestThreadBackfill(t *testing.T) {
 		b.Serve(r1["id"].(string), r1)
 		b.Serve(r1["id"].(string)+"/replies", r1["replies"])
 		deliver(t, tg, b, "bertil", groupID+"/inbox", b.Wrap("Create", "bertil", r1))
+		backfilled(t, tg)
 		n, err := tg.Store.RemoteNoteByIRI(ctx, r2["id"].(string))
 		if err != nil {
 			t.Fatalf("reply-to-reply not backfilled: %v", err)
@@ -87,6 +89,7 @@ func TestThreadBackfill(t *testing.T) {
 				"next": fmt.Sprintf("%s?page=%d", coll, i+1), "orderedItems": []any{c.ObjectID(fmt.Sprintf("missing-%d", i))}})
 		}
 		deliver(t, tg, c, "cecilia", groupID+"/inbox", c.Wrap("Create", "cecilia", r))
+		backfilled(t, tg)
 		pages := c.ObjectGets("/objects/e1/replies")
 		if pages == 0 || pages > 7 {
 			t.Fatalf("%d GETs of the endless collection, want 1..7", pages)
@@ -95,4 +98,11 @@ func TestThreadBackfill(t *testing.T) {
 			t.Fatalf("%d GETs of its items", m)
 		}
 	})
+}
+
+// backfilled waits until the backfills the inbox queued are done: they
+// run off the inbox workers' path.
+func backfilled(t *testing.T, tg *instance) {
+	t.Helper()
+	waitUntil(t, 10*time.Second, "backfills done", func() bool { return tg.Fed.BackfillsPending() == 0 })
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/torget/torget/activitypub"
@@ -25,6 +26,69 @@ type BackfillStats struct {
 	Added   int // notes taken into the thread
 	Cut     bool
 }
+
+// backfillQueue holds the notes whose threads are to be backfilled off
+// the inbox's path: reading replies collections means GETs to other
+// servers, which must not hold up an inbox worker (Mastodon sends every
+// reply with a replies collection). It is bounded; what does not fit is
+// skipped (the thread is read again when its next reply arrives, or by
+// Backfill).
+type backfillQueue struct {
+	ch      chan *store.RemoteNote
+	running atomic.Int32 // RunBackfills loops reading ch
+	pending atomic.Int64 // queued or being read
+}
+
+// Bounds of the backfill queue.
+const (
+	backfillQueueLen = 256
+	backfillWorkers  = 2
+)
+
+// queueBackfill backfills around n in the background when RunBackfills
+// runs, and at once otherwise (a CLI process).
+func (s *Service) queueBackfill(ctx context.Context, n *store.RemoteNote) {
+	q := &s.backfills
+	if q.running.Load() == 0 {
+		s.backfillAround(ctx, n)
+		return
+	}
+	q.pending.Add(1)
+	select {
+	case q.ch <- n:
+	default:
+		q.pending.Add(-1)
+		s.log.Info("backfill skipped: queue full", "note", n.IRI, "root", n.RootIRI)
+	}
+}
+
+// RunBackfills reads queued threads' replies collections with a few
+// workers until ctx ends.
+func (s *Service) RunBackfills(ctx context.Context) {
+	q := &s.backfills
+	var wg sync.WaitGroup
+	q.running.Add(1)
+	for range backfillWorkers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case n := <-q.ch:
+					s.backfillAround(ctx, n)
+					q.pending.Add(-1)
+				case <-ctx.Done():
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	q.running.Add(-1)
+}
+
+// BackfillsPending is how many queued backfills are not done (tests).
+func (s *Service) BackfillsPending() int64 { return s.backfills.pending.Load() }
 
 // backfillAround reads, after n arrived, the replies collections of n and
 // of its ancestors in the thread (where its missing siblings and answers

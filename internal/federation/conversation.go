@@ -130,18 +130,17 @@ func (s *Service) placeUnder(ctx context.Context, parent string, seen map[string
 	}
 	seen[parent] = true
 	if s.uris.IsLocal(parent) {
-		p, g, err := s.postForIRI(ctx, parent)
+		id, g, err := s.postPlace(ctx, parent)
 		if errors.Is(err, store.ErrNotFound) {
 			return threadPlace{}, false, nil
 		}
 		if err != nil {
 			return threadPlace{}, false, err
 		}
-		id := p.ID
 		return threadPlace{group: g, root: parent, postID: &id, depth: 1}, true, nil
 	}
 	if n, err := s.store.RemoteNoteByIRI(ctx, parent); err == nil {
-		g, err := s.store.GroupByID(ctx, n.GroupID)
+		g, err := s.groupByID(ctx, n.GroupID)
 		if err != nil {
 			return threadPlace{}, false, err
 		}
@@ -351,40 +350,41 @@ func (s *Service) storeNote(ctx context.Context, o *activitypub.RemoteObject, ra
 	return n, nil
 }
 
-// onCreate takes a resident's post into a group's conversation.
-func (s *Service) onCreate(ctx context.Context, it *store.InboxItem, in *activitypub.Incoming) (Outcome, error) {
+// onCreate takes a resident's post into a group's conversation; the
+// note is the one stored (or found stored), nil when none was.
+func (s *Service) onCreate(ctx context.Context, it *store.InboxItem, in *activitypub.Incoming) (Outcome, *store.RemoteNote, error) {
 	if in.Object.Embedded && in.Object.Type != "" && !activitypub.PostTypes[in.Object.Type] {
-		return ignored("Create of a " + in.Object.Type + " is not supported"), nil
+		return ignored("Create of a " + in.Object.Type + " is not supported"), nil, nil
 	}
 	o, raw, err := s.objectFromActivity(ctx, in)
 	if err != nil {
 		if errors.Is(err, ErrTemporary) {
-			return Outcome{}, err
+			return Outcome{}, nil, err
 		}
-		return ignored("Create: " + err.Error()), nil
+		return ignored("Create: " + err.Error()), nil, nil
 	}
 	if o.AttributedTo != in.Actor {
-		return ignored(fmt.Sprintf("Create by %s of a post attributed to %s", in.Actor, o.AttributedTo)), nil
+		return ignored(fmt.Sprintf("Create by %s of a post attributed to %s", in.Actor, o.AttributedTo)), nil, nil
 	}
 	if !isPublic(o) {
-		return ignored("not public: residents' direct messages are not shown"), nil
+		return ignored("not public: residents' direct messages are not shown"), nil, nil
 	}
 	p, ok, err := s.placeOf(ctx, o, it.GroupID, map[string]bool{o.ID: true}, maxParentDepth)
 	if err != nil {
-		return Outcome{}, err
+		return Outcome{}, nil, err
 	}
 	if !ok {
-		return ignored("not addressed to a group nor in a group's thread"), nil
+		return ignored("not addressed to a group nor in a group's thread"), nil, nil
 	}
 	n, err := s.storeNote(ctx, o, raw, p, "inbox")
 	if err != nil {
-		return Outcome{}, err
+		return Outcome{}, nil, err
 	}
 	if err := s.announceIfDue(ctx, p.group, n, []byte(it.Raw)); err != nil {
-		return Outcome{}, err
+		return Outcome{}, nil, err
 	}
-	s.backfillAround(ctx, n)
-	return processed(fmt.Sprintf("note %s in %s: %s", n.State, p.group.Slug, n.IRI)), nil
+	s.queueBackfill(ctx, n)
+	return processed(fmt.Sprintf("note %s in %s: %s", n.State, p.group.Slug, n.IRI)), n, nil
 }
 
 // onNoteUpdate applies an author's edit of a note we keep.

@@ -118,9 +118,12 @@ func (s *Service) Receive(ctx context.Context, r *http.Request, body []byte, slu
 	if err != nil {
 		return nil, err
 	}
-	// A host that reaches us is up: resume deliveries its breaker held.
-	if _, err := s.store.DomainSeen(ctx, activitypub.Host(in.Actor)); err != nil {
-		s.log.Warn("domain seen", "host", activitypub.Host(in.Actor), "err", err)
+	// A host that reaches us is up: resume deliveries its breaker held
+	// (checked at most once a second per host: a busy host sends many).
+	if host := activitypub.Host(in.Actor); s.lookups.hostDue(host) {
+		if _, err := s.store.DomainSeen(ctx, host); err != nil {
+			s.log.Warn("domain seen", "host", host, "err", err)
+		}
 	}
 	if inserted {
 		s.opt.WakeInbox()

@@ -42,6 +42,10 @@ type InquiryHook interface {
 // one, Create activities are ignored as before.
 func (s *Service) SetInquiryHook(h InquiryHook) { s.inquiries = h }
 
+// inquiryPolicy cleans an inquiry's text (built once: a policy compiles
+// regular expressions; once built it is safe for concurrent use).
+var inquiryPolicy = markup.Policy()
+
 var noteTypes = map[string]bool{"Note": true, "Article": true, "Page": true, "Question": true}
 
 // onCreateAndInquiry applies a resident's Create: a public note joins the
@@ -50,13 +54,16 @@ var noteTypes = map[string]bool{"Note": true, "Article": true, "Page": true, "Qu
 // the inquiry hook, which opens a case when it is a question. A note the
 // moderation rules rejected opens no case.
 func (s *Service) onCreateAndInquiry(ctx context.Context, it *store.InboxItem, in *activitypub.Incoming) (Outcome, error) {
-	conv, err := s.onCreate(ctx, it, in)
+	conv, n, err := s.onCreate(ctx, it, in)
 	if err != nil {
 		return Outcome{}, err
 	}
 	var fallback *int64
 	if in.Object.ID != "" {
-		if n, err := s.store.RemoteNoteByIRI(ctx, in.Object.ID); err == nil {
+		if n == nil || n.IRI != in.Object.ID {
+			n, err = s.store.RemoteNoteByIRI(ctx, in.Object.ID)
+		}
+		if err == nil {
 			if n.State == store.NoteRejected {
 				return conv, nil
 			}
@@ -102,7 +109,7 @@ func (s *Service) onCreateInquiry(ctx context.Context, in *activitypub.Incoming,
 	}
 	g, err := s.addressedGroup(ctx, it, append(append(append([]string{}, to...), cc...), mentionHrefs(obj.Raw["tag"])...))
 	if errors.Is(err, store.ErrNotFound) && fallback != nil {
-		g, err = s.store.GroupByID(ctx, *fallback)
+		g, err = s.groupByID(ctx, *fallback)
 	}
 	if errors.Is(err, store.ErrNotFound) {
 		return ignored("Create not addressed to one of our groups"), nil
@@ -140,7 +147,7 @@ func (s *Service) onCreateInquiry(ctx context.Context, in *activitypub.Incoming,
 		public = public || r == activitypub.PublicIRI || r == "as:Public" || r == "Public"
 	}
 	ib := Inbound{GroupID: g.ID, GroupSlug: g.Slug, SourceIRI: obj.ID, SourceURL: url, AuthorIRI: a.IRI,
-		AuthorHandle: handle, Text: noteText(markup.Policy().Sanitize(content), g.Slug), Language: lang, InReplyTo: reply,
+		AuthorHandle: handle, Text: noteText(inquiryPolicy.Sanitize(content), g.Slug), Language: lang, InReplyTo: reply,
 		Conversation: conv, Direct: !public, Received: it.ReceivedAt}
 	created, err := s.inquiries.FromInbound(ctx, ib)
 	if err != nil {
@@ -156,7 +163,7 @@ func (s *Service) onCreateInquiry(ctx context.Context, in *activitypub.Incoming,
 // was posted to, or the first of our groups it addresses or mentions.
 func (s *Service) addressedGroup(ctx context.Context, it *store.InboxItem, iris []string) (*store.Group, error) {
 	if it.GroupID != nil {
-		g, err := s.store.GroupByID(ctx, *it.GroupID)
+		g, err := s.groupByID(ctx, *it.GroupID)
 		if err == nil || !errors.Is(err, store.ErrNotFound) {
 			for _, iri := range iris {
 				if iri == s.uris.Group(g.Slug) {
@@ -167,7 +174,7 @@ func (s *Service) addressedGroup(ctx context.Context, it *store.InboxItem, iris 
 	}
 	for _, iri := range iris {
 		if slug, ok := s.uris.GroupSlug(iri); ok && iri == s.uris.Group(slug) {
-			g, err := s.store.GroupBySlug(ctx, slug)
+			g, err := s.Group(ctx, slug)
 			if errors.Is(err, store.ErrNotFound) {
 				continue
 			}

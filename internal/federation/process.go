@@ -26,14 +26,55 @@ var ErrTemporary = errors.New("temporary failure")
 // Process applies a stored inbox item. It is idempotent: applying the same
 // item twice has one effect. An error means "retry later".
 func (s *Service) Process(ctx context.Context, it *store.InboxItem) (Outcome, error) {
-	in, err := activitypub.DecodeActivity([]byte(it.Raw), s.opt.Limits)
+	apply, err := s.PrepareBatch(ctx, []store.InboxItem{*it})
 	if err != nil {
-		in = nil
+		return Outcome{}, err
 	}
-	// Everything a verified peer sent us is a record, applied or not.
-	if rerr := s.recordInbound(ctx, it, in); rerr != nil {
-		return Outcome{}, fmt.Errorf("record inbound %d: %w", it.ID, rerr)
+	return apply(ctx, it)
+}
+
+// ApplyFunc applies one item of a prepared batch.
+type ApplyFunc func(ctx context.Context, it *store.InboxItem) (Outcome, error)
+
+// PrepareBatch decodes a batch of stored inbox items and appends them all
+// to the record (REC-1) in one transaction — one lock of the chain and one
+// commit instead of one per item — and returns what applies each of them
+// (safe for concurrent use). Everything a verified peer sent us is a
+// record, applied or not; the inbox item ids make it idempotent when
+// processing is retried.
+func (s *Service) PrepareBatch(ctx context.Context, items []store.InboxItem) (ApplyFunc, error) {
+	type decoded struct {
+		in  *activitypub.Incoming
+		err error
 	}
+	ds := make(map[int64]decoded, len(items))
+	es := make([]*store.RecordEntry, 0, len(items))
+	for i := range items {
+		it := &items[i]
+		in, err := activitypub.DecodeActivity([]byte(it.Raw), s.opt.Limits)
+		if err != nil {
+			in = nil
+		}
+		ds[it.ID] = decoded{in, err}
+		es = append(es, s.inboundEntry(ctx, it, in))
+	}
+	if err := s.store.AppendRecords(ctx, es); err != nil {
+		if len(items) == 1 {
+			return nil, fmt.Errorf("record inbound %d: %w", items[0].ID, err)
+		}
+		return nil, fmt.Errorf("record %d inbound activities: %w", len(items), err)
+	}
+	return func(ctx context.Context, it *store.InboxItem) (Outcome, error) {
+		d, ok := ds[it.ID]
+		if !ok {
+			return s.Process(ctx, it)
+		}
+		return s.apply(ctx, it, d.in, d.err)
+	}, nil
+}
+
+// apply applies a recorded item; err is why it did not decode.
+func (s *Service) apply(ctx context.Context, it *store.InboxItem, in *activitypub.Incoming, err error) (Outcome, error) {
 	if err != nil {
 		return ignored("undecodable: " + err.Error()), nil
 	}
@@ -260,6 +301,7 @@ func (s *Service) onDelete(ctx context.Context, in *activitypub.Incoming) (Outco
 	if err != nil {
 		return Outcome{}, err
 	}
+	s.lookups.forgetActor(in.Actor)
 	if err := s.store.MarkActorGone(ctx, in.Actor); err != nil {
 		return Outcome{}, err
 	}

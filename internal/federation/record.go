@@ -47,12 +47,12 @@ func withAuthor(ctx context.Context, author *int64) context.Context {
 	return store.WithRecordActor(ctx, "user:"+strconv.FormatInt(*author, 10))
 }
 
-// recordInbound appends a received activity to the record when it is
-// processed (REC-1): the raw JSON as received, its origin host, that its
-// signature was verified (the inbox stores nothing unverified), and the
-// group it was addressed to. The inbox item id makes it idempotent when
-// processing is retried.
-func (s *Service) recordInbound(ctx context.Context, it *store.InboxItem, in *activitypub.Incoming) error {
+// inboundEntry is the record entry of a received activity (REC-1),
+// appended when it is processed: the raw JSON as received, its origin
+// host, that its signature was verified (the inbox stores nothing
+// unverified), and the group it was addressed to. Its ref, the inbox
+// item id, makes recording idempotent when processing is retried.
+func (s *Service) inboundEntry(ctx context.Context, it *store.InboxItem, in *activitypub.Incoming) *store.RecordEntry {
 	payload := it.Raw
 	if !json.Valid([]byte(payload)) {
 		b, _ := json.Marshal(map[string]string{"undecodable": payload})
@@ -70,7 +70,7 @@ func (s *Service) recordInbound(ctx context.Context, it *store.InboxItem, in *ac
 	if e.ObjectIRI == "" && it.ActivityIRI != nil {
 		e.ObjectIRI = *it.ActivityIRI
 	}
-	return s.store.AppendRecord(ctx, e)
+	return e
 }
 
 // groupOfObject finds the local group an activity is about: the group
@@ -87,7 +87,7 @@ func (s *Service) groupOfObject(ctx context.Context, in *activitypub.Incoming) *
 		if g, err := s.localGroup(ctx, ref); err == nil {
 			return &g.ID
 		}
-		if _, g, err := s.postForIRI(ctx, ref); err == nil {
+		if _, g, err := s.postPlace(ctx, ref); err == nil {
 			return &g.ID
 		}
 	}

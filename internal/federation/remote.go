@@ -41,7 +41,7 @@ func (s *Service) FetchActor(ctx context.Context, iri string, refresh bool) (*st
 		return nil, fmt.Errorf("fetch actor %s: %w: local actor", iri, activitypub.ErrOrigin)
 	}
 	if !refresh {
-		a, err := s.store.RemoteActorByIRI(ctx, iri)
+		a, err := s.remoteActor(ctx, iri)
 		if err == nil && s.opt.Now().Sub(a.FetchedAt) < s.opt.ActorCacheTTL {
 			return a, nil
 		}
@@ -64,6 +64,7 @@ func (s *Service) saveActor(ctx context.Context, act *activitypub.Actor, raw str
 	ra := &store.RemoteActor{IRI: act.ID, Type: act.Type, Host: activitypub.Host(act.ID), KeyID: act.PublicKeyID,
 		PublicKeyPEM: act.PublicKeyPEM, Inbox: act.Inbox, SharedInbox: act.SharedInbox,
 		PreferredUsername: act.PreferredUsername, Name: act.Name, Raw: raw, FetchedAt: s.opt.Now().UTC()}
+	s.lookups.forgetActor(act.ID)
 	if err := s.store.UpsertRemoteActor(ctx, ra); err != nil {
 		return nil, err
 	}

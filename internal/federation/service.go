@@ -90,11 +90,13 @@ type Service struct {
 	groupKeys sync.Map // group id → *rsa.PrivateKey
 	keys      *keyCache
 	groups    groupCache
+	lookups   lookupCache
 	counts    followerCounts
 
 	contentVersion atomic.Uint64
 	screener       atomic.Pointer[screenerBox]
 	backfilled     recentReads
+	backfills      backfillQueue
 	media          mediaCache
 	mediaKeyOnce   sync.Once
 	mediaSecret    []byte // replies collection → when it was last read
@@ -133,6 +135,7 @@ func New(st *store.Store, u uris.Builder, client *transport.Client, log *slog.Lo
 	}
 	s := &Service{store: st, uris: u, client: client, log: log, opt: opt,
 		render: markup.New(u.Tag), keys: newKeyCache(20000)}
+	s.backfills.ch = make(chan *store.RemoteNote, backfillQueueLen)
 	s.screener.Store(&screenerBox{opt.Screener})
 	return s
 }

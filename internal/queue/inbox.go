@@ -13,6 +13,11 @@ import (
 // InboxHandler applies one stored activity. A non-nil error means retry.
 type InboxHandler func(ctx context.Context, it *store.InboxItem) (status, reason string, err error)
 
+// InboxPrepare readies a claimed batch for applying — e.g. records every
+// item of it in one transaction — and returns the handler that applies
+// its items. On an error the batch is applied by the runner's own handler.
+type InboxPrepare func(ctx context.Context, items []store.InboxItem) (InboxHandler, error)
+
 // InboxRunner applies stored inbox activities in the background.
 type InboxRunner struct {
 	st      *store.Store
@@ -28,6 +33,9 @@ type InboxRunner struct {
 	// Lease is how long claimed items are this process's (default 2m);
 	// after a crash they are applied again once it ends.
 	Lease time.Duration
+	// Prepare, if set, is called once per claimed batch before its items
+	// are applied.
+	Prepare InboxPrepare
 }
 
 // NewInboxRunner returns a runner with n workers.
@@ -64,6 +72,15 @@ func (r *InboxRunner) Run(ctx context.Context) {
 			}
 			continue
 		}
+		handle := r.handle
+		if r.Prepare != nil {
+			h, err := r.Prepare(inflight, items)
+			if err != nil {
+				r.log.Warn("prepare inbox batch; applying item by item", "items", len(items), "err", err)
+			} else {
+				handle = h
+			}
+		}
 		results := make([]result, len(items))
 		ch := make(chan int)
 		for w := 0; w < r.workers; w++ {
@@ -71,7 +88,7 @@ func (r *InboxRunner) Run(ctx context.Context) {
 			go func() {
 				defer wg.Done()
 				for i := range ch {
-					results[i] = r.apply(inflight, &items[i])
+					results[i] = r.apply(inflight, handle, &items[i])
 				}
 			}()
 		}
@@ -90,8 +107,8 @@ type result struct {
 	retryAt        time.Time // non-zero: try again then
 }
 
-func (r *InboxRunner) apply(ctx context.Context, it *store.InboxItem) result {
-	status, reason, err := r.handle(ctx, it)
+func (r *InboxRunner) apply(ctx context.Context, handle InboxHandler, it *store.InboxItem) result {
+	status, reason, err := handle(ctx, it)
 	if err != nil {
 		log := r.log.With("inbox_item", it.ID, "type", it.Type, "actor", it.ActorIRI)
 		if it.Attempts+1 < r.maxTry {

@@ -580,8 +580,16 @@ func (s *Store) CountActivities(ctx context.Context, byActor bool, key string, s
 	q := s.ctx(ctx).Model(&InboxItem{}).Where("type = 'Create' AND received_at >= ?", since)
 	if byActor {
 		q = q.Where("actor_iri = ?", key)
+	} else if s.driver == "sqlite" {
+		// The IRIs that start with a prefix ending in "/" are those from
+		// the prefix up to the prefix with "0" (the next byte) in its
+		// place: a range the inbox_items_actor index answers, where LIKE
+		// scanned the whole table (and, unlike PostgreSQL, ignored case).
+		hs, h := "https://"+key+"/", "http://"+key+"/"
+		q = q.Where("(actor_iri >= ? AND actor_iri < ?) OR (actor_iri >= ? AND actor_iri < ?)",
+			hs, hs[:len(hs)-1]+"0", h, h[:len(h)-1]+"0")
 	} else {
-		q = q.Where("actor_iri LIKE ? OR actor_iri LIKE ?", "https://"+key+"/%", "http://"+key+"/%")
+		q = q.Where("actor_iri LIKE ? OR actor_iri LIKE ?", "https://"+likeEscape(key)+"/%", "http://"+likeEscape(key)+"/%")
 	}
 	err := q.Count(&n).Error
 	return int(n), err

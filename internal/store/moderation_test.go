@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -134,5 +135,31 @@ func TestDecisionsBlocksReportsAppeals(t *testing.T) {
 	ps, _ := s.DomainPolicies(ctx)
 	if len(ps) != 1 || ps[0].Policy != store.DomainHold {
 		t.Fatalf("policies %+v", ps)
+	}
+}
+
+func TestCountActivitiesByServerMatchesExactlyTheHost(t *testing.T) {
+	s := storetest.Open(t)
+	ctx := context.Background()
+	for i, actor := range []string{"https://a.example/users/x", "http://a.example/users/y", "https://a.example/users/x",
+		"https://a.example.evil/users/z", "https://b.example/users/a.example", "https://a.exampl/users/q", "https://a0example/u"} {
+		id := fmt.Sprintf("https://remote.example/act/%d", i)
+		if _, err := s.InsertInboxItem(ctx, &store.InboxItem{ActivityIRI: &id, ActorIRI: actor, Type: "Create", Raw: "{}"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	like := "https://remote.example/act/like"
+	if _, err := s.InsertInboxItem(ctx, &store.InboxItem{ActivityIRI: &like, ActorIRI: "https://a.example/users/x", Type: "Like", Raw: "{}"}); err != nil {
+		t.Fatal(err)
+	}
+	since := s.Now().Add(-time.Minute)
+	if n, err := s.CountActivities(ctx, false, "a.example", since); err != nil || n != 3 {
+		t.Fatalf("by server a.example: %d, %v; want 3", n, err)
+	}
+	if n, err := s.CountActivities(ctx, true, "https://a.example/users/x", since); err != nil || n != 2 {
+		t.Fatalf("by author: %d, %v; want 2", n, err)
+	}
+	if n, err := s.CountActivities(ctx, false, "a.example", s.Now().Add(time.Minute)); err != nil || n != 0 {
+		t.Fatalf("by server after the window: %d, %v; want 0", n, err)
 	}
 }

@@ -121,35 +121,59 @@ func StaffActor(id int64, username string) string {
 // chain is linear. A non-empty Ref that is already recorded makes the call
 // a no-op that loads the existing entry into e.
 func (s *Store) AppendRecord(ctx context.Context, e *RecordEntry) error {
+	return s.AppendRecords(ctx, []*RecordEntry{e})
+}
+
+// AppendRecords appends es to the record in order, as AppendRecord does
+// for one entry, but under one lock, with one read of the chain head, one
+// look-up of the refs and one INSERT: the inbox worker records a whole
+// batch of received activities this way, in one transaction.
+func (s *Store) AppendRecords(ctx context.Context, es []*RecordEntry) error {
+	if len(es) == 0 {
+		return nil
+	}
 	if !s.inTx {
-		return s.Tx(ctx, func(tx *Store) error { return tx.AppendRecord(ctx, e) })
+		return s.Tx(ctx, func(tx *Store) error { return tx.AppendRecords(ctx, es) })
 	}
-	if e.Kind == "" {
-		return errors.New("append record: no kind")
-	}
-	switch e.Direction {
-	case DirIn, DirOut, DirInternal:
-	default:
-		return fmt.Errorf("append record %s: direction %q is not in, out or internal", e.Kind, e.Direction)
-	}
-	if e.Payload == "" {
-		e.Payload = "{}"
-	}
-	if !json.Valid([]byte(e.Payload)) {
-		return fmt.Errorf("append record %s: payload is not JSON", e.Kind)
+	for _, e := range es {
+		if e.Kind == "" {
+			return errors.New("append record: no kind")
+		}
+		switch e.Direction {
+		case DirIn, DirOut, DirInternal:
+		default:
+			return fmt.Errorf("append record %s: direction %q is not in, out or internal", e.Kind, e.Direction)
+		}
+		if e.Payload == "" {
+			e.Payload = "{}"
+		}
+		if !json.Valid([]byte(e.Payload)) {
+			return fmt.Errorf("append record %s: payload is not JSON", e.Kind)
+		}
 	}
 	if err := s.lockRecord(ctx); err != nil {
 		return err
 	}
-	if e.Ref != "" {
-		var old RecordEntry
-		err := s.ctx(ctx).Where("ref = ?", e.Ref).Order("seq").Take(&old).Error
-		if err == nil {
-			*e = old
-			return nil
+	// Entries whose ref is recorded already are loaded, not appended;
+	// the first of several entries with one ref in es is the one appended.
+	var refs []string
+	for _, e := range es {
+		if e.Ref != "" {
+			refs = append(refs, e.Ref)
 		}
-		if err = translate(err); !errors.Is(err, ErrNotFound) {
-			return fmt.Errorf("append record: look up ref: %w", err)
+	}
+	recorded := map[string]*RecordEntry{}
+	for len(refs) > 0 {
+		chunk := refs[:min(len(refs), 500)]
+		refs = refs[len(chunk):]
+		var old []RecordEntry
+		if err := s.ctx(ctx).Where("ref IN ?", chunk).Order("seq").Find(&old).Error; err != nil {
+			return fmt.Errorf("append record: look up refs: %w", err)
+		}
+		for i := range old {
+			if _, ok := recorded[old[i].Ref]; !ok {
+				recorded[old[i].Ref] = &old[i]
+			}
 		}
 	}
 	var last struct {
@@ -159,22 +183,38 @@ func (s *Store) AppendRecord(ctx context.Context, e *RecordEntry) error {
 	if err := s.ctx(ctx).Raw("SELECT seq, entry_hash FROM record_entries ORDER BY seq DESC LIMIT 1").Scan(&last).Error; err != nil {
 		return fmt.Errorf("append record: read chain head: %w", err)
 	}
-	e.Seq = last.Seq + 1
-	e.PrevHash = last.EntryHash
-	if e.PrevHash == "" {
-		e.PrevHash = recordGenesisHash
+	if last.EntryHash == "" {
+		last.EntryHash = recordGenesisHash
 	}
-	if e.At.IsZero() {
-		e.At = s.now()
+	now := s.now()
+	var fresh []*RecordEntry
+	for _, e := range es {
+		if e.Ref != "" {
+			if old, ok := recorded[e.Ref]; ok {
+				*e = *old
+				continue
+			}
+			recorded[e.Ref] = e
+		}
+		e.Seq = last.Seq + 1
+		e.PrevHash = last.EntryHash
+		if e.At.IsZero() {
+			e.At = now
+		}
+		e.At = e.At.UTC().Truncate(time.Microsecond) // what PostgreSQL keeps
+		if e.Category == "" {
+			e.Category = e.Kind
+		}
+		e.ContentHash = sha256Hex(e.Payload)
+		e.EntryHash = e.ComputeHash()
+		last.Seq, last.EntryHash = e.Seq, e.EntryHash
+		fresh = append(fresh, e)
 	}
-	e.At = e.At.UTC().Truncate(time.Microsecond) // what PostgreSQL keeps
-	if e.Category == "" {
-		e.Category = e.Kind
+	if len(fresh) == 0 {
+		return nil
 	}
-	e.ContentHash = sha256Hex(e.Payload)
-	e.EntryHash = e.ComputeHash()
-	if err := translate(s.ctx(ctx).Create(e).Error); err != nil {
-		return fmt.Errorf("append record %s: %w", e.Kind, err)
+	if err := translate(s.ctx(ctx).CreateInBatches(fresh, 100).Error); err != nil {
+		return fmt.Errorf("append record %s: %w", fresh[0].Kind, err)
 	}
 	return nil
 }

@@ -279,3 +279,47 @@ func TestSearchRecord(t *testing.T) {
 		t.Fatalf("paging: %d then %d starting at %d", len(page), len(next), next[0].Seq)
 	}
 }
+
+func TestAppendRecordsBatchLinksInOrderAndKeepsRefsIdempotent(t *testing.T) {
+	s := storetest.Open(t)
+	ctx := context.Background()
+	first := store.RecordEntry{Kind: store.KindInbound, Direction: store.DirIn, Ref: "inbox:1", Payload: `{"n":1}`}
+	if err := s.AppendRecord(ctx, &first); err != nil {
+		t.Fatal(err)
+	}
+	batch := []*store.RecordEntry{
+		{Kind: store.KindInbound, Direction: store.DirIn, Ref: "inbox:1", Payload: `{"n":1}`}, // recorded before
+		{Kind: store.KindInbound, Direction: store.DirIn, Ref: "inbox:2", Payload: `{"n":2}`},
+		{Kind: store.KindInbound, Direction: store.DirIn, Ref: "inbox:2", Payload: `{"n":2}`}, // twice in the batch
+		{Kind: store.KindAudit, Direction: store.DirInternal, Payload: `{"n":3}`},
+		{Kind: store.KindInbound, Direction: store.DirIn, Ref: "inbox:4", Payload: `{"n":4}`},
+	}
+	if err := s.AppendRecords(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	if batch[0].Seq != first.Seq || batch[0].EntryHash != first.EntryHash {
+		t.Fatalf("a recorded ref was appended again: seq %d, want %d", batch[0].Seq, first.Seq)
+	}
+	if batch[2].Seq != batch[1].Seq {
+		t.Fatalf("a ref twice in one batch got seqs %d and %d", batch[1].Seq, batch[2].Seq)
+	}
+	if batch[1].PrevHash != first.EntryHash || batch[3].PrevHash != batch[1].EntryHash || batch[4].PrevHash != batch[3].EntryHash ||
+		batch[4].Seq != first.Seq+3 {
+		t.Fatalf("batch not linked in order: %+v", batch)
+	}
+	es, err := s.SearchRecord(ctx, store.RecordQuery{})
+	if err != nil || len(es) != 4 {
+		t.Fatalf("record has %d entries (%v), want 4", len(es), err)
+	}
+	if r, err := s.VerifyChain(ctx); err != nil || !r.OK || r.Entries != 4 {
+		t.Fatalf("verify = %+v, %v", r, err)
+	}
+	bad := []*store.RecordEntry{{Kind: store.KindAudit, Direction: store.DirInternal, Payload: `{}`},
+		{Kind: store.KindAudit, Direction: store.DirInternal, Payload: "not json"}}
+	if err := s.AppendRecords(ctx, bad); err == nil {
+		t.Fatal("a batch with a payload that is not JSON was accepted")
+	}
+	if es, _ := s.SearchRecord(ctx, store.RecordQuery{}); len(es) != 4 {
+		t.Fatalf("a refused batch left %d entries, want 4", len(es))
+	}
+}

@@ -73,9 +73,16 @@ func Open(url string, opt Options) (*Store, error) {
 	}
 	gl := logger.Discard
 	if opt.Logger != nil {
-		gl = logger.NewSlogLogger(opt.Logger, logger.Config{SlowThreshold: time.Second, LogLevel: logger.Warn, IgnoreRecordNotFoundError: true})
+		gl = quietLogger{Interface: logger.NewSlogLogger(opt.Logger, logger.Config{SlowThreshold: slowQuery, LogLevel: logger.Warn, IgnoreRecordNotFoundError: true})}
 	}
-	db, err := gorm.Open(dial, &gorm.Config{Logger: gl, TranslateError: true, SkipDefaultTransaction: true, NowFunc: func() time.Time { return time.Now().UTC() }})
+	gc := &gorm.Config{Logger: gl, TranslateError: true, SkipDefaultTransaction: true, NowFunc: func() time.Time { return time.Now().UTC() }}
+	if driver == "sqlite" {
+		// Keep prepared statements per connection: parsing and planning a
+		// statement costs SQLite more than running the small queries of the
+		// inbox path. (pgx caches PostgreSQL's prepared statements itself.)
+		gc.PrepareStmt, gc.PrepareStmtMaxSize, gc.PrepareStmtTTL = true, 512, 10*time.Minute
+	}
+	db, err := gorm.Open(dial, gc)
 	if err != nil {
 		return nil, fmt.Errorf("open %s database: %w", driver, err)
 	}
@@ -170,4 +177,26 @@ func translate(err error) error {
 func (s *Store) Exec(ctx context.Context, sql string, args ...any) error {
 	defer s.write()()
 	return s.ctx(ctx).Exec(sql, args...).Error
+}
+
+// quietLogger passes on only what the Warn level logs: failed and slow
+// statements. gorm's slog logger renders every statement with its
+// arguments before deciding whether to log it, which cost the inbox path
+// more than some of its queries.
+type quietLogger struct {
+	logger.Interface
+	verbose bool // Info level: every statement is logged
+}
+
+const slowQuery = time.Second
+
+func (l quietLogger) LogMode(level logger.LogLevel) logger.Interface {
+	return quietLogger{l.Interface.LogMode(level), level >= logger.Info}
+}
+
+func (l quietLogger) Trace(ctx context.Context, begin time.Time, fc func() (string, int64), err error) {
+	if !l.verbose && (err == nil || errors.Is(err, gorm.ErrRecordNotFound)) && time.Since(begin) <= slowQuery {
+		return
+	}
+	l.Interface.Trace(ctx, begin, fc, err)
 }

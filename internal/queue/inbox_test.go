@@ -1,0 +1,92 @@
+package queue
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/torget/torget/internal/store"
+	"github.com/torget/torget/internal/store/storetest"
+)
+
+// Prepare sees each claimed batch whole before any item of it is applied,
+// and its handler applies the items; when it fails, the runner's own
+// handler applies them one by one.
+func TestInboxRunnerPreparesEachBatch(t *testing.T) {
+	for _, failPrepare := range []bool{false, true} {
+		t.Run(fmt.Sprintf("prepare fails=%v", failPrepare), func(t *testing.T) {
+			st := storetest.Open(t)
+			ctx := context.Background()
+			const n = 20
+			for i := range n {
+				iri := fmt.Sprintf("https://remote.example/activities/%d", i)
+				if _, err := st.InsertInboxItem(ctx, &store.InboxItem{ActivityIRI: &iri, ActorIRI: "https://remote.example/users/a", Type: "Like", Raw: "{}"}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var mu sync.Mutex
+			prepared := map[int64]bool{}
+			var batches, byPrepared, byOwn int
+			own := func(ctx context.Context, it *store.InboxItem) (string, string, error) {
+				mu.Lock()
+				defer mu.Unlock()
+				byOwn++
+				return store.InboxProcessed, "own", nil
+			}
+			r := NewInboxRunner(st, own, slog.New(slog.NewTextHandler(io.Discard, nil)), nil, 2)
+			r.Prepare = func(ctx context.Context, items []store.InboxItem) (InboxHandler, error) {
+				mu.Lock()
+				defer mu.Unlock()
+				batches++
+				if failPrepare {
+					return nil, errors.New("database busy")
+				}
+				for _, it := range items {
+					prepared[it.ID] = true
+				}
+				return func(ctx context.Context, it *store.InboxItem) (string, string, error) {
+					mu.Lock()
+					defer mu.Unlock()
+					if !prepared[it.ID] {
+						return "", "", fmt.Errorf("item %d applied before its batch was prepared", it.ID)
+					}
+					byPrepared++
+					return store.InboxProcessed, "prepared", nil
+				}, nil
+			}
+			rctx, cancel := context.WithCancel(ctx)
+			done := make(chan struct{})
+			go func() { r.Run(rctx); close(done) }()
+			deadline := time.Now().Add(10 * time.Second)
+			for {
+				c, err := st.InboxCounts(ctx)
+				if err == nil && c[store.InboxProcessed] == n {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("inbox counts %v, want %d processed", c, n)
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			cancel()
+			<-done
+			mu.Lock()
+			defer mu.Unlock()
+			if batches == 0 || batches > n/8+1 {
+				t.Fatalf("%d batches prepared for %d items claimed 8 at a time", batches, n)
+			}
+			want, other := &byPrepared, byOwn
+			if failPrepare {
+				want, other = &byOwn, byPrepared
+			}
+			if *want != n || other != 0 {
+				t.Fatalf("applied by prepared handler %d, by own handler %d", byPrepared, byOwn)
+			}
+		})
+	}
+}
