@@ -27,6 +27,7 @@ import (
 	"github.com/torget/torget/internal/federation"
 	"github.com/torget/torget/internal/media"
 	"github.com/torget/torget/internal/metrics"
+	"github.com/torget/torget/internal/privacy"
 	"github.com/torget/torget/internal/queue"
 	"github.com/torget/torget/internal/screening"
 	"github.com/torget/torget/internal/store"
@@ -53,6 +54,7 @@ type App struct {
 	Cases     *cases.Service
 	// Moderation takes moderators' decisions (web UI, CLI, tests).
 	Moderation *decisions.Service
+	Erasure    *privacy.Service
 	Media      media.Storage
 }
 
@@ -179,6 +181,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, st *store.S
 		return id, k, nil
 	}
 	a.Moderation = decisions.New(st, fed, scr, log)
+	a.Erasure = privacy.New(st, fed, log)
 	a.Deliverer = queue.NewDeliverer(st, client, keys, log, m, queue.DeliveryConfig{
 		Workers: cfg.Delivery.Workers, PerDomain: cfg.Delivery.PerDomain, RetryFor: cfg.Delivery.RetryFor.Duration,
 		MaxBackoff: cfg.Delivery.MaxBackoff.Duration, BaseBackoff: cfg.Delivery.BaseBackoff.Duration,
@@ -253,14 +256,14 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, st *store.S
 			RedirectURL: cfg.OIDC.RedirectURL, UsernameClaim: cfg.OIDC.UsernameClaim, Scopes: cfg.OIDC.Scopes,
 			RootCAs: roots, Timeout: cfg.Federation.RequestTimeout.Duration},
 		Cases:   a.Cases,
-		Privacy: web.PrivacyNotice(cfg.Privacy),
+		Privacy: web.PrivacyNotice(cfg.Privacy.Notice()),
 		Access: web.AccessStatement{Status: cfg.Access.Status, Gaps: cfg.Access.Gaps, AssessedOn: cfg.Access.AssessedOn,
 			UpdatedOn: cfg.Access.UpdatedOn, Method: cfg.Access.Method, Exceptions: cfg.Access.Exceptions,
 			OutOfScope: cfg.Access.OutOfScope, SupervisorURL: cfg.Access.SupervisorURL},
 		Liveness: web.Liveness{StaleDays: cc.StaleDays, SupervisionDays: cc.SupervisionDays, FeedbackPerHour: cc.FeedbackPerHour},
 		Media:    web.MediaOptions{Storage: a.Media, Limits: media.Limits{MaxBytes: cfg.Media.MaxBytes, MaxPixels: cfg.Media.MaxPixels}},
 		Archive:  ArchiveOptions(cfg), RulesInForce: func(ctx context.Context) (string, error) { return RulesInForce(ctx, st) },
-		Moderation: a.Moderation})
+		Moderation: a.Moderation, Erasure: a.Erasure})
 	if err != nil {
 		return nil, err
 	}
@@ -299,7 +302,8 @@ func (a *App) Close() error {
 // for the work in hand.
 func (a *App) RunWorkers(ctx context.Context) *sync.WaitGroup {
 	var wg sync.WaitGroup
-	wg.Add(4)
+	wg.Add(5)
+	go func() { defer wg.Done(); a.Sweeper().Run(ctx) }()
 	go func() { defer wg.Done(); a.Scheduler.Run(ctx) }()
 	go func() { defer wg.Done(); a.Deliverer.Run(ctx) }()
 	go func() { defer wg.Done(); a.Inbox.Run(ctx) }()
@@ -355,4 +359,15 @@ func NewLogger(c config.Log) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
 	}
 	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}
+
+// SweepConfig is the retention of technical data from the configuration.
+func SweepConfig(cfg config.Config) privacy.SweepConfig {
+	return privacy.SweepConfig{IPRetention: cfg.Privacy.IPRetention.Duration, OperationalRetention: cfg.Privacy.OperationalRetention.Duration}
+}
+
+// Sweeper is the worker that runs the privacy sweep (PRV-6) at the
+// configured interval.
+func (a *App) Sweeper() *privacy.Sweeper {
+	return &privacy.Sweeper{St: a.Store, Config: SweepConfig(a.Config), Interval: a.Config.Privacy.SweepInterval.Duration, Log: a.Log}
 }

@@ -535,6 +535,29 @@ CREATE TABLE group_contact (
 	updated_at {{ts}} NOT NULL
 );
 `},
+	// 11 is assigned to another change; versions need not be contiguous.
+	{12, "erasure requests (PRV-5): decisions on removal from public view or pseudonymisation", `
+CREATE TABLE erasure_requests (
+	id {{id}},
+	subject_iri TEXT NOT NULL,
+	handle TEXT NOT NULL DEFAULT '',
+	requester_contact TEXT NOT NULL DEFAULT '',
+	request_text TEXT NOT NULL,
+	status TEXT NOT NULL,
+	pseudonym TEXT NOT NULL DEFAULT '',
+	legal_ground TEXT NOT NULL DEFAULT '',
+	reasons TEXT NOT NULL DEFAULT '',
+	answer_text TEXT NOT NULL DEFAULT '',
+	answer_iri TEXT NOT NULL DEFAULT '',
+	group_id BIGINT REFERENCES groups (id),
+	created_by TEXT NOT NULL,
+	decided_by TEXT NOT NULL DEFAULT '',
+	created_at {{ts}} NOT NULL,
+	decided_at {{ts}},
+	updated_at {{ts}} NOT NULL
+);
+CREATE INDEX erasure_requests_subject ON erasure_requests (subject_iri, status);
+`},
 }
 
 // Migrate applies every migration not yet applied, each in its own

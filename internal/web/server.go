@@ -29,6 +29,7 @@ import (
 	"github.com/torget/torget/internal/markup"
 	"github.com/torget/torget/internal/media"
 	"github.com/torget/torget/internal/metrics"
+	"github.com/torget/torget/internal/privacy"
 	"github.com/torget/torget/internal/store"
 	"github.com/torget/torget/internal/uris"
 	"github.com/torget/torget/static"
@@ -56,7 +57,9 @@ type Options struct {
 	// Moderation serves the rules, the moderation log, reports, appeals
 	// and the staff moderation queue; nil turns those pages off.
 	Moderation *decisions.Service
-	Media      MediaOptions
+	// Erasure handles erasure requests (PRV-5); nil turns the pages off.
+	Erasure *privacy.Service
+	Media   MediaOptions
 	// TimeZone is where dates on pages are shown (UTC if nil).
 	TimeZone *time.Location
 	// Archive is the configured part of archive exports (agents, version).

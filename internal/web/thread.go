@@ -42,19 +42,35 @@ func (s *Server) threadViews(c echo.Context, g *store.Group, root string) ([]not
 	if err != nil {
 		return nil, err
 	}
+	rules, err := s.st.PublicViewRules(ctx)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]noteView, 0, len(ns))
 	byIRI := map[string]int{}
 	handles := map[string]string{}
 	for _, n := range ns {
+		rule, erased := rules[n.AuthorIRI]
+		if erased && rule.Removed {
+			continue // the state says so too; this guards notes in flight
+		}
 		h, ok := handles[n.AuthorIRI]
 		if !ok {
 			h = n.AuthorIRI
-			if a, err := s.st.RemoteActorByIRI(ctx, n.AuthorIRI); err == nil && a.PreferredUsername != "" {
+			if erased {
+				h = s.tr(c).T("thread.pseudonym", "Code", rule.Pseudonym)
+			} else if a, err := s.st.RemoteActorByIRI(ctx, n.AuthorIRI); err == nil && a.PreferredUsername != "" {
 				h = "@" + a.PreferredUsername + "@" + a.Host
 			}
 			handles[n.AuthorIRI] = h
 		}
-		v := noteView{Anchor: "svar-" + itoa64(n.ID), URL: firstNonEmptyStr(n.URL, n.IRI), Author: h, AuthorURL: n.AuthorIRI,
+		// A pseudonymised author's note links neither to the account nor
+		// to the note on its server (both name the account).
+		url, authorURL := firstNonEmptyStr(n.URL, n.IRI), n.AuthorIRI
+		if erased {
+			url, authorURL = "", ""
+		}
+		v := noteView{Anchor: "svar-" + itoa64(n.ID), URL: url, Author: h, AuthorURL: authorURL,
 			Summary: n.Summary, Content: template.HTML(shiftHeadings(n.ContentHTML, 2)), Language: n.Language,
 			Published: n.PublishedAt, Edited: n.EditedAt != nil, Depth: n.Depth}
 		_ = json.Unmarshal([]byte(n.Attachments), &v.Attachments)
@@ -147,12 +163,21 @@ func (s *Server) threadCollection(ctx context.Context, id, root string, withRoot
 	if err != nil {
 		return nil, err
 	}
+	// Notes of pseudonymised authors are left out: their ids name the
+	// account on its own server.
+	rules, err := s.st.PublicViewRules(ctx)
+	if err != nil {
+		return nil, err
+	}
 	var items []json.RawMessage
 	if withRoot {
 		b, _ := json.Marshal(root)
 		items = append(items, b)
 	}
 	for _, n := range ns {
+		if _, erased := rules[n.AuthorIRI]; erased {
+			continue
+		}
 		b, _ := json.Marshal(n.IRI)
 		items = append(items, b)
 	}
