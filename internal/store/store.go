@@ -171,3 +171,11 @@ func (s *Store) Exec(ctx context.Context, sql string, args ...any) error {
 	defer s.write()()
 	return s.ctx(ctx).Exec(sql, args...).Error
 }
+
+// QueryInt runs a query returning one integer (administrative use: tests,
+// maintenance).
+func (s *Store) QueryInt(ctx context.Context, sql string, args ...any) (int64, error) {
+	var n int64
+	err := s.ctx(ctx).Raw(sql, args...).Scan(&n).Error
+	return n, err
+}

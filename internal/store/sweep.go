@@ -81,3 +81,17 @@ func (s *Store) SweepOperational(ctx context.Context, before time.Time) (SweepCo
 	})
 	return c, err
 }
+
+// Columns lists the columns of a table (schema checks: PRV-6 asserts that
+// no table of posts or received items has a column for IP addresses).
+func (s *Store) Columns(ctx context.Context, table string) ([]string, error) {
+	cts, err := s.ctx(ctx).Migrator().ColumnTypes(table)
+	if err != nil {
+		return nil, fmt.Errorf("columns of %s: %w", table, err)
+	}
+	out := make([]string, 0, len(cts))
+	for _, c := range cts {
+		out = append(out, c.Name())
+	}
+	return out, nil
+}
