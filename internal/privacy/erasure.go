@@ -180,7 +180,10 @@ func (s *Service) Decide(ctx context.Context, m Staff, id int64, action, ground,
 	if grp != nil {
 		iri, err := s.fed.NotifyAuthor(ctx, grp, r.SubjectIRI, r.Handle, r.AnswerText)
 		if err != nil {
-			return r, fmt.Errorf("send the answer: %w", err)
+			// The decision stands; staff see the answer was not sent and
+			// download it to send it another way.
+			s.log.Warn("erasure answer not sent", "request", r.ID, "subject", r.SubjectIRI, "err", err)
+			return r, nil
 		}
 		r.AnswerIRI = iri
 		if err := s.st.SetErasureAnswerIRI(ctx, r.ID, iri); err != nil {
