@@ -56,7 +56,7 @@ func (e *cmdEnv) archive(args []string) error {
 		if *out == "" {
 			return errors.New("usage: torget archive export --from DATE --to DATE [--group SLUG] --out DIR")
 		}
-		opt := app.ArchiveOptions(a.Config)
+		opt := a.ExportOptions()
 		opt.From, opt.To, opt.GroupSlug, opt.Out, opt.Actor = f, t, *group, *out, "cli:"+cliUser
 		if opt.Rules, err = app.RulesInForce(e.ctx, a.Store); err != nil {
 			return err

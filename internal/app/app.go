@@ -49,9 +49,11 @@ type App struct {
 	Inbox     *queue.InboxRunner
 	InboxW    *queue.InboxWriter
 	Scheduler *queue.Scheduler
-	HTTP      *echo.Echo
-	Client    *transport.Client
-	Cases     *cases.Service
+	// Archiver makes the scheduled yearly archive exports (nil: not scheduled).
+	Archiver *queue.Archiver
+	HTTP     *echo.Echo
+	Client   *transport.Client
+	Cases    *cases.Service
 	// Moderation takes moderators' decisions (web UI, CLI, tests).
 	Moderation *decisions.Service
 	Erasure    *privacy.Service
@@ -262,12 +264,16 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, st *store.S
 			OutOfScope: cfg.Access.OutOfScope, SupervisorURL: cfg.Access.SupervisorURL},
 		Liveness: web.Liveness{StaleDays: cc.StaleDays, SupervisionDays: cc.SupervisionDays, FeedbackPerHour: cc.FeedbackPerHour},
 		Media:    web.MediaOptions{Storage: a.Media, Limits: media.Limits{MaxBytes: cfg.Media.MaxBytes, MaxPixels: cfg.Media.MaxPixels}},
-		Archive:  ArchiveOptions(cfg), RulesInForce: func(ctx context.Context) (string, error) { return RulesInForce(ctx, st) },
+		Archive:  a.ExportOptions(), RulesInForce: func(ctx context.Context) (string, error) { return RulesInForce(ctx, st) },
 		Moderation: a.Moderation, Erasure: a.Erasure})
 	if err != nil {
 		return nil, err
 	}
 	a.HTTP = e
+	if cfg.Archive.Schedule == "yearly" {
+		month, day, _ := cfg.Archive.ScheduleDay() // validated
+		a.Archiver = queue.NewArchiver(st, a.ScheduledExport, log, tz, month, day, 0, 0)
+	}
 	return a, nil
 }
 
@@ -302,6 +308,10 @@ func (a *App) Close() error {
 // for the work in hand.
 func (a *App) RunWorkers(ctx context.Context) *sync.WaitGroup {
 	var wg sync.WaitGroup
+	if a.Archiver != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); a.Archiver.Run(ctx) }()
+	}
 	wg.Add(5)
 	go func() { defer wg.Done(); a.Sweeper().Run(ctx) }()
 	go func() { defer wg.Done(); a.Scheduler.Run(ctx) }()

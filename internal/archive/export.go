@@ -47,6 +47,10 @@ type Options struct {
 	Rules               string // Markdown of the rules page in force at export time
 	Actor               string // who exports (record actor)
 	Now                 time.Time
+	// Snapshot writes a WARC of the group's public pages as they are at
+	// export time (REC-9), to representations/rep1/data/snapshot/<slug>.warc.gz;
+	// nil: no snapshot.
+	Snapshot func(ctx context.Context, g store.Group, from, to, now time.Time, w io.Writer) error
 }
 
 // Result describes a written package.
@@ -111,6 +115,9 @@ func Export(ctx context.Context, st *store.Store, opt Options) (*Result, error) 
 	}
 	w := &writer{root: root, created: opt.Now.UTC().Format(time.RFC3339)}
 	if err := w.content(groups, entries, opt); err != nil {
+		return nil, err
+	}
+	if err := w.snapshots(ctx, groups, opt); err != nil {
 		return nil, err
 	}
 	if err := w.metadata(id, groups, opt); err != nil {
@@ -272,6 +279,61 @@ func (w *writer) content(groups []store.Group, entries []store.RecordEntry, opt 
 		return err
 	}
 	return w.renderHTML(groups, entries, opt)
+}
+
+const warcMIME = "application/warc"
+
+// snapshots writes one WARC per group (REC-9).
+func (w *writer) snapshots(ctx context.Context, groups []store.Group, opt Options) error {
+	if opt.Snapshot == nil {
+		return nil
+	}
+	for _, g := range groups {
+		rel := "snapshot/" + g.Slug + ".warc.gz"
+		f, err := w.writeStream("representations/rep1/data/"+rel, warcMIME, func(out io.Writer) error {
+			return opt.Snapshot(ctx, g, opt.From, opt.To, opt.Now, out)
+		})
+		if err != nil {
+			return fmt.Errorf("archive export: snapshot of %s: %w", g.Slug, err)
+		}
+		f.representRel = "data/" + rel
+		f.formatName, f.formatKey = "WARC", "fmt/289"
+		w.data = append(w.data, f)
+	}
+	return nil
+}
+
+// writeStream writes a file from fill without holding it in memory.
+func (w *writer) writeStream(rel, mime string, fill func(io.Writer) error) (file, error) {
+	p := filepath.Join(w.root, filepath.FromSlash(rel))
+	if err := os.MkdirAll(filepath.Dir(p), 0o750); err != nil {
+		return file{}, err
+	}
+	out, err := os.OpenFile(p, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o640)
+	if err != nil {
+		return file{}, err
+	}
+	h := sha256.New()
+	cw := &countWriter{w: io.MultiWriter(out, h)}
+	err = fill(cw)
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return file{}, err
+	}
+	return file{rel: rel, mime: mime, size: cw.n, sum: hex.EncodeToString(h.Sum(nil))}, nil
+}
+
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // isItem reports whether an entry is an item of the group's conversation

@@ -66,6 +66,23 @@ type Archive struct {
 	Submitter           string `toml:"submitter"`
 	SubmitterID         string `toml:"submitter_id"`
 	SubmissionAgreement string `toml:"submission_agreement"`
+	// Schedule "yearly" makes, on ScheduleDate ("MM-DD", instance time
+	// zone), one package per group of the previous calendar year in Dir.
+	Schedule     string `toml:"schedule"`
+	ScheduleDate string `toml:"schedule_date"`
+	Dir          string `toml:"dir"`
+}
+
+// ScheduleDay is the month and day of ScheduleDate (default 2 January).
+func (a Archive) ScheduleDay() (time.Month, int, error) {
+	if a.ScheduleDate == "" {
+		return time.January, 2, nil
+	}
+	t, err := time.Parse("01-02", a.ScheduleDate)
+	if err != nil || t.Day() > 28 && t.Month() == time.February {
+		return 0, 0, fmt.Errorf("archive.schedule_date %q: want MM-DD (not 29 February)", a.ScheduleDate)
+	}
+	return t.Month(), t.Day(), nil
 }
 
 // RetentionRule maps a record category to a retention period and the
@@ -281,6 +298,7 @@ func Default() Config {
 		},
 		Instance: Instance{Name: "torget", Organisation: "Example municipality", OrganisationURL: "https://example.org/", TimeZone: "Europe/Stockholm"},
 		Database: Database{URL: "sqlite:data/torget.db", MaxOpenConns: 16},
+		Archive:  Archive{ScheduleDate: "01-02"},
 		Federation: Federation{
 			AllowPrivateNetworks: []string{},
 			RequestTimeout:       Duration{10 * time.Second},
@@ -498,6 +516,18 @@ func (c *Config) Validate() error {
 		if _, err := r.Cutoff(time.Now()); err != nil {
 			errs = append(errs, fmt.Errorf("retention rule %d: %w", i+1, err))
 		}
+	}
+	switch c.Archive.Schedule {
+	case "", "off":
+	case "yearly":
+		if strings.TrimSpace(c.Archive.Dir) == "" {
+			errs = append(errs, errors.New(`archive.dir is required with archive.schedule = "yearly"`))
+		}
+	default:
+		errs = append(errs, fmt.Errorf(`archive.schedule %q: want "yearly" or "off"`, c.Archive.Schedule))
+	}
+	if _, _, err := c.Archive.ScheduleDay(); err != nil {
+		errs = append(errs, err)
 	}
 	if c.Media.Dir == "" {
 		// Next to the SQLite database: one data directory to back up.

@@ -535,7 +535,7 @@ CREATE TABLE group_contact (
 	updated_at {{ts}} NOT NULL
 );
 `},
-	// 11 is assigned to another change; versions need not be contiguous.
+	// 11 and 13 are assigned to other changes; versions need not be contiguous.
 	{12, "erasure requests (PRV-5): decisions on removal from public view or pseudonymisation", `
 CREATE TABLE erasure_requests (
 	id {{id}},
@@ -557,6 +557,28 @@ CREATE TABLE erasure_requests (
 	updated_at {{ts}} NOT NULL
 );
 CREATE INDEX erasure_requests_subject ON erasure_requests (subject_iri, status);
+`},
+	{14, "scheduled yearly archive exports: one run per group and period, leased", `
+CREATE TABLE archive_runs (
+	id {{id}},
+	group_id BIGINT NOT NULL,
+	period_from {{ts}} NOT NULL,
+	period_to {{ts}} NOT NULL,
+	state TEXT NOT NULL,
+	attempts INTEGER NOT NULL DEFAULT 0,
+	next_at {{ts}} NOT NULL,
+	locked_by TEXT NOT NULL DEFAULT '',
+	locked_until {{ts}},
+	last_error TEXT NOT NULL DEFAULT '',
+	export_id BIGINT,
+	package_id TEXT NOT NULL DEFAULT '',
+	sha256 TEXT NOT NULL DEFAULT '',
+	path TEXT NOT NULL DEFAULT '',
+	created_at {{ts}} NOT NULL,
+	updated_at {{ts}} NOT NULL,
+	UNIQUE (group_id, period_from, period_to)
+);
+CREATE INDEX archive_runs_due ON archive_runs (state, next_at);
 `},
 }
 

@@ -45,6 +45,42 @@ type recordPage struct {
 	Error     string
 	Exports   []store.ArchiveExport
 	ExportErr string
+	Runs      []archiveRunRow
+}
+
+// archiveRunRow is a scheduled yearly export as the archive page shows it.
+type archiveRunRow struct {
+	Group, State, PackageID, SHA256, Path string
+	From, To                              time.Time
+	Failing                               bool
+}
+
+func (s *Server) archiveRuns(c echo.Context, groups []store.Group) ([]archiveRunRow, error) {
+	rs, err := s.st.ArchiveRuns(c.Request().Context(), 50)
+	if err != nil {
+		return nil, err
+	}
+	names := map[int64]string{}
+	for _, g := range groups {
+		names[g.ID] = g.Name
+	}
+	l := s.tr(c)
+	out := make([]archiveRunRow, 0, len(rs))
+	for _, r := range rs {
+		row := archiveRunRow{Group: names[r.GroupID], PackageID: r.PackageID, SHA256: r.SHA256, Path: r.Path, From: r.PeriodFrom, To: r.PeriodTo}
+		switch {
+		case r.State == store.ArchiveRunDone:
+			row.State = l.T("staff.record.run.done")
+		case r.LastError != "":
+			row.Failing = true
+			row.State = l.T("staff.record.run.failing", "Attempts", strconv.Itoa(r.Attempts),
+				"Next", r.NextAt.In(s.opt.TimeZone).Format("2006-01-02 15:04"), "Error", r.LastError)
+		default:
+			row.State = l.T("staff.record.run.pending")
+		}
+		out = append(out, row)
+	}
+	return out, nil
 }
 
 // directionID is the message for a row's direction: inkommen (received),
@@ -114,6 +150,9 @@ func (s *Server) recordSearch(c echo.Context) error {
 		return err
 	}
 	if v.Exports, err = s.st.ArchiveExports(ctx, 10); err != nil {
+		return err
+	}
+	if v.Runs, err = s.archiveRuns(c, v.Groups); err != nil {
 		return err
 	}
 	q, qerr := s.recordQuery(c, &f)
