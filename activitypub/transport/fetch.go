@@ -156,15 +156,17 @@ func drain(resp *http.Response, limit int64) {
 	_ = resp.Body.Close()
 }
 
-// GetImage fetches a remote image (a custom emoji, an avatar) for the
-// media proxy: unsigned, through the same SSRF guard, redirect rules and
-// size limit as Get, accepting only raster image types (never SVG, which
-// can carry script). It returns the body and its media type.
+// GetImage fetches a remote image (a custom emoji, an avatar, an
+// attachment) for the media proxy: unsigned, through the same SSRF guard,
+// redirect rules and size limit as Get, accepting only raster image types
+// (never SVG, which can carry script) or application/octet-stream, which
+// object stores often send for anything. It returns the body and its
+// declared media type; the caller must check the bytes themselves.
 func (c *Client) GetImage(ctx context.Context, rawURL string) ([]byte, string, error) {
 	var mediaType string
 	body, _, err := c.get(ctx, rawURL, "image/png, image/jpeg, image/gif, image/webp, image/avif", nil, func(mt string) bool {
 		switch mt {
-		case "image/png", "image/jpeg", "image/gif", "image/webp", "image/avif":
+		case "image/png", "image/jpeg", "image/gif", "image/webp", "image/avif", "application/octet-stream", "binary/octet-stream":
 			mediaType = mt
 			return true
 		}

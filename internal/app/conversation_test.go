@@ -331,7 +331,7 @@ func TestCustomEmojiThroughProxy(t *testing.T) {
 	tg.group(t, "emoji", false)
 	groupID := tg.Base + "/groups/emoji"
 	p := fedtest.NewServer(t, fedtest.Options{Users: []string{"pia"}, RootCAs: tg.Pool})
-	png := []byte("\x89PNG\r\n\x1a\nfake-but-typed-png")
+	png := grayPNG(t, 16, 16)
 	p.Serve(p.ObjectID("blob.png"), fedtest.File{Type: "image/png", Body: png})
 	p.Serve(p.ObjectID("evil.svg"), fedtest.File{Type: "image/svg+xml", Body: []byte(`<svg onload="alert(1)"/>`)})
 	_, postURL, err := tg.Fed.Publish(ctx, "emoji", federation.PostInput{Text: "Hej"})
@@ -402,7 +402,8 @@ func TestStaffRepliesAsGroup(t *testing.T) {
 	ab.login("admin", testPassword)
 	_, body := ab.get("/staff/groups/svar")
 	replyLink := "/staff/groups/svar/compose?svar=" + url.QueryEscape(note["id"].(string))
-	expectBody(t, "staff group page", body, "När töms kärlen", html.EscapeString(replyLink))
+	expectBody(t, "staff group page", body, "När töms kärlen", html.EscapeString(replyLink),
+		`href="`+postURL+"#"+anchorOf(t, tg, note["id"].(string))+`">Visa i tråden</a>`)
 	resp, body := ab.get(replyLink)
 	expectStatus(t, "reply form", resp, body, 200)
 	expectBody(t, "reply form", body, `name="in_reply_to"`, "Du svarar på")
@@ -422,9 +423,16 @@ func TestStaffRepliesAsGroup(t *testing.T) {
 	}
 	a.WaitFor(t, 10*time.Second, isReply)
 	page := getBody(t, tg, postURL)
-	i, j := strings.Index(page, "När töms kärlen"), strings.Index(page, "På tisdagar.")
-	if i < 0 || j < i || !strings.Contains(page[j-600:j], "svar till") {
-		t.Fatalf("staff reply not threaded on the page")
+	parents, _ := threadShape(t, page)
+	var staff string
+	for k := range parents {
+		if strings.HasPrefix(k, "grupp-") {
+			staff = k
+		}
+	}
+	if got := parents[staff]; staff == "" || len(got) != 1 || got[0] != anchorOf(t, tg, note["id"].(string)) ||
+		!strings.Contains(page, "På tisdagar.") || !strings.Contains(page, `aria-label="Svar från Grupp svar (gruppen) till @bertil@`) {
+		t.Fatalf("staff reply not nested under the question on the page: %v", parents)
 	}
 	// A reply to a note of another group, or to nothing, is refused.
 	if _, _, err := tg.Fed.Publish(ctx, "svar", federation.PostInput{Text: "x", InReplyTo: b.ObjectID("nope")}); err == nil {

@@ -14,6 +14,7 @@ import (
 	"unicode"
 
 	"github.com/torget/torget/internal/federation"
+	"github.com/torget/torget/internal/i18n"
 	"github.com/torget/torget/internal/store"
 )
 
@@ -48,11 +49,12 @@ type Answerer interface {
 
 // Service manages cases.
 type Service struct {
-	st  *store.Store
-	fed Answerer
-	cfg Config
-	now func() time.Time
-	log *slog.Logger
+	st   *store.Store
+	fed  Answerer
+	cfg  Config
+	now  func() time.Time
+	log  *slog.Logger
+	msgs *i18n.Bundle // auto-replies, in the case's language
 }
 
 // New returns a Service; now is the clock (the store's by default).
@@ -63,7 +65,11 @@ func New(st *store.Store, fed Answerer, cfg Config, log *slog.Logger) *Service {
 	if cfg.Location == nil {
 		cfg.Location = time.UTC
 	}
-	return &Service{st: st, fed: fed, cfg: cfg, now: st.Now, log: log}
+	msgs, err := i18n.New(cfg.Location)
+	if err != nil { // the embedded catalogue; its tests keep it parseable
+		log.Error("message catalogue for auto-replies", "err", err)
+	}
+	return &Service{st: st, fed: fed, cfg: cfg, now: st.Now, log: log, msgs: msgs}
 }
 
 // Config returns the service level and directories.
@@ -145,14 +151,108 @@ func (s *Service) FromInbound(ctx context.Context, in federation.Inbound) (bool,
 		kind = store.CaseKindDirect
 	}
 	gid := in.GroupID
+	lang := in.Language
+	if lang == "" {
+		lang = DetectLanguage(in.Text)
+	}
 	c := &store.Case{GroupID: &gid, Kind: kind, SourceIRI: in.SourceIRI, SourceURL: in.SourceURL, AuthorIRI: in.AuthorIRI,
-		AuthorHandle: in.AuthorHandle, Text: clipRunes(in.Text, 20000), Language: in.Language, Public: !in.Direct,
+		AuthorHandle: in.AuthorHandle, Text: clipRunes(in.Text, 20000), Language: lang, Public: !in.Direct,
 		ReceivedAt: received, DueAt: s.DueAt(received)}
+	if err := s.route(ctx, c); err != nil {
+		return false, err
+	}
 	created, err := s.st.CreateCase(ctx, c)
 	if err != nil {
 		return false, fmt.Errorf("open case for %s: %w", in.SourceIRI, err)
 	}
+	if created && in.Direct {
+		if err := s.autoReply(ctx, c, in); err != nil {
+			return created, err
+		}
+	}
 	return created, nil
+}
+
+// autoReply answers a direct message that arrives outside the group's
+// staffed hours, once per conversation, with the hours, the response time
+// and the other channels, in the case's language (SVC-2; FL 7 §). The
+// conversation is claimed before the reply is queued, so a retry never
+// sends a second one.
+func (s *Service) autoReply(ctx context.Context, c *store.Case, in federation.Inbound) error {
+	if s.msgs == nil || c.AuthorIRI == "" {
+		return nil
+	}
+	gc, err := s.st.GroupContactFor(ctx, in.GroupID)
+	if err != nil || !gc.AutoReply {
+		return err
+	}
+	hours, err := ParseOpenHours(gc.OpenHours)
+	if err != nil || len(hours) == 0 || hours.Open(c.ReceivedAt.In(s.cfg.Location)) {
+		return nil // hours were validated when saved; unusable ones mean no auto-reply
+	}
+	conv := in.Conversation
+	if conv == "" {
+		conv = firstNonEmpty(in.InReplyTo, in.SourceIRI)
+	}
+	first, err := s.st.ClaimAutoReply(ctx, in.GroupID, c.AuthorIRI+" "+conv, &c.ID)
+	if err != nil || !first {
+		return err
+	}
+	g, err := s.st.GroupByID(ctx, in.GroupID)
+	if err != nil {
+		return err
+	}
+	lang := c.Language
+	if lang != "sv" && lang != "fi" && lang != "en" {
+		lang = "sv"
+	}
+	l := s.msgs.Localizer(lang)
+	staffed := firstNonEmpty(gc.StaffedHours, gc.OpenHours)
+	parts := []string{l.T("autoreply.intro", "Group", g.Name), l.T("autoreply.hours", "Hours", staffed)}
+	if gc.ResponseTime != "" {
+		parts = append(parts, l.T("autoreply.response", "Time", gc.ResponseTime))
+	}
+	if ch := strings.TrimSpace(gc.Channels); ch != "" {
+		lines := strings.Split(ch, "\n")
+		for i := range lines {
+			lines[i] = "- " + strings.TrimSpace(lines[i])
+		}
+		parts = append(parts, l.T("autoreply.channels")+"\n\n"+strings.Join(lines, "\n"))
+	}
+	if _, err := s.fed.SendAnswer(ctx, g.Slug, federation.Answer{InReplyTo: c.SourceIRI, To: c.AuthorIRI,
+		Text: strings.Join(parts, "\n\n"), Language: lang}); err != nil {
+		return fmt.Errorf("auto-reply to %s: %w", c.SourceIRI, err)
+	}
+	return nil
+}
+
+func firstNonEmpty(v ...string) string {
+	for _, s := range v {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+// route gives a new case in a language other than Swedish to an editor of
+// its group who reads that language, the one with the fewest open cases
+// (SVC-8: Finnish inquiries to Finnish-speaking staff). Without one the
+// case stays unassigned, as Swedish cases do.
+func (s *Service) route(ctx context.Context, c *store.Case) error {
+	if c.GroupID == nil || c.OwnerUserID != nil || c.Language == "" || c.Language == "sv" {
+		return nil
+	}
+	cands, err := s.st.CaseRoutingCandidates(ctx, *c.GroupID, c.Language)
+	if err != nil {
+		return fmt.Errorf("route case: %w", err)
+	}
+	if len(cands) > 0 {
+		id := cands[0].User.ID
+		c.OwnerUserID = &id
+		s.log.Info("case routed by language", "language", c.Language, "group_id", *c.GroupID, "owner", cands[0].User.Username)
+	}
+	return nil
 }
 
 // Feedback is a submission of the accessibility feedback form (ACC-3).

@@ -27,7 +27,8 @@ type Inbound struct {
 	Text         string // plain text of the sanitised content
 	Language     string
 	InReplyTo    string
-	Direct       bool // not public: a direct (or followers-only) message
+	Conversation string // the note's context or (Mastodon) conversation, if given
+	Direct       bool   // not public: a direct (or followers-only) message
 	Received     time.Time
 }
 
@@ -130,13 +131,17 @@ func (s *Service) onCreateInquiry(ctx context.Context, in *activitypub.Incoming,
 	}
 	url, _ := obj.Raw["url"].(string)
 	reply, _ := obj.Raw["inReplyTo"].(string)
+	conv, _ := obj.Raw["context"].(string)
+	if conv == "" {
+		conv, _ = obj.Raw["conversation"].(string)
+	}
 	public := false
 	for _, r := range append(append([]string{}, to...), cc...) {
 		public = public || r == activitypub.PublicIRI || r == "as:Public" || r == "Public"
 	}
 	ib := Inbound{GroupID: g.ID, GroupSlug: g.Slug, SourceIRI: obj.ID, SourceURL: url, AuthorIRI: a.IRI,
 		AuthorHandle: handle, Text: noteText(markup.Policy().Sanitize(content), g.Slug), Language: lang, InReplyTo: reply,
-		Direct: !public, Received: it.ReceivedAt}
+		Conversation: conv, Direct: !public, Received: it.ReceivedAt}
 	created, err := s.inquiries.FromInbound(ctx, ib)
 	if err != nil {
 		return Outcome{}, err

@@ -58,6 +58,10 @@ func (s *Server) serveObject(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
+	if rd, ok := doc.(Redirect); ok {
+		http.Redirect(w, r, rd.Location, http.StatusFound)
+		return
+	}
 	if f, ok := doc.(File); ok {
 		w.Header().Set("Content-Type", f.Type)
 		_, _ = w.Write(f.Body)
@@ -132,6 +136,11 @@ func (s *Server) Wrap(typ, user string, obj map[string]any) map[string]any {
 		"to":       obj["to"],
 		"cc":       obj["cc"],
 	}
+}
+
+// Redirect is a document to Serve that answers 302 Found to Location.
+type Redirect struct {
+	Location string
 }
 
 // File is a non-JSON document to Serve (an image).

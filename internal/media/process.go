@@ -202,6 +202,38 @@ func Process(r io.Reader, limits Limits) (*Image, error) {
 	return img, nil
 }
 
+// Inspect checks that data is a JPEG, PNG, GIF or WebP image by its bytes
+// (whatever type it was declared as) within limits' pixel bounds, reading
+// only its header. It returns the sniffed type.
+func Inspect(data []byte, limits Limits) (string, error) {
+	limits = limits.withDefaults()
+	if int64(len(data)) > limits.MaxBytes {
+		return "", fmt.Errorf("%w: more than %d bytes", ErrTooLarge, limits.MaxBytes)
+	}
+	var decodeConfig func(io.Reader) (image.Config, error)
+	mt := Sniff(data)
+	switch mt {
+	case TypeJPEG:
+		decodeConfig = jpeg.DecodeConfig
+	case TypePNG:
+		decodeConfig = png.DecodeConfig
+	case TypeGIF:
+		decodeConfig = gif.DecodeConfig
+	case TypeWebP:
+		decodeConfig = webp.DecodeConfig
+	default:
+		return "", ErrUnsupported
+	}
+	cfg, err := decodeConfig(bytes.NewReader(data))
+	if err != nil {
+		return "", fmt.Errorf("%w: %s header: %v", ErrInvalid, mt, err)
+	}
+	if err := checkDimensions(cfg.Width, cfg.Height, limits); err != nil {
+		return "", err
+	}
+	return mt, nil
+}
+
 // Sniff returns the image type that data starts with, or "" when it is
 // none of JPEG, PNG, GIF and WebP.
 func Sniff(data []byte) string {

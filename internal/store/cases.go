@@ -86,6 +86,8 @@ type GroupContact struct {
 	StaffedHours string
 	ResponseTime string
 	Channels     string // one channel per line: "Telefon: 08-…"
+	AutoReply    bool   // answer a direct message outside OpenHours once per conversation
+	OpenHours    string // machine-readable staffed hours: "mon-fri 08:00-16:00; sat 10:00-12:00"
 	UpdatedAt    time.Time
 }
 
@@ -287,7 +289,33 @@ func (s *Store) SaveGroupContact(ctx context.Context, gc *GroupContact) error {
 	defer s.write()()
 	gc.UpdatedAt = s.now()
 	return s.ctx(ctx).Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "group_id"}},
-		DoUpdates: clause.AssignmentColumns([]string{"staffed_hours", "response_time", "channels", "updated_at"})}).Create(gc).Error
+		DoUpdates: clause.AssignmentColumns([]string{"staffed_hours", "response_time", "channels", "auto_reply", "open_hours", "updated_at"})}).Create(gc).Error
+}
+
+// AutoReply records that a group auto-replied in a conversation. first is
+// false when it already had: the group replies once per conversation.
+type AutoReply struct {
+	ID           int64
+	GroupID      int64
+	Conversation string
+	CaseID       *int64
+	SentAt       time.Time
+}
+
+// AutoReplied reports whether the group auto-replied to a case.
+func (s *Store) AutoReplied(ctx context.Context, caseID int64) (bool, error) {
+	var n int64
+	err := s.ctx(ctx).Model(&AutoReply{}).Where("case_id = ?", caseID).Count(&n).Error
+	return n > 0, err
+}
+
+// ClaimAutoReply records an auto-reply in a conversation before it is
+// sent; first is false when the conversation already had one.
+func (s *Store) ClaimAutoReply(ctx context.Context, groupID int64, conversation string, caseID *int64) (first bool, err error) {
+	defer s.write()()
+	res := s.ctx(ctx).Clauses(clause.OnConflict{DoNothing: true}).
+		Create(&AutoReply{GroupID: groupID, Conversation: conversation, CaseID: caseID, SentAt: s.now()})
+	return res.RowsAffected == 1, res.Error
 }
 
 // GroupActivity is a group's posting record for the dashboard.

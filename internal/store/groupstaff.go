@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"sort"
 
 	"gorm.io/gorm/clause"
 )
@@ -111,4 +112,36 @@ func (s *Store) SetResponsibleStaff(ctx context.Context, groupID int64, users []
 		}
 	}
 	return nil
+}
+
+// CaseRoutingCandidates returns the enabled editors of a group (who may
+// answer its cases) that read lang, each with the number of open cases
+// they own, fewest first, then by username.
+func (s *Store) CaseRoutingCandidates(ctx context.Context, groupID int64, lang string) ([]RoutingCandidate, error) {
+	var users []User
+	err := s.ctx(ctx).Table("users").Select("users.*").Joins("JOIN group_staff ON group_staff.user_id = users.id").
+		Where("group_staff.group_id = ? AND group_staff.role = ? AND users.disabled = ? AND users.role IN ?",
+			groupID, RoleEditor, false, []string{RoleEditor, RoleAdmin}).Order("users.username").Find(&users).Error
+	if err != nil {
+		return nil, fmt.Errorf("staff of group %d: %w", groupID, err)
+	}
+	var out []RoutingCandidate
+	for _, u := range users {
+		if !u.Reads(lang) {
+			continue
+		}
+		var n int64
+		if err := s.ctx(ctx).Model(&Case{}).Where("owner_user_id = ? AND status = ?", u.ID, CaseNew).Count(&n).Error; err != nil {
+			return nil, err
+		}
+		out = append(out, RoutingCandidate{User: u, OpenCases: n})
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].OpenCases < out[j].OpenCases })
+	return out, nil
+}
+
+// RoutingCandidate is a staff member a case can be routed to.
+type RoutingCandidate struct {
+	User      User
+	OpenCases int64
 }

@@ -580,6 +580,20 @@ CREATE TABLE archive_runs (
 );
 CREATE INDEX archive_runs_due ON archive_runs (state, next_at);
 `},
+	// 15 is another branch's number.
+	{16, "languages staff read (SVC-8); the auto-reply outside staffed hours (SVC-2)", `
+ALTER TABLE users ADD COLUMN languages TEXT NOT NULL DEFAULT '';
+ALTER TABLE group_contact ADD COLUMN auto_reply BOOLEAN NOT NULL DEFAULT FALSE;
+ALTER TABLE group_contact ADD COLUMN open_hours TEXT NOT NULL DEFAULT '';
+CREATE TABLE auto_replies (
+	id {{id}},
+	group_id BIGINT NOT NULL REFERENCES groups(id),
+	conversation TEXT NOT NULL,
+	case_id BIGINT,
+	sent_at {{ts}} NOT NULL,
+	UNIQUE (group_id, conversation)
+);
+`},
 }
 
 // Migrate applies every migration not yet applied, each in its own

@@ -1,6 +1,9 @@
 package store
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // User is a staff account.
 type User struct {
@@ -14,8 +17,19 @@ type User struct {
 	Disabled           bool
 	MustChangePassword bool
 	Locale             string // interface language chosen by the account; "" follows the browser
+	Languages          string // languages the person reads, comma-separated ("sv,fi"): cases are routed by them
 	CreatedAt          time.Time
 	UpdatedAt          time.Time
+}
+
+// Reads reports whether the person reads lang.
+func (u *User) Reads(lang string) bool {
+	for _, l := range strings.Split(u.Languages, ",") {
+		if l != "" && l == lang {
+			return true
+		}
+	}
+	return false
 }
 
 // Session is a signed-in staff member's session. ID is the hex SHA-256 of

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"sort"
 
 	"gorm.io/gorm/clause"
 )
@@ -103,6 +104,34 @@ func (s *Store) ThreadNotes(ctx context.Context, rootIRI string, states []string
 	err := s.ctx(ctx).Where("root_iri = ? AND deleted_at IS NULL AND state IN ?", rootIRI, states).
 		Order("published_at, id").Limit(limit).Find(&ns).Error
 	return ns, err
+}
+
+// ThreadAll returns a thread's visible live notes (at most limit) and,
+// with only their ids, IRIs, parents and times, up to limit others (held,
+// hidden, rejected or deleted), oldest first: the page nests the visible
+// notes and needs the others to know where they hang. A flood of refused
+// notes does not push visible ones off the page.
+func (s *Store) ThreadAll(ctx context.Context, rootIRI string, limit int) ([]RemoteNote, error) {
+	var ns, others []RemoteNote
+	err := s.ctx(ctx).Where("root_iri = ? AND deleted_at IS NULL AND state = ?", rootIRI, NoteVisible).
+		Order("published_at, id").Limit(limit).Find(&ns).Error
+	if err != nil {
+		return nil, err
+	}
+	err = s.ctx(ctx).Select("id", "iri", "in_reply_to", "state", "deleted_at", "published_at").
+		Where("root_iri = ? AND (deleted_at IS NOT NULL OR state <> ?)", rootIRI, NoteVisible).
+		Order("published_at, id").Limit(limit).Find(&others).Error
+	if err != nil {
+		return nil, err
+	}
+	out := append(ns, others...)
+	sort.SliceStable(out, func(i, j int) bool {
+		if !out[i].PublishedAt.Equal(out[j].PublishedAt) {
+			return out[i].PublishedAt.Before(out[j].PublishedAt)
+		}
+		return out[i].ID < out[j].ID
+	})
+	return out, nil
 }
 
 // RepliesTo returns the live notes answering iri in the given states,

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 )
 
 // CreateUser inserts a staff account; a taken username gives ErrConflict.
@@ -119,4 +120,12 @@ func (s *Store) UseTOTPStep(ctx context.Context, id, step int64) (bool, error) {
 func (s *Store) SetUserLocale(ctx context.Context, id int64, locale string) error {
 	defer s.write()()
 	return s.ctx(ctx).Model(&User{}).Where("id = ?", id).Updates(map[string]any{"locale": locale, "updated_at": s.now()}).Error
+}
+
+// SetUserLanguages sets the languages a person reads (language tags such
+// as "sv", "fi"; empty: none given).
+func (s *Store) SetUserLanguages(ctx context.Context, id int64, langs []string) error {
+	defer s.write()()
+	return s.ctx(ctx).Model(&User{}).Where("id = ?", id).
+		Updates(map[string]any{"languages": strings.Join(langs, ","), "updated_at": s.now()}).Error
 }

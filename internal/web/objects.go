@@ -16,7 +16,7 @@ type postPage struct {
 	page
 	GroupName, GroupURL string
 	Post                postView
-	Thread              []noteView
+	Thread              thread
 	Mode                string
 	Likes, Boosts       int64
 }

@@ -6,10 +6,12 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/torget/torget/internal/auth"
+	"github.com/torget/torget/internal/cases"
 	"github.com/torget/torget/internal/i18n"
 	"github.com/torget/torget/internal/store"
 )
@@ -39,6 +41,7 @@ func (s *Server) staffRoutes(e *echo.Echo) {
 	g.GET("/password", s.passwordForm)
 	g.GET("/language", s.languageForm)
 	g.POST("/language", s.setLanguage)
+	g.POST("/language/reads", s.setReads)
 	g.POST("/password", s.changePassword)
 
 	g.GET("/groups/:slug", s.staffGroup)
@@ -363,6 +366,12 @@ type languagePage struct {
 	page
 	CSRF, Notice, Locale string
 	Choices              []langLink
+	Reads                []readChoice // languages the person reads, for case routing
+}
+
+type readChoice struct {
+	Lang, Name string
+	Checked    bool
 }
 
 func (s *Server) languageForm(c echo.Context) error {
@@ -375,7 +384,39 @@ func (s *Server) renderLanguage(c echo.Context, notice string) error {
 	for _, l := range i18n.StaffLanguages {
 		v.Choices = append(v.Choices, langLink{Lang: l, Name: i18n.Names[l]})
 	}
+	for _, l := range cases.Languages {
+		v.Reads = append(v.Reads, readChoice{Lang: l, Name: i18n.Names[l], Checked: sc.user.Reads(l)})
+	}
 	return s.render(c, http.StatusOK, "staff_language.html", v)
+}
+
+// setReads saves the languages the account's person reads: cases in a
+// language other than Swedish are routed to staff who read it (SVC-8).
+func (s *Server) setReads(c echo.Context) error {
+	sc := staffFrom(c)
+	form, err := c.FormParams()
+	if err != nil {
+		return err
+	}
+	var langs []string
+	for _, l := range cases.Languages { // known languages only, in a fixed order
+		for _, v := range form["reads"] {
+			if v == l {
+				langs = append(langs, l)
+				break
+			}
+		}
+	}
+	if len(langs) != len(form["reads"]) {
+		return echo.NewHTTPError(http.StatusUnprocessableEntity, "unknown language")
+	}
+	if err := s.st.SetUserLanguages(c.Request().Context(), sc.user.ID, langs); err != nil {
+		return err
+	}
+	if err := s.audit(c, sc.user, sc.user.Username, "languages_change", sc.user.Username, "reads "+strconv.Quote(strings.Join(langs, ","))); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/staff/language?notice="+url.QueryEscape(s.tr(c).T("staff.language.reads.saved")))
 }
 
 // setLanguage saves the account's language ("" follows the browser) and

@@ -423,7 +423,11 @@ func (s *Server) saveGroupContact(c echo.Context) error {
 		return err
 	}
 	gc := &store.GroupContact{GroupID: g.ID, StaffedHours: clip(strings.TrimSpace(c.FormValue("staffed_hours")), 300),
-		ResponseTime: clip(strings.TrimSpace(c.FormValue("response_time")), 300), Channels: clip(strings.TrimSpace(c.FormValue("channels")), 2000)}
+		ResponseTime: clip(strings.TrimSpace(c.FormValue("response_time")), 300), Channels: clip(strings.TrimSpace(c.FormValue("channels")), 2000),
+		OpenHours: clip(strings.TrimSpace(c.FormValue("open_hours")), 300), AutoReply: c.FormValue("auto_reply") != ""}
+	if hours, err := cases.ParseOpenHours(gc.OpenHours); err != nil || (gc.AutoReply && len(hours) == 0) {
+		return echo.NewHTTPError(http.StatusUnprocessableEntity, s.tr(c).T("staff.dashboard.contact.open_hours.invalid"))
+	}
 	if err := s.st.SaveGroupContact(c.Request().Context(), gc); err != nil {
 		return err
 	}

@@ -110,6 +110,7 @@ type staffGroupPage struct {
 
 type staffReplyRow struct {
 	Author, URL, ReplyURL, Language string
+	ThreadURL                       string // the note in its nested thread on the post page
 	Content                         template.HTML
 }
 
@@ -172,8 +173,12 @@ func (s *Server) renderStaffGroup(c echo.Context, code int, g *store.Group, noti
 		return err
 	}
 	for _, n := range notes {
-		v.Replies = append(v.Replies, staffReplyRow{Author: n.AuthorIRI, URL: firstNonEmptyStr(n.URL, n.IRI), Language: n.Language,
-			ReplyURL: v.Compose + "?svar=" + url.QueryEscape(n.IRI), Content: template.HTML(shiftHeadings(n.ContentHTML, 2))})
+		r := staffReplyRow{Author: n.AuthorIRI, URL: firstNonEmptyStr(n.URL, n.IRI), Language: n.Language,
+			ReplyURL: v.Compose + "?svar=" + url.QueryEscape(n.IRI), Content: template.HTML(shiftHeadings(n.ContentHTML, 2))}
+		if n.PostID != nil && s.u.IsLocal(n.RootIRI) {
+			r.ThreadURL = n.RootIRI + "#svar-" + itoa64(n.ID)
+		}
+		v.Replies = append(v.Replies, r)
 	}
 	return s.render(c, code, "staff_group.html", v)
 }
