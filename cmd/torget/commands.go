@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/mail"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -95,6 +97,10 @@ func (e *cmdEnv) admin(args []string) error {
 		return e.resetPassword(args[1:])
 	case "require-totp":
 		return e.requireTOTP(args[1:])
+	case "set-email":
+		return e.setEmail(args[1:])
+	case "disable-user", "enable-user":
+		return e.setDisabled(args[1:], args[0] == "disable-user")
 	}
 	return errUsage
 }
@@ -192,6 +198,76 @@ func (e *cmdEnv) resetPassword(args []string) error {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "new password set for %s; %d sessions ended; it must be changed at the next sign-in\n", u.Username, ended)
+	return nil
+}
+
+// setEmail sets (or, with "", clears) the address a staff member's alerts
+// are mailed to.
+func (e *cmdEnv) setEmail(args []string) error {
+	fs := flag.NewFlagSet("admin set-email", flag.ContinueOnError)
+	cfgPath := fs.String("config", "", "configuration file")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 2 {
+		return fmt.Errorf("usage: torget admin set-email NAME ADDRESS (\"\" to clear)")
+	}
+	if pos[1] != "" {
+		if a, err := mail.ParseAddress(pos[1]); err != nil || a.Address != pos[1] {
+			return fmt.Errorf("set-email: %q is not an e-mail address", pos[1])
+		}
+	}
+	a, err := e.open(*cfgPath)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	u, err := a.Store.UserByName(e.ctx, pos[0])
+	if err != nil {
+		return err
+	}
+	if err := a.Store.SetUserEmail(e.ctx, u.ID, pos[1]); err != nil {
+		return err
+	}
+	if err := e.audit(a, "email_change", u.Username, "e-mail "+strconv.Quote(pos[1])); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "e-mail of %s set to %q\n", u.Username, pos[1])
+	return nil
+}
+
+// setDisabled disables (ending its sessions) or enables a staff account.
+func (e *cmdEnv) setDisabled(args []string, disabled bool) error {
+	fs := flag.NewFlagSet("admin disable-user", flag.ContinueOnError)
+	cfgPath := fs.String("config", "", "configuration file")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return fmt.Errorf("usage: torget admin disable-user|enable-user NAME")
+	}
+	a, err := e.open(*cfgPath)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	u, err := a.Store.UserByName(e.ctx, pos[0])
+	if err != nil {
+		return err
+	}
+	if err := a.Store.SetUserDisabled(e.ctx, u.ID, disabled); err != nil {
+		return err
+	}
+	action, word := "user_enable", "enabled"
+	if disabled {
+		action, word = "user_disable", "disabled"
+	}
+	if err := e.audit(a, action, u.Username, "from the command line"); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "%s %s\n", word, u.Username)
 	return nil
 }
 

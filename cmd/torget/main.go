@@ -22,6 +22,8 @@ Usage:
   torget admin create-user NAME --role admin|moderator|editor --password-stdin [--config FILE]
   torget admin reset-password NAME --password-stdin   (ends the user's sessions)
   torget admin require-totp on|off                    (TOTP mandatory for all staff)
+  torget admin set-email NAME ADDRESS                 (where alerts are mailed; "" clears)
+  torget admin disable-user|enable-user NAME          (disabling ends the sessions)
   torget group create SLUG --name "…" --purpose "…" --owning-unit "…" --responsible USER[,USER…]
                     [--summary "…"] [--website URL] [--field "Name=Value"]… [--language sv] [--manual-approval]
   torget group edit SLUG [--name "…"] [--purpose "…"] [--owning-unit "…"] [--responsible USER,…] [--summary "…"]

@@ -25,8 +25,11 @@ import (
 	"github.com/torget/torget/internal/config"
 	"github.com/torget/torget/internal/decisions"
 	"github.com/torget/torget/internal/federation"
+	"github.com/torget/torget/internal/i18n"
+	"github.com/torget/torget/internal/liveness"
 	"github.com/torget/torget/internal/media"
 	"github.com/torget/torget/internal/metrics"
+	"github.com/torget/torget/internal/notify"
 	"github.com/torget/torget/internal/privacy"
 	"github.com/torget/torget/internal/queue"
 	"github.com/torget/torget/internal/screening"
@@ -58,6 +61,8 @@ type App struct {
 	Moderation *decisions.Service
 	Erasure    *privacy.Service
 	Media      media.Storage
+	// Notifier records and mails alerts (stale groups, lapsed supervision …).
+	Notifier *notify.Service
 }
 
 // Options override parts of the wiring (tests).
@@ -132,6 +137,16 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, st *store.S
 	if opt.Screener != nil {
 		screener = opt.Screener // tests substitute their own
 	}
+	caseLoc, err := cfg.Instance.Location()
+	if err != nil {
+		return nil, err
+	}
+	cc := cfg.Cases
+	live := liveness.Config{StaleDays: cc.StaleDays, SupervisionDays: cc.SupervisionDays, LegalReportHours: cc.LegalReportHours, Location: caseLoc}
+	var unsupervised func(ctx context.Context, g *store.Group) (bool, error)
+	if cc.HoldWhenUnsupervised {
+		unsupervised = func(ctx context.Context, g *store.Group) (bool, error) { return liveness.Lapsed(ctx, st, live, g) }
+	}
 	fed := federation.New(st, u, client, log, federation.Options{
 		Limits:             activitypub.Limits{MaxBytes: cfg.Federation.MaxBodyBytes, MaxDepth: activitypub.DefaultLimits.MaxDepth},
 		SignatureMaxAge:    cfg.Federation.SignatureMaxAge.Duration,
@@ -143,16 +158,16 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, st *store.S
 		StoreInbox:         a.InboxW.Write,
 		Gate:               scr,
 		Screener:           screener,
+		Unsupervised:       unsupervised,
 	})
 	if err := fed.Init(ctx); err != nil {
 		return nil, err
 	}
 	a.Fed = fed
-	caseLoc, err := cfg.Instance.Location()
-	if err != nil {
+	if a.Notifier, err = newNotifier(cfg, st, live, log); err != nil {
 		return nil, err
 	}
-	cc := cfg.Cases
+	fed.SetGroupHook(a.Notifier)
 	a.Cases = cases.New(st, fed, cases.Config{DueWorkingDays: cc.DueWorkingDays, Location: caseLoc, ProposalsURL: cc.ProposalsURL,
 		MeetingsURL: cc.MeetingsURL, FeedbackURL: cc.FeedbackURL, Authorities: cases.ParseAuthorities(cc.Authorities)}, log)
 	fed.SetInquiryHook(a.Cases)
@@ -262,9 +277,10 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, st *store.S
 		Access: web.AccessStatement{Status: cfg.Access.Status, Gaps: cfg.Access.Gaps, AssessedOn: cfg.Access.AssessedOn,
 			UpdatedOn: cfg.Access.UpdatedOn, Method: cfg.Access.Method, Exceptions: cfg.Access.Exceptions,
 			OutOfScope: cfg.Access.OutOfScope, SupervisorURL: cfg.Access.SupervisorURL},
-		Liveness: web.Liveness{StaleDays: cc.StaleDays, SupervisionDays: cc.SupervisionDays, FeedbackPerHour: cc.FeedbackPerHour},
-		Media:    web.MediaOptions{Storage: a.Media, Limits: media.Limits{MaxBytes: cfg.Media.MaxBytes, MaxPixels: cfg.Media.MaxPixels}},
-		Archive:  a.ExportOptions(), RulesInForce: func(ctx context.Context) (string, error) { return RulesInForce(ctx, st) },
+		Liveness: web.Liveness{StaleDays: cc.StaleDays, SupervisionDays: cc.SupervisionDays, FeedbackPerHour: cc.FeedbackPerHour,
+			LegalReportHours: cc.LegalReportHours, Mailing: a.Notifier.Mailing()},
+		Media:   web.MediaOptions{Storage: a.Media, Limits: media.Limits{MaxBytes: cfg.Media.MaxBytes, MaxPixels: cfg.Media.MaxPixels}},
+		Archive: a.ExportOptions(), RulesInForce: func(ctx context.Context) (string, error) { return RulesInForce(ctx, st) },
 		Moderation: a.Moderation, Erasure: a.Erasure})
 	if err != nil {
 		return nil, err
@@ -275,6 +291,31 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, st *store.S
 		a.Archiver = queue.NewArchiver(st, a.ScheduledExport, log, tz, month, day, 0, 0)
 	}
 	return a, nil
+}
+
+// newNotifier builds the alert service, mailing through [smtp] when a
+// host is configured.
+func newNotifier(cfg config.Config, st *store.Store, live liveness.Config, log *slog.Logger) (*notify.Service, error) {
+	msgs, err := i18n.New(live.Location)
+	if err != nil {
+		return nil, err
+	}
+	var mailer notify.Mailer
+	if cfg.SMTP.Enabled() {
+		pw, err := cfg.SMTP.Secret()
+		if err != nil {
+			return nil, err
+		}
+		m, err := notify.NewSMTP(notify.SMTPConfig{Host: cfg.SMTP.Host, Port: cfg.SMTP.Port, Username: cfg.SMTP.Username,
+			Password: pw, From: cfg.SMTP.From, StartTLS: cfg.SMTP.StartTLS, Timeout: cfg.Federation.RequestTimeout.Duration})
+		if err != nil {
+			return nil, err
+		}
+		mailer = m
+	}
+	return notify.New(st, msgs, mailer, notify.Config{BaseURL: cfg.Server.BaseURL, Domain: cfg.Server.Domain,
+		Comms: cfg.Notify.Communications, Liveness: live, Sweep: cfg.Notify.SweepInterval.Duration,
+		RetryFor: cfg.Notify.RetryFor.Duration, Lease: cfg.Delivery.Lease.Duration}, log), nil
 }
 
 // openMedia opens the configured media storage: a local directory, or an
@@ -312,9 +353,10 @@ func (a *App) RunWorkers(ctx context.Context) *sync.WaitGroup {
 		wg.Add(1)
 		go func() { defer wg.Done(); a.Archiver.Run(ctx) }()
 	}
-	wg.Add(5)
+	wg.Add(6)
 	go func() { defer wg.Done(); a.Sweeper().Run(ctx) }()
 	go func() { defer wg.Done(); a.Scheduler.Run(ctx) }()
+	go func() { defer wg.Done(); a.Notifier.Run(ctx) }()
 	go func() { defer wg.Done(); a.Deliverer.Run(ctx) }()
 	go func() { defer wg.Done(); a.Inbox.Run(ctx) }()
 	go func() { defer wg.Done(); a.InboxW.Run(ctx) }()

@@ -52,6 +52,8 @@ type Config struct {
 	Privacy    Privacy    `toml:"privacy"`
 	Access     Access     `toml:"accessibility"`
 	Archive    Archive    `toml:"archive"`
+	SMTP       SMTP       `toml:"smtp"`
+	Notify     Notify     `toml:"notify"`
 	// Retention is the gallring rules, [[retention]] in TOML (no
 	// environment override). Categories without a rule are kept.
 	Retention []RetentionRule `toml:"retention"`
@@ -239,6 +241,48 @@ type Cases struct {
 	FeedbackURL     string   `toml:"feedback_url"`
 	Authorities     []string `toml:"authorities"`
 	FeedbackPerHour int      `toml:"feedback_per_hour"`
+	// LegalReportHours is the MOD-5 target: working hours (Mon–Fri 08–17)
+	// to act on a report in a legal category before an alert.
+	LegalReportHours int `toml:"legal_report_hours"`
+	// HoldWhenUnsupervised holds new replies to a group whose supervision
+	// has lapsed until a moderator reviews its queue (LIV-2).
+	HoldWhenUnsupervised bool `toml:"hold_when_unsupervised"`
+}
+
+// SMTP is the mail server alerts are sent through. An empty host turns
+// mailing off: alerts are still recorded and shown to administrators.
+type SMTP struct {
+	Host         string `toml:"host"`
+	Port         int    `toml:"port"`
+	Username     string `toml:"username"`
+	Password     string `toml:"password"`
+	PasswordFile string `toml:"password_file"`
+	From         string `toml:"from"`
+	StartTLS     string `toml:"starttls"` // required, opportunistic or none
+}
+
+// Enabled reports whether alerts are mailed.
+func (s SMTP) Enabled() bool { return s.Host != "" }
+
+// Secret is the password, from password_file when set.
+func (s SMTP) Secret() (string, error) {
+	if s.PasswordFile == "" {
+		return s.Password, nil
+	}
+	b, err := os.ReadFile(s.PasswordFile)
+	if err != nil {
+		return "", fmt.Errorf("smtp.password_file: %w", err)
+	}
+	return strings.TrimSpace(string(b)), nil
+}
+
+// Notify configures alerts.
+type Notify struct {
+	// Communications is the central communications role's address, told
+	// when a group is created or closed (ID-6).
+	Communications string   `toml:"communications"`
+	SweepInterval  Duration `toml:"sweep_interval"`
+	RetryFor       Duration `toml:"retry_for"`
 }
 
 // Privacy is the privacy notice (GDPR art. 13). Every field is required.
@@ -332,7 +376,9 @@ func Default() Config {
 		Log:  Log{Level: "info", Format: "text"},
 		Cases: Cases{DueWorkingDays: 1, StaleDays: 30, SupervisionDays: 7,
 			ProposalsURL: "https://example.org/medborgarforslag", MeetingsURL: "https://example.org/namndmoten",
-			FeedbackURL: "https://example.org/synpunkter", Authorities: []string{}, FeedbackPerHour: 10},
+			FeedbackURL: "https://example.org/synpunkter", Authorities: []string{}, FeedbackPerHour: 10, LegalReportHours: 4},
+		SMTP:   SMTP{Port: 587, StartTLS: "required"},
+		Notify: Notify{SweepInterval: Duration{5 * time.Minute}, RetryFor: Duration{48 * time.Hour}},
 		Privacy: Privacy{
 			Controller:  "Example municipality (exempel: ange nämnden som är personuppgiftsansvarig)",
 			DPO:         "Dataskyddsombudet, dataskyddsombud@example.org",
@@ -508,6 +554,7 @@ func (c *Config) Validate() error {
 		errs = append(errs, errors.New("privacy.ip_retention and operational_retention must be at least 1h, sweep_interval at least 1m"))
 	}
 	errs = append(errs, c.validateOIDC()...)
+	errs = append(errs, c.validateMail()...)
 	errs = append(errs, c.validatePublic()...)
 	for i, r := range c.Retention {
 		if strings.TrimSpace(r.Category) == "" || strings.TrimSpace(r.Decision) == "" {
@@ -569,6 +616,38 @@ func (c *Config) validateOIDC() []error {
 	}
 	if !hasOpenID {
 		errs = append(errs, errors.New(`oidc.scopes must include "openid"`))
+	}
+	return errs
+}
+
+// validateMail checks [smtp] and [notify].
+func (c *Config) validateMail() []error {
+	var errs []error
+	m := c.SMTP
+	switch m.StartTLS {
+	case "required", "opportunistic", "none":
+	default:
+		errs = append(errs, fmt.Errorf("smtp.starttls %q: want \"required\", \"opportunistic\" or \"none\"", m.StartTLS))
+	}
+	if m.Enabled() {
+		if m.Port <= 0 || m.Port > 65535 {
+			errs = append(errs, fmt.Errorf("smtp.port %d is not a port", m.Port))
+		}
+		if !strings.Contains(m.From, "@") {
+			errs = append(errs, fmt.Errorf("smtp.from %q must be an e-mail address", m.From))
+		}
+		if m.Password != "" && m.PasswordFile != "" {
+			errs = append(errs, errors.New("smtp.password and smtp.password_file: set one, not both"))
+		}
+	}
+	if a := c.Notify.Communications; a != "" && !strings.Contains(a, "@") {
+		errs = append(errs, fmt.Errorf("notify.communications %q must be an e-mail address", a))
+	}
+	if c.Notify.SweepInterval.Duration <= 0 || c.Notify.RetryFor.Duration <= 0 {
+		errs = append(errs, errors.New("notify.sweep_interval and notify.retry_for must be positive"))
+	}
+	if c.Cases.LegalReportHours <= 0 {
+		errs = append(errs, errors.New("cases.legal_report_hours must be positive"))
 	}
 	return errs
 }

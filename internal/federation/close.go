@@ -48,6 +48,9 @@ func (s *Service) CloseGroup(ctx context.Context, slug string) (*store.Group, *s
 			return err
 		}
 		g.ClosedAt, g.ClosedExportID = &at, &x.ID
+		if err := s.groupChanged(ctx, tx, "closed", g); err != nil {
+			return err
+		}
 		actor := s.GroupActor(g)
 		act := &activitypub.Activity{ID: s.uris.Activity(newID(16)), Type: "Update", Actor: actor.ID, Object: actor,
 			To: []string{activitypub.PublicIRI}, CC: []string{actor.Followers}, Published: at}
@@ -59,5 +62,8 @@ func (s *Service) CloseGroup(ctx context.Context, slug string) (*store.Group, *s
 	s.groups.forget(g.Slug)
 	s.contentChanged()
 	s.opt.WakeDelivery()
+	if s.groupHook != nil {
+		s.groupHook.Wake()
+	}
 	return g, x, nil
 }

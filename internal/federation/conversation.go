@@ -287,6 +287,15 @@ func (s *Service) screen(ctx context.Context, g *store.Group, n *store.RemoteNot
 	}
 	n.Matches = string(ms)
 	n.State = StateFor(v.Action, g.DiscussionMode)
+	if n.State == store.NoteVisible && s.opt.Unsupervised != nil {
+		lapsed, err := s.opt.Unsupervised(ctx, g)
+		if err != nil {
+			return fmt.Errorf("%w: supervision: %v", ErrTemporary, err)
+		}
+		if lapsed {
+			n.State = store.NoteHeld // nobody is watching: wait for a review
+		}
+	}
 	// An author whose erasure request was granted with removal from
 	// public view stays removed: later notes are kept for the record and
 	// shown nowhere (PRV-5).

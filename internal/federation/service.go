@@ -51,6 +51,28 @@ type Options struct {
 	// Screener applies the moderation rules to residents' posts; nil
 	// accepts all.
 	Screener Screener
+	// Unsupervised, when set, says whether a group's supervision has
+	// lapsed; new replies that would be shown are then held for review
+	// (LIV-2, cases.hold_when_unsupervised).
+	Unsupervised func(ctx context.Context, g *store.Group) (bool, error)
+}
+
+// GroupHook is told, inside the transaction, that a group was created
+// ("created") or closed ("closed"), e.g. to notify the central
+// communications role (ID-6); Wake is called after the commit.
+type GroupHook interface {
+	GroupChanged(ctx context.Context, tx *store.Store, event string, g *store.Group) error
+	Wake()
+}
+
+// SetGroupHook installs the receiver of group events.
+func (s *Service) SetGroupHook(h GroupHook) { s.groupHook = h }
+
+func (s *Service) groupChanged(ctx context.Context, tx *store.Store, event string, g *store.Group) error {
+	if s.groupHook == nil {
+		return nil
+	}
+	return s.groupHook.GroupChanged(ctx, tx, event, g)
 }
 
 // Service is the federation core.
@@ -80,6 +102,7 @@ type Service struct {
 	instanceJSON []byte
 
 	inquiries InquiryHook // questions to groups become cases (inquiry.go)
+	groupHook GroupHook   // group created or closed
 }
 
 // New returns a Service. Call Init before use.
@@ -341,6 +364,9 @@ func (s *Service) CreateGroup(ctx context.Context, in GroupInput) (*store.Group,
 		if err := tx.SetResponsibleStaff(ctx, g.ID, users); err != nil {
 			return err
 		}
+		if err := s.groupChanged(ctx, tx, "created", g); err != nil {
+			return err
+		}
 		body, err := activitypub.EncodeActor(s.GroupActor(g))
 		if err != nil {
 			return err
@@ -353,6 +379,9 @@ func (s *Service) CreateGroup(ctx context.Context, in GroupInput) (*store.Group,
 	}
 	s.groups.forget(g.Slug)
 	s.contentChanged()
+	if s.groupHook != nil {
+		s.groupHook.Wake()
+	}
 	return g, nil
 }
 

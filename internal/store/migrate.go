@@ -535,7 +535,33 @@ CREATE TABLE group_contact (
 	updated_at {{ts}} NOT NULL
 );
 `},
-	// 11 and 13 are assigned to other changes; versions need not be contiguous.
+	{11, "staff e-mail addresses and the notifications outbox", `
+ALTER TABLE users ADD COLUMN email TEXT NOT NULL DEFAULT '';
+CREATE TABLE notifications (
+	id {{id}},
+	dedupe_key TEXT NOT NULL,
+	recipient_key TEXT NOT NULL,
+	address TEXT NOT NULL DEFAULT '',
+	user_id BIGINT REFERENCES users (id),
+	locale TEXT NOT NULL DEFAULT '',
+	kind TEXT NOT NULL,
+	group_id BIGINT REFERENCES groups (id),
+	ref TEXT NOT NULL DEFAULT '',
+	params TEXT NOT NULL DEFAULT '{}',
+	state TEXT NOT NULL,
+	attempts INTEGER NOT NULL DEFAULT 0,
+	next_attempt_at {{ts}} NOT NULL,
+	locked_until {{ts}},
+	locked_by TEXT NOT NULL DEFAULT '',
+	last_error TEXT NOT NULL DEFAULT '',
+	created_at {{ts}} NOT NULL,
+	sent_at {{ts}},
+	UNIQUE (dedupe_key, recipient_key)
+);
+CREATE INDEX notifications_due ON notifications (state, next_attempt_at);
+CREATE INDEX notifications_created ON notifications (created_at);
+`},
+	// 13 and 15 are assigned to other changes; versions need not be contiguous.
 	{12, "erasure requests (PRV-5): decisions on removal from public view or pseudonymisation", `
 CREATE TABLE erasure_requests (
 	id {{id}},

@@ -18,6 +18,7 @@ type User struct {
 	MustChangePassword bool
 	Locale             string // interface language chosen by the account; "" follows the browser
 	Languages          string // languages the person reads, comma-separated ("sv,fi"): cases are routed by them
+	Email              string // where alerts are mailed; "" for none
 	CreatedAt          time.Time
 	UpdatedAt          time.Time
 }

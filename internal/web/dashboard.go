@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/torget/torget/internal/auth"
+	"github.com/torget/torget/internal/liveness"
 	"github.com/torget/torget/internal/store"
 	"github.com/torget/torget/internal/subject"
 )
@@ -23,6 +24,7 @@ type dashRow struct {
 	OldestOpenDays      int
 	LastReview          *time.Time
 	Stale, Unsupervised bool
+	NoResponsible       bool
 	Contact             *store.GroupContact
 	CanEdit             bool
 }
@@ -37,83 +39,88 @@ type dashPage struct {
 	StaleDays, SupervisionDays int
 	Notice                     string
 	Admin, CanReview           bool
+	Alerts                     []alertRow // admins: the latest alerts and their state
+	AlertCounts                map[string]int64
+	Mailing                    bool // SMTP is configured
+}
+
+type alertRow struct {
+	At                          time.Time
+	Kind, Recipient, State, Err string
+	Attempts                    int
+}
+
+var alertKindIDs = map[string]string{
+	"stale": msg("staff.alerts.kind.stale"), "overdue": msg("staff.alerts.kind.overdue"), "unsupervised": msg("staff.alerts.kind.unsupervised"),
+	"no_responsible": msg("staff.alerts.kind.no_responsible"), "legal_report": msg("staff.alerts.kind.legal_report"),
+	"group_created": msg("staff.alerts.kind.group_created"), "group_closed": msg("staff.alerts.kind.group_closed"),
+}
+
+var alertStateIDs = map[string]string{
+	store.NotifyPending: msg("staff.alerts.state.pending"), store.NotifySent: msg("staff.alerts.state.sent"),
+	store.NotifyFailed: msg("staff.alerts.state.failed"), store.NotifyUnaddressed: msg("staff.alerts.state.unaddressed"),
+}
+
+// livenessConfig is the limits for internal/liveness.
+func (s *Server) livenessConfig() liveness.Config {
+	l := s.opt.Liveness
+	return liveness.Config{StaleDays: l.StaleDays, SupervisionDays: l.SupervisionDays, LegalReportHours: l.LegalReportHours, Location: s.opt.TimeZone}
 }
 
 func (s *Server) dashboard(c echo.Context) error {
 	ctx := c.Request().Context()
 	sc := staffFrom(c)
-	now := s.st.Now()
+	tr := s.tr(c)
 	scope, feedback, err := s.caseScope(ctx, sc.user)
 	if err != nil {
 		return err
 	}
-	gs, err := s.st.ListGroups(ctx)
+	rep, err := liveness.Check(ctx, s.st, s.livenessConfig())
 	if err != nil {
 		return err
 	}
-	const window = 90 * 24 * time.Hour
-	act, err := s.st.GroupPostActivity(ctx, now.Add(-window))
-	if err != nil {
-		return err
-	}
-	counts, err := s.st.CaseCounts(ctx, now)
-	if err != nil {
-		return err
-	}
-	reviews, err := s.st.LastQueueReviews(ctx)
-	if err != nil {
-		return err
-	}
+	now := rep.Now
 	l := s.opt.Liveness
-	v := dashPage{page: s.staffPage(c, s.tr(c).T("staff.dashboard.heading")), CSRF: csrfFor(sc.token), StaleDays: l.StaleDays, SupervisionDays: l.SupervisionDays,
-		Notice: c.QueryParam("notice"), Instance: dashRow{Name: s.tr(c).T("staff.dashboard.instance"), DaysSincePost: -1}, Admin: sc.user.Role == auth.RoleAdmin,
-		CanReview: sc.user.Role == auth.RoleAdmin || sc.user.Role == auth.RoleModerator}
+	v := dashPage{page: s.staffPage(c, tr.T("staff.dashboard.heading")), CSRF: csrfFor(sc.token), StaleDays: l.StaleDays, SupervisionDays: l.SupervisionDays,
+		Notice: c.QueryParam("notice"), Instance: dashRow{Name: tr.T("staff.dashboard.instance"), DaysSincePost: -1}, Admin: sc.user.Role == auth.RoleAdmin,
+		CanReview: sc.user.Role == auth.RoleAdmin || sc.user.Role == auth.RoleModerator, Mailing: l.Mailing}
 	days := func(t time.Time) int { return int(now.Sub(t).Hours() / 24) }
 	var instLast *time.Time
-	for _, g := range gs {
+	for _, gs := range rep.Groups {
+		g := gs.Group
 		if scope != nil && !scope[g.ID] {
 			continue
 		}
-		r := dashRow{ID: g.ID, Slug: g.Slug, Name: g.Name, DaysSincePost: -1, CanEdit: true}
-		last := g.CreatedAt
-		if a := act[g.ID]; a != nil {
-			if a.LastPost != nil {
-				r.DaysSincePost = days(*a.LastPost)
-				last = *a.LastPost
-				if instLast == nil || a.LastPost.After(*instLast) {
-					instLast = a.LastPost
-				}
+		r := dashRow{ID: g.ID, Slug: g.Slug, Name: g.Name, DaysSincePost: -1, CanEdit: true, LastReview: gs.LastReview,
+			Stale: gs.Stale, Unsupervised: gs.Unsupervised, NoResponsible: gs.NoResponsible}
+		if gs.LastPost != nil {
+			r.DaysSincePost = days(*gs.LastPost)
+			if instLast == nil || gs.LastPost.After(*instLast) {
+				instLast = gs.LastPost
 			}
-			r.PostsPerMonth = float64(a.Posts) / 3
-			v.Instance.PostsPerMonth += r.PostsPerMonth
 		}
-		r.Stale = days(last) > l.StaleDays
-		if cc := counts[g.ID]; cc != nil {
+		r.PostsPerMonth = float64(gs.PostsInWindow) / 3
+		v.Instance.PostsPerMonth += r.PostsPerMonth
+		if cc := gs.Cases; cc != nil {
 			r.Open, r.Overdue = cc.Open, cc.Overdue
 			if cc.Oldest != nil {
 				r.OldestOpenDays = days(*cc.Oldest)
 			}
 		}
-		supervisedSince := g.CreatedAt
-		if t, ok := reviews[g.ID]; ok {
-			r.LastReview = &t
-			supervisedSince = t
-		}
-		if t, ok := reviews[0]; ok && t.After(supervisedSince) {
-			supervisedSince = t // an instance-wide review covers every group
-		}
-		r.Unsupervised = now.Sub(supervisedSince) > time.Duration(l.SupervisionDays)*24*time.Hour
 		if r.Contact, err = s.st.GroupContactFor(ctx, g.ID); err != nil {
 			return err
 		}
 		if r.Stale {
-			v.Warnings = append(v.Warnings, s.tr(c).T("staff.dashboard.warn.stale", "Name", g.Name, "Days", l.StaleDays))
+			v.Warnings = append(v.Warnings, tr.T("staff.dashboard.warn.stale", "Name", g.Name, "Days", l.StaleDays))
 		}
 		if r.Overdue > 0 {
-			v.Warnings = append(v.Warnings, s.tr(c).T("staff.dashboard.warn.overdue", "Name", g.Name, "Count", r.Overdue))
+			v.Warnings = append(v.Warnings, tr.T("staff.dashboard.warn.overdue", "Name", g.Name, "Count", r.Overdue))
 		}
 		if r.Unsupervised {
-			v.Warnings = append(v.Warnings, s.tr(c).T("staff.dashboard.warn.unsupervised", "Name", g.Name, "Days", l.SupervisionDays))
+			v.Warnings = append(v.Warnings, tr.T("staff.dashboard.warn.unsupervised", "Name", g.Name, "Days", l.SupervisionDays))
+		}
+		if r.NoResponsible {
+			v.Warnings = append(v.Warnings, tr.T("staff.dashboard.warn.no_responsible", "Name", g.Name))
 		}
 		v.Instance.Open += r.Open
 		v.Instance.Overdue += r.Overdue
@@ -122,26 +129,48 @@ func (s *Server) dashboard(c echo.Context) error {
 		}
 		v.Rows = append(v.Rows, r)
 	}
-	if cc := counts[0]; cc != nil && feedback {
+	for _, w := range rep.Warnings {
+		if w.Kind != liveness.LegalReport || !v.CanReview {
+			continue
+		}
+		v.Warnings = append(v.Warnings, tr.T("staff.dashboard.warn.legal_report", "ID", w.ReportID, "Category", w.Category,
+			"Hours", s.livenessConfig().LegalHours()))
+	}
+	if cc := rep.Feedback; cc != nil && feedback {
 		v.Instance.Open += cc.Open
 		v.Instance.Overdue += cc.Overdue
 		if cc.Overdue > 0 {
-			v.Warnings = append(v.Warnings, s.tr(c).T("staff.dashboard.warn.feedback_overdue", "Count", cc.Overdue))
+			v.Warnings = append(v.Warnings, tr.T("staff.dashboard.warn.feedback_overdue", "Count", cc.Overdue))
 		}
 	}
 	if instLast != nil {
 		v.Instance.DaysSincePost = days(*instLast)
 	}
-	if t, ok := reviews[0]; ok {
-		v.Instance.LastReview = &t
-	}
+	v.Instance.LastReview = rep.InstanceReview
 	oldest, err := s.st.OldestPendingInbox(ctx)
 	if err != nil {
 		return err
 	}
-	v.QueueAge = s.tr(c).T("staff.dashboard.queue_empty")
+	v.QueueAge = tr.T("staff.dashboard.queue_empty")
 	if oldest != nil {
 		v.QueueAge = now.Sub(*oldest).Round(time.Minute).String()
+	}
+	if v.Admin {
+		ns, err := s.st.RecentNotifications(ctx, 20)
+		if err != nil {
+			return err
+		}
+		for _, n := range ns {
+			who := n.Address
+			if who == "" {
+				who = n.RecipientKey
+			}
+			v.Alerts = append(v.Alerts, alertRow{At: n.CreatedAt, Kind: tr.T(alertKindIDs[n.Kind]), Recipient: who,
+				State: tr.T(alertStateIDs[n.State]), Err: n.LastError, Attempts: n.Attempts})
+		}
+		if v.AlertCounts, err = s.st.NotificationCounts(ctx); err != nil {
+			return err
+		}
 	}
 	return s.render(c, http.StatusOK, "staff_dashboard.html", v)
 }

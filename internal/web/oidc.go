@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/mail"
 	"strconv"
 	"strings"
 	"sync"
@@ -196,6 +197,16 @@ func (s *Server) oidcCallback(c echo.Context) error {
 			return err
 		}
 		return s.renderLogin(c, http.StatusForbidden, "", s.tr(c).T(msgOIDCFailed))
+	}
+	// The organisation's identity provider knows the staff member's
+	// address: alerts go there (unless it says the address is unverified).
+	if email, _ := claims["email"].(string); email != "" && email != u.Email && claims["email_verified"] != false {
+		if a, err := mail.ParseAddress(email); err == nil && a.Address == email {
+			if err := s.st.SetUserEmail(ctx, u.ID, email); err != nil {
+				return err
+			}
+			u.Email = email
+		}
 	}
 	now := s.st.Now()
 	if err := s.st.DeleteStaleSessions(ctx, now, now.Add(-s.opt.Auth.IdleTimeout)); err != nil {

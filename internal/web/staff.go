@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+	"net/mail"
 	"net/url"
 	"strconv"
 	"strings"
@@ -42,6 +43,7 @@ func (s *Server) staffRoutes(e *echo.Echo) {
 	g.GET("/language", s.languageForm)
 	g.POST("/language", s.setLanguage)
 	g.POST("/language/reads", s.setReads)
+	g.POST("/email", s.setEmail)
 	g.POST("/password", s.changePassword)
 
 	g.GET("/groups/:slug", s.staffGroup)
@@ -367,6 +369,7 @@ type languagePage struct {
 	CSRF, Notice, Locale string
 	Choices              []langLink
 	Reads                []readChoice // languages the person reads, for case routing
+	Email, EmailError    string
 }
 
 type readChoice struct {
@@ -380,7 +383,8 @@ func (s *Server) languageForm(c echo.Context) error {
 
 func (s *Server) renderLanguage(c echo.Context, notice string) error {
 	sc := staffFrom(c)
-	v := languagePage{page: s.staffPage(c, s.tr(c).T("staff.language.heading")), CSRF: csrfFor(sc.token), Notice: notice, Locale: sc.user.Locale}
+	v := languagePage{page: s.staffPage(c, s.tr(c).T("staff.language.heading")), CSRF: csrfFor(sc.token), Notice: notice, Locale: sc.user.Locale,
+		Email: sc.user.Email}
 	for _, l := range i18n.StaffLanguages {
 		v.Choices = append(v.Choices, langLink{Lang: l, Name: i18n.Names[l]})
 	}
@@ -417,6 +421,33 @@ func (s *Server) setReads(c echo.Context) error {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, "/staff/language?notice="+url.QueryEscape(s.tr(c).T("staff.language.reads.saved")))
+}
+
+// setEmail saves the address the account's alerts are mailed to ("" for
+// none).
+func (s *Server) setEmail(c echo.Context) error {
+	sc := staffFrom(c)
+	email := strings.TrimSpace(c.FormValue("email"))
+	if email != "" {
+		if a, err := mail.ParseAddress(email); err != nil || a.Address != email {
+			v := languagePage{page: s.staffPage(c, s.tr(c).T("staff.language.heading")), CSRF: csrfFor(sc.token), Locale: sc.user.Locale,
+				Email: email, EmailError: s.tr(c).T("staff.email.invalid")}
+			for _, l := range i18n.StaffLanguages {
+				v.Choices = append(v.Choices, langLink{Lang: l, Name: i18n.Names[l]})
+			}
+			for _, l := range cases.Languages {
+				v.Reads = append(v.Reads, readChoice{Lang: l, Name: i18n.Names[l], Checked: sc.user.Reads(l)})
+			}
+			return s.render(c, http.StatusUnprocessableEntity, "staff_language.html", v)
+		}
+	}
+	if err := s.st.SetUserEmail(c.Request().Context(), sc.user.ID, email); err != nil {
+		return err
+	}
+	if err := s.audit(c, sc.user, sc.user.Username, "email_change", sc.user.Username, "e-mail "+strconv.Quote(email)); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/staff/language?notice="+url.QueryEscape(s.tr(c).T("staff.email.saved")))
 }
 
 // setLanguage saves the account's language ("" follows the browser) and
