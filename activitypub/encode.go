@@ -628,6 +628,15 @@ func activityMap(a *Activity) (map[string]any, error) {
 		}
 		m["object"] = o
 	}
+	if len(a.Objects) > 0 {
+		if a.Object != nil {
+			return nil, fmt.Errorf("encode %s %q: %w: both Object and Objects", a.Type, a.ID, ErrMalformed)
+		}
+		m["object"] = stringsAny(a.Objects)
+	}
+	if a.Content != "" {
+		m["content"] = a.Content
+	}
 	return m, nil
 }
 

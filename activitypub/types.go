@@ -111,10 +111,16 @@ type Tombstone struct {
 // Accept), or json.RawMessage (an already-encoded object; its @context, if
 // any, is dropped when embedded).
 type Activity struct {
-	ID        string
-	Type      string // Create, Update, Delete, Accept, Reject, Announce, Undo, Follow …
-	Actor     string
-	Object    any
+	ID     string
+	Type   string // Create, Update, Delete, Accept, Reject, Announce, Undo, Follow …
+	Actor  string
+	Object any
+	// Objects is several object IRIs, for a Flag: Mastodon reads
+	// object = [account, status…] (set instead of Object).
+	Objects []string
+	// Content is the activity's own text, for a Flag: the reason shown
+	// to the receiving server's moderators.
+	Content   string
 	Target    string
 	To        []string
 	CC        []string

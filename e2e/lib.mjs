@@ -21,6 +21,7 @@ function env(name) {
 // form's Origin against it, so the browser must use exactly this origin.
 export const BASE = env('TORGET_E2E_BASE').replace(/\/$/, '');
 export const ADMIN = { username: 'admin', password: env('TORGET_E2E_ADMIN_PASSWORD') };
+export const ADMIN2 = { username: env('TORGET_E2E_ADMIN2_USER'), password: env('TORGET_E2E_ADMIN2_PASSWORD') };
 export const TOTP_USER = { username: env('TORGET_E2E_TOTP_USER'), password: env('TORGET_E2E_TOTP_PASSWORD') };
 export const EDITOR = { username: env('TORGET_E2E_EDITOR_USER'), password: env('TORGET_E2E_EDITOR_PASSWORD'), group: env('TORGET_E2E_EDITOR_GROUP') };
 export const OIDC_USER = env('TORGET_E2E_OIDC_USER');

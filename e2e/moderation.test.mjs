@@ -1,11 +1,12 @@
 // Moderation: replies from a fediverse peer (e2e/fakeremote, real signed
-// activities) are held by a rule created in the UI; a moderator approves,
+// activities) are held by a rule proposed in the UI and approved by a
+// second administrator (GOV-3); a moderator approves,
 // hides and removes them from the queue with the keyboard only; the public
 // moderation log shows each decision with its rule; axe-core on every new
 // page.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { ADMIN, axeCheck, BASE, GROUP, goto, launch, signIn, withPage } from './lib.mjs';
+import { ADMIN, ADMIN2, axeCheck, BASE, GROUP, goto, launch, signIn, withPage } from './lib.mjs';
 
 const REMOTE = process.env.TORGET_E2E_REMOTE;
 if (!REMOTE) throw new Error('TORGET_E2E_REMOTE is not set: run the browser tests with bash e2e/run.sh');
@@ -41,8 +42,22 @@ test('a moderator approves, hides and removes from the queue with the keyboard',
   await page.selectOption('#r-kind', 'first_post');
   await page.selectOption('#r-action', 'hold');
   await page.selectOption('#r-ground', 'villkor-spam');
+  await page.fill('#r-justification', 'Nya avsändare skickar ofta reklam; villkoren förbjuder reklam och massutskick.');
   await Promise.all([page.waitForNavigation(), page.click('form[action="/staff/moderation/rules"] button[type=submit]')]);
-  assert.ok((await page.content()).includes('forsta-inlagg'), 'rule listed after saving');
+  assert.match(await page.locator('.notice').innerText(), /annan administratör/);
+  const proposal = page.locator('.proposals li', { hasText: 'forsta-inlagg' });
+  assert.equal(await proposal.locator('button', { hasText: 'Godkänn' }).count(), 0, 'the proposer is offered no approval');
+  await axeCheck(page);
+  // A second administrator approves it, by keyboard.
+  await withPage(browser, t, async (p2) => {
+    await signIn(p2, ADMIN2);
+    await goto(p2, '/staff/moderation/rules');
+    const approve = p2.locator('.proposals li', { hasText: 'forsta-inlagg' }).locator('button', { hasText: 'Godkänn forsta-inlagg' });
+    await approve.focus();
+    await Promise.all([p2.waitForNavigation(), p2.keyboard.press('Enter')]);
+    assert.match(await p2.locator('.notice').innerText(), /gäller nu/);
+    assert.ok((await p2.locator('table').innerText()).includes('forsta-inlagg'), 'rule in force after approval');
+  });
 
   const texts = { approve: 'Hej, när öppnar biblioteket?', hide: 'Köp billiga klockor här', remove: 'Något som ska bort' };
   await send('cecilia', texts.approve);

@@ -52,6 +52,11 @@ export TORGET_DELIVERY_SCHEDULE_POLL=1s
 totp_pw=$(node -e 'console.log(require("crypto").randomBytes(12).toString("hex"))')
 printf '%s\n' "$totp_pw" | "$tmp/torget" admin create-user e2e-totp --role editor --password-stdin >/dev/null
 
+# A second administrator: a rule proposed by admin is in force only once
+# another administrator approves it (GOV-3).
+admin2_pw=$(node -e 'console.log(require("crypto").randomBytes(12).toString("hex"))')
+printf '%s\n' "$admin2_pw" | "$tmp/torget" admin create-user e2e-admin2 --role admin --password-stdin >/dev/null
+
 # An editor assigned to a group of its own (e2e-redaktion) and to no other,
 # for the editor-boundary test: the demo group stays out of its reach.
 editor_pw=$(node -e 'console.log(require("crypto").randomBytes(12).toString("hex"))')
@@ -100,6 +105,7 @@ echo "torget demo at $base"
 export TORGET_E2E_ARCHIVE="$(ls -d "$tmp"/archive/uuid-*)"
 
 export TORGET_E2E_BASE="$base" TORGET_E2E_ADMIN_PASSWORD="$pw" TORGET_E2E_REMOTE="$remote"
+export TORGET_E2E_ADMIN2_USER=e2e-admin2 TORGET_E2E_ADMIN2_PASSWORD="$admin2_pw"
 export TORGET_E2E_TOTP_USER=e2e-totp TORGET_E2E_TOTP_PASSWORD="$totp_pw"
 export TORGET_E2E_EDITOR_USER=e2e-editor TORGET_E2E_EDITOR_PASSWORD="$editor_pw" TORGET_E2E_EDITOR_GROUP=e2e-redaktion
 export TORGET_E2E_OIDC_USER=e2e-oidc

@@ -29,6 +29,7 @@ import (
 	"github.com/torget/torget/internal/liveness"
 	"github.com/torget/torget/internal/media"
 	"github.com/torget/torget/internal/metrics"
+	"github.com/torget/torget/internal/moderation"
 	"github.com/torget/torget/internal/notify"
 	"github.com/torget/torget/internal/privacy"
 	"github.com/torget/torget/internal/queue"
@@ -142,7 +143,13 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, st *store.S
 		return nil, err
 	}
 	cc := cfg.Cases
-	live := liveness.Config{StaleDays: cc.StaleDays, SupervisionDays: cc.SupervisionDays, LegalReportHours: cc.LegalReportHours, Location: caseLoc}
+	hours, err := moderation.ParseWorkingHours(cfg.Moderation.WorkingHours, caseLoc)
+	if err != nil {
+		return nil, fmt.Errorf("moderation.working_hours: %w", err)
+	}
+	// One MOD-5 target for the queue's marker and the alert mail.
+	legalTarget := moderation.Target{Hours: hours, Alert: cfg.Moderation.LegalTarget.Duration}
+	live := liveness.Config{StaleDays: cc.StaleDays, SupervisionDays: cc.SupervisionDays, LegalTarget: legalTarget, Location: caseLoc}
 	var unsupervised func(ctx context.Context, g *store.Group) (bool, error)
 	if cc.HoldWhenUnsupervised {
 		unsupervised = func(ctx context.Context, g *store.Group) (bool, error) { return liveness.Lapsed(ctx, st, live, g) }
@@ -278,10 +285,10 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, st *store.S
 			UpdatedOn: cfg.Access.UpdatedOn, Method: cfg.Access.Method, Exceptions: cfg.Access.Exceptions,
 			OutOfScope: cfg.Access.OutOfScope, SupervisorURL: cfg.Access.SupervisorURL},
 		Liveness: web.Liveness{StaleDays: cc.StaleDays, SupervisionDays: cc.SupervisionDays, FeedbackPerHour: cc.FeedbackPerHour,
-			LegalReportHours: cc.LegalReportHours, Mailing: a.Notifier.Mailing()},
+			Mailing: a.Notifier.Mailing()},
 		Media:   web.MediaOptions{Storage: a.Media, Limits: media.Limits{MaxBytes: cfg.Media.MaxBytes, MaxPixels: cfg.Media.MaxPixels}},
 		Archive: a.ExportOptions(), RulesInForce: func(ctx context.Context) (string, error) { return RulesInForce(ctx, st) },
-		Moderation: a.Moderation, Erasure: a.Erasure})
+		Moderation: a.Moderation, Erasure: a.Erasure, LegalTarget: legalTarget})
 	if err != nil {
 		return nil, err
 	}

@@ -99,11 +99,50 @@ func TestModerationQueueWeb(t *testing.T) {
 		t.Fatalf("rule without ground: %d", resp.StatusCode)
 	}
 	rule.Set("ground", "villkor-spam")
+	// GOV-3: a written justification is required.
+	if resp, body := adm.form("/staff/moderation/rules", "/staff/moderation/rules", rule); resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "Skriv en motivering") {
+		t.Fatalf("rule without justification: %d", resp.StatusCode)
+	}
+	rule.Set("justification", "Massutskick om klockor; villkoren förbjuder reklam")
+	tg.user(t, "admin2", store.RoleAdmin)
+	adm2 := newBrowser(t, tg)
+	adm2.login("admin2", testPassword)
 	for i := 0; i < 2; i++ {
 		if resp, body := adm.form("/staff/moderation/rules", "/staff/moderation/rules", rule); resp.StatusCode != http.StatusSeeOther {
-			t.Fatalf("save rule: %d %.300s", resp.StatusCode, body)
+			t.Fatalf("propose rule: %d %.300s", resp.StatusCode, body)
+		}
+		ps, err := tg.Store.ProposedRules(ctx)
+		if err != nil || len(ps) != 1 || ps[0].Status != store.RuleProposed || ps[0].Version != i+1 {
+			t.Fatalf("proposals: %+v %v", ps, err)
+		}
+		approve := "/staff/moderation/rules/proposals/" + itoa(ps[0].ID) + "/approve"
+		if i == 0 {
+			// Not in force yet: not on the published page, not screening.
+			if _, body := adm.get("/about/rules"); strings.Contains(body, "Ingen reklam för klockor") {
+				t.Fatal("proposed rule published before approval")
+			}
+			if cur, _ := tg.Store.AllCurrentRules(ctx); hasRule(cur, "spam-ord") {
+				t.Fatal("proposed rule in force before approval")
+			}
+			// The proposer may not approve.
+			resp, body := adm.form("/staff/moderation/rules", approve, url.Values{})
+			if resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "En annan administratör måste godkänna") {
+				t.Fatalf("self-approval: %d %.300s", resp.StatusCode, body)
+			}
+		}
+		if resp, body := adm2.form("/staff/moderation/rules", approve, url.Values{}); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("approve: %d %.300s", resp.StatusCode, body)
 		}
 		rule.Set("text", "Ingen reklam för klockor eller ur")
+	}
+	if cur, _ := tg.Store.AllCurrentRules(ctx); !hasRule(cur, "spam-ord") {
+		t.Fatal("approved rule not in force")
+	}
+	if a := tg.auditActions(t); a["rule_propose admin"] != 2 || a["rule_approve admin2"] != 2 {
+		t.Fatalf("rule steps not audited: %v", a)
+	}
+	if recs, err := tg.Store.SearchRecord(ctx, store.RecordQuery{Kind: store.KindRuleChange}); err != nil || len(recs) != 4 {
+		t.Fatalf("rule steps in the record: %d %v", len(recs), err)
 	}
 	_, body = adm.get("/about/rules")
 	if !strings.Contains(body, "Ingen reklam för klockor eller ur") || !strings.Contains(body, "Tidigare versioner") || !strings.Contains(body, "BrB 16 kap. 8 §") {
@@ -115,4 +154,13 @@ func TestModerationQueueWeb(t *testing.T) {
 	if n2, err := tg.Store.RemoteNoteByIRI(ctx, note2["id"].(string)); err != nil || !strings.Contains(n2.Matches, `"spam-ord"`) {
 		t.Fatalf("new rule not applied: %+v %v", n2, err)
 	}
+}
+
+func hasRule(rs []store.ModRule, id string) bool {
+	for _, r := range rs {
+		if r.RuleID == id {
+			return true
+		}
+	}
+	return false
 }

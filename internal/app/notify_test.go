@@ -259,7 +259,7 @@ func TestOverdueCaseLegalReportAndNoResponsibleMail(t *testing.T) {
 		t.Fatal(err)
 	}
 	loc, _ := tg.Config.Instance.Location()
-	deadline := liveness.AddWorkingHours(rp.CreatedAt, 4*time.Hour, loc)
+	deadline := (liveness.Config{Location: loc}).Target().Status(rp.CreatedAt, rp.CreatedAt).AlertAt
 
 	// Just before the deadline: nothing about the report.
 	tg.Clock.Advance(deadline.Sub(tg.Clock.Now()) - time.Minute)

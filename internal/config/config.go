@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -49,6 +50,7 @@ type Config struct {
 	Media      Media      `toml:"media"`
 	Log        Log        `toml:"log"`
 	Cases      Cases      `toml:"cases"`
+	Moderation Moderation `toml:"moderation"`
 	Privacy    Privacy    `toml:"privacy"`
 	Access     Access     `toml:"accessibility"`
 	Archive    Archive    `toml:"archive"`
@@ -241,9 +243,6 @@ type Cases struct {
 	FeedbackURL     string   `toml:"feedback_url"`
 	Authorities     []string `toml:"authorities"`
 	FeedbackPerHour int      `toml:"feedback_per_hour"`
-	// LegalReportHours is the MOD-5 target: working hours (Mon–Fri 08–17)
-	// to act on a report in a legal category before an alert.
-	LegalReportHours int `toml:"legal_report_hours"`
 	// HoldWhenUnsupervised holds new replies to a group whose supervision
 	// has lapsed until a moderator reviews its queue (LIV-2).
 	HoldWhenUnsupervised bool `toml:"hold_when_unsupervised"`
@@ -283,6 +282,15 @@ type Notify struct {
 	Communications string   `toml:"communications"`
 	SweepInterval  Duration `toml:"sweep_interval"`
 	RetryFor       Duration `toml:"retry_for"`
+}
+
+// Moderation sets the time target for reports in the legal categories of
+// the Act on Electronic Bulletin Boards (MOD-5): act the same working day,
+// alert after LegalTarget of working time (Monday–Friday, WorkingHours in
+// instance.time_zone).
+type Moderation struct {
+	LegalTarget  Duration `toml:"legal_target"`
+	WorkingHours string   `toml:"working_hours"`
 }
 
 // Privacy is the privacy notice (GDPR art. 13). Every field is required.
@@ -376,9 +384,10 @@ func Default() Config {
 		Log:  Log{Level: "info", Format: "text"},
 		Cases: Cases{DueWorkingDays: 1, StaleDays: 30, SupervisionDays: 7,
 			ProposalsURL: "https://example.org/medborgarforslag", MeetingsURL: "https://example.org/namndmoten",
-			FeedbackURL: "https://example.org/synpunkter", Authorities: []string{}, FeedbackPerHour: 10, LegalReportHours: 4},
-		SMTP:   SMTP{Port: 587, StartTLS: "required"},
-		Notify: Notify{SweepInterval: Duration{5 * time.Minute}, RetryFor: Duration{48 * time.Hour}},
+			FeedbackURL: "https://example.org/synpunkter", Authorities: []string{}, FeedbackPerHour: 10},
+		Moderation: Moderation{LegalTarget: Duration{4 * time.Hour}, WorkingHours: "08:00-17:00"},
+		SMTP:       SMTP{Port: 587, StartTLS: "required"},
+		Notify:     Notify{SweepInterval: Duration{5 * time.Minute}, RetryFor: Duration{48 * time.Hour}},
 		Privacy: Privacy{
 			Controller:  "Example municipality (exempel: ange nämnden som är personuppgiftsansvarig)",
 			DPO:         "Dataskyddsombudet, dataskyddsombud@example.org",
@@ -495,11 +504,19 @@ func setField(f reflect.Value, v string) error {
 	return nil
 }
 
+var workingHoursPattern = regexp.MustCompile(`^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-4]):[0-5][0-9]$`)
+
 // Validate checks the configuration and fills derived values (BaseURL).
 func (c *Config) Validate() error {
 	var errs []error
 	if _, err := c.Instance.Location(); err != nil {
 		errs = append(errs, fmt.Errorf("instance.time_zone %q: %w", c.Instance.TimeZone, err))
+	}
+	if c.Moderation.LegalTarget.Duration <= 0 {
+		errs = append(errs, errors.New("moderation.legal_target must be positive (e.g. \"4h\")"))
+	}
+	if !workingHoursPattern.MatchString(c.Moderation.WorkingHours) {
+		errs = append(errs, fmt.Errorf("moderation.working_hours %q: want HH:MM-HH:MM", c.Moderation.WorkingHours))
 	}
 	if c.Server.Domain == "" {
 		errs = append(errs, errors.New("server.domain is required"))
@@ -645,9 +662,6 @@ func (c *Config) validateMail() []error {
 	}
 	if c.Notify.SweepInterval.Duration <= 0 || c.Notify.RetryFor.Duration <= 0 {
 		errs = append(errs, errors.New("notify.sweep_interval and notify.retry_for must be positive"))
-	}
-	if c.Cases.LegalReportHours <= 0 {
-		errs = append(errs, errors.New("cases.legal_report_hours must be positive"))
 	}
 	return errs
 }

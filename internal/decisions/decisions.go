@@ -32,13 +32,23 @@ const (
 	Ban        = "ban"
 	Defederate = "defederate"
 	Restore    = "restore" // an appeal reversed a decision
+	Unban      = "unban"   // a ban lifted at its review (GOV-4)
+	BanReview  = "ban_review"
 )
 
+// Indefinite is the end of a block imposed by a ban that has a review date
+// and no end date: it lasts until a review lifts it.
+var Indefinite = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
+
 // PublicActions are the actions the public moderation log lists.
-var PublicActions = []string{Hide, Remove, Warn, Ban, Defederate, Restore}
+var PublicActions = []string{Hide, Remove, Warn, Ban, Defederate, Restore, Unban}
 
 // ErrInvalid is a decision that cannot be taken as asked (422).
 var ErrInvalid = errors.New("invalid decision")
+
+// ErrNoWarning refuses a ban of an author who was never warned, under a
+// rule that is not one of the legal categories (GOV-4).
+var ErrNoWarning = errors.New("a ban needs a prior warning to the author in this group unless the rule rests on a legal category (GOV-4)")
 
 // ErrForbidden is a decision this moderator may not take (403).
 var ErrForbidden = errors.New("not allowed")
@@ -58,7 +68,8 @@ type Input struct {
 	Host     string        // defederate
 	RuleID   string        // required for everything but approve
 	Reason   string        // facts relied on
-	BanFor   time.Duration // ban: length (required)
+	BanFor   time.Duration // ban: length (this or ReviewIn is required)
+	ReviewIn time.Duration // ban: when it must be reviewed
 	ReportID int64         // the report it answers, if any
 }
 
@@ -134,11 +145,20 @@ func (s *Service) Decide(ctx context.Context, m Moderator, in Input) (*store.Mod
 		if d.AuthorIRI == "" || in.GroupID == 0 {
 			return nil, fmt.Errorf("%w: a ban needs an author and a group", ErrInvalid)
 		}
-		if in.BanFor <= 0 || in.BanFor > 366*24*time.Hour {
-			return nil, fmt.Errorf("%w: a ban needs a length of at most a year (GOV-4)", ErrInvalid)
+		const year = 366 * 24 * time.Hour
+		if (in.BanFor <= 0 && in.ReviewIn <= 0) || in.BanFor < 0 || in.BanFor > year || in.ReviewIn < 0 || in.ReviewIn > year {
+			return nil, fmt.Errorf("%w: a ban needs a length or a review date, within a year (GOV-4)", ErrInvalid)
 		}
-		end := s.st.Now().Add(in.BanFor)
-		d.EndsAt, d.State = &end, store.DecisionPending
+		now := s.st.Now()
+		if in.BanFor > 0 {
+			end := now.Add(in.BanFor)
+			d.EndsAt = &end
+		}
+		if in.ReviewIn > 0 && (d.EndsAt == nil || in.ReviewIn < in.BanFor) {
+			rev := now.Add(in.ReviewIn)
+			d.ReviewAt = &rev
+		}
+		d.State = store.DecisionPending
 	case Defederate:
 		in.Host = strings.ToLower(strings.TrimSpace(in.Host))
 		if in.Host == "" || strings.ContainsAny(in.Host, "/ @") {
@@ -156,6 +176,20 @@ func (s *Service) Decide(ctx context.Context, m Moderator, in Input) (*store.Mod
 		d.RuleID, d.RuleVersion, d.LegalGround = r.ID, r.Version, r.LegalGround
 		if in.Reason == "" {
 			return nil, fmt.Errorf("%w: write the facts the decision rests on", ErrInvalid)
+		}
+		// GOV-4: a ban is the last step of the ladder. Unless the rule
+		// rests on a legal category of the bulletin-board act (MOD-2), the
+		// author must have been warned in this group first.
+		if in.Action == Ban {
+			if g, _ := moderation.GroundByCode(r.LegalGround); !g.Legal {
+				warned, err := s.st.HasWarning(ctx, in.GroupID, d.AuthorIRI)
+				if err != nil {
+					return nil, err
+				}
+				if !warned {
+					return nil, fmt.Errorf("%w: %w", ErrInvalid, ErrNoWarning)
+				}
+			}
 		}
 	}
 	if d.AuthorIRI != "" {
@@ -237,8 +271,12 @@ func (s *Service) apply(ctx context.Context, d *store.ModDecision, note *store.R
 		}
 	case Ban:
 		gid := *d.GroupID
+		end := Indefinite
+		if d.EndsAt != nil {
+			end = *d.EndsAt
+		}
 		if err := s.st.InsertBlock(ctx, &store.ModBlock{GroupID: &gid, ActorIRI: d.AuthorIRI, DecisionID: d.ID,
-			StartsAt: *d.EffectiveAt, EndsAt: *d.EndsAt}); err != nil {
+			StartsAt: *d.EffectiveAt, EndsAt: end}); err != nil {
 			return err
 		}
 		g, err := s.st.GroupByID(ctx, gid)
@@ -291,6 +329,9 @@ func (s *Service) notify(ctx context.Context, d *store.ModDecision) error {
 	}
 	if d.EndsAt != nil {
 		fmt.Fprintf(&b, "Avstängningen gäller till %s.\n", d.EndsAt.UTC().Format("2006-01-02 15:04 UTC"))
+	}
+	if d.ReviewAt != nil {
+		fmt.Fprintf(&b, "Avstängningen omprövas senast %s.\n", d.ReviewAt.UTC().Format("2006-01-02 15:04 UTC"))
 	}
 	fmt.Fprintf(&b, "\nDu kan begära omprövning: %s eller svara på det här meddelandet. En annan moderator prövar din begäran.", s.AppealURL(d.AppealToken))
 	iri, err := s.fed.NotifyAuthor(ctx, g, d.AuthorIRI, d.AuthorHandle, b.String())
@@ -369,6 +410,62 @@ func (s *Service) DecideAppeal(ctx context.Context, m Moderator, appealID int64,
 	return d, nil
 }
 
+// ReviewBan is a moderator's review of a ban that reached its review date
+// (GOV-4): lift it (Unban: the block ends, Undo{Block} is federated), or
+// keep it, with a next review date unless the ban has an end date. Both are
+// recorded as decisions citing the ban's rule.
+func (s *Service) ReviewBan(ctx context.Context, m Moderator, banID int64, lift bool, nextIn time.Duration, reason string) (*store.ModDecision, error) {
+	ban, err := s.st.Decision(ctx, banID)
+	if err != nil {
+		return nil, err
+	}
+	if ban.Action != Ban || ban.State != store.DecisionEffective || ban.ReviewAt == nil {
+		return nil, fmt.Errorf("%w: decision %d is not a ban waiting for review", ErrInvalid, banID)
+	}
+	reason = strings.TrimSpace(reason)
+	if reason == "" || len(reason) > 2000 {
+		return nil, fmt.Errorf("%w: write the facts the decision rests on", ErrInvalid)
+	}
+	var next *time.Time
+	if !lift {
+		if nextIn < 0 || nextIn > 366*24*time.Hour || (nextIn == 0 && ban.EndsAt == nil) {
+			return nil, fmt.Errorf("%w: a ban kept without an end date needs a next review date, within a year (GOV-4)", ErrInvalid)
+		}
+		if nextIn > 0 {
+			at := s.st.Now().Add(nextIn)
+			if ban.EndsAt == nil || at.Before(*ban.EndsAt) {
+				next = &at
+			}
+		}
+	}
+	mid := m.ID
+	d := &store.ModDecision{GroupID: ban.GroupID, Action: BanReview, State: store.DecisionEffective, ObjectIRI: ban.ObjectIRI,
+		AuthorIRI: ban.AuthorIRI, AuthorHandle: ban.AuthorHandle, RuleID: ban.RuleID, RuleVersion: ban.RuleVersion,
+		LegalGround: ban.LegalGround, Reason: reason, ModeratorID: &mid, ModeratorName: m.Name, EndsAt: ban.EndsAt, ReviewAt: next}
+	if lift {
+		d.Action, d.EndsAt = Unban, nil
+	}
+	if err := s.record(ctx, d); err != nil {
+		return nil, err
+	}
+	if err := s.st.SetBanReview(ctx, ban.ID, next); err != nil {
+		return d, err
+	}
+	if lift {
+		if err := s.st.LiftBlocks(ctx, ban.ID); err != nil {
+			return d, err
+		}
+		g, err := s.st.GroupByID(ctx, *ban.GroupID)
+		if err != nil {
+			return d, err
+		}
+		if _, err := s.fed.UnblockActor(ctx, g, ban.AuthorIRI); err != nil {
+			return d, err
+		}
+	}
+	return d, nil
+}
+
 // record is the one place a decision is persisted: the decision row and
 // its audit-log entry. (The archive's append-only record, when it exists,
 // hooks in here.)
@@ -405,6 +502,9 @@ func (s *Service) record(ctx context.Context, d *store.ModDecision) error {
 	detail := fmt.Sprintf("rule=%s v%d ground=%s state=%s reason=%s", d.RuleID, d.RuleVersion, d.LegalGround, d.State, d.Reason)
 	if d.EndsAt != nil {
 		detail += " ends=" + d.EndsAt.UTC().Format(time.RFC3339)
+	}
+	if d.ReviewAt != nil {
+		detail += " review=" + d.ReviewAt.UTC().Format(time.RFC3339)
 	}
 	var m Moderator
 	if d.ModeratorID != nil {
@@ -474,4 +574,37 @@ func clip(s string, n int) string {
 		n--
 	}
 	return s[:n]
+}
+
+// ReportToAuthorServer sends the author's server a Flag about a removed
+// item, citing the rule, so its moderators can act too. Only for an
+// effective removal of a resident's item.
+func (s *Service) ReportToAuthorServer(ctx context.Context, m Moderator, decisionID int64) (string, error) {
+	d, err := s.st.Decision(ctx, decisionID)
+	if err != nil {
+		return "", err
+	}
+	if d.Action != Remove || d.State != store.DecisionEffective || d.AuthorIRI == "" || d.ObjectIRI == "" {
+		return "", fmt.Errorf("%w: only a removed item can be reported to its server", ErrInvalid)
+	}
+	r, err := s.st.RuleVersion(ctx, d.RuleID, d.RuleVersion)
+	if err != nil {
+		return "", err
+	}
+	content := fmt.Sprintf("%s (version %d): %s", r.RuleID, r.Version, r.Text)
+	if g, ok := moderation.GroundByCode(r.LegalGround); ok {
+		content += " [" + g.Statute + "]"
+	}
+	iri, err := s.fed.FlagRemote(ctx, d.AuthorIRI, d.ObjectIRI, content)
+	if err != nil {
+		return "", err
+	}
+	payload, _ := json.Marshal(map[string]any{"flag": iri, "decision": d.ID, "content": content})
+	if err := s.st.AppendRecord(ctx, &store.RecordEntry{Kind: store.KindModeration, Category: store.KindModeration + ".flag", Direction: store.DirOut,
+		GroupID: d.GroupID, Actor: store.StaffActor(m.ID, m.Name), ObjectIRI: d.ObjectIRI, Ref: fmt.Sprintf("decision:%d:flag", d.ID),
+		Payload: string(payload)}); err != nil {
+		return iri, fmt.Errorf("record flag for decision %d: %w", d.ID, err)
+	}
+	s.audit(ctx, m, "mod_flag", d.ObjectIRI, "to "+activitypub.Host(d.AuthorIRI)+" rule="+d.RuleID)
+	return iri, nil
 }

@@ -276,3 +276,33 @@ func firstIRIOf(v any) string {
 	}
 	return ""
 }
+
+// FlagRemote reports a resident's note to the author's server (Mastodon's
+// Flag: actor = the instance actor, object = [account, note], content =
+// the reason), delivered to the author's shared inbox and signed by the
+// instance actor. It returns the Flag's id.
+func (s *Service) FlagRemote(ctx context.Context, actorIRI, noteIRI, content string) (string, error) {
+	inbox, host, err := s.authorInbox(ctx, actorIRI)
+	if err != nil {
+		return "", err
+	}
+	act := &activitypub.Activity{ID: s.uris.Activity(newID(16)), Type: "Flag", Actor: s.uris.InstanceActor(),
+		Objects: []string{actorIRI, noteIRI}, Content: content, Published: s.opt.Now().UTC()}
+	body, err := activitypub.EncodeActivity(act)
+	if err != nil {
+		return "", err
+	}
+	err = s.store.Tx(ctx, func(tx *store.Store) error {
+		// No group: the delivery is signed with the instance actor's key.
+		row := &store.Activity{IRI: act.ID, Type: act.Type, ObjectIRI: noteIRI, JSON: string(body)}
+		if err := tx.InsertActivity(ctx, row); err != nil {
+			return err
+		}
+		return tx.EnqueueDelivery(ctx, row.ID, inbox, host)
+	})
+	if err != nil {
+		return "", fmt.Errorf("flag %s: %w", noteIRI, err)
+	}
+	s.opt.WakeDelivery()
+	return act.ID, nil
+}

@@ -8,6 +8,7 @@ package liveness
 import (
 	"context"
 	"fmt"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -21,10 +22,12 @@ import (
 type Config struct {
 	StaleDays       int // no official post for longer: stale
 	SupervisionDays int // no queue review for longer: supervision lapsed
-	// LegalReportHours is the target, in working hours, for acting on a
-	// report in a legal category (MOD-2); 0 means 4.
-	LegalReportHours int
-	Location         *time.Location // where working hours are counted
+	// LegalTarget is the MOD-5 target for acting on a report in a legal
+	// category (MOD-2): the same one the moderation queue shows
+	// ([moderation] legal_target, working_hours). The zero value means four
+	// working hours, Monday–Friday 08–17 in Location.
+	LegalTarget moderation.Target
+	Location    *time.Location // instance time zone
 }
 
 // Kind names a warning.
@@ -180,16 +183,12 @@ func Check(ctx context.Context, st *store.Store, cfg Config) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	hours := cfg.LegalHours()
-	loc := cfg.Location
-	if loc == nil {
-		loc = time.UTC
-	}
+	target := cfg.Target()
 	for _, rp := range reports {
 		if gr, ok := moderation.GroundByCode(rp.Category); !ok || !gr.Legal {
 			continue
 		}
-		if AddWorkingHours(rp.CreatedAt, time.Duration(hours)*time.Hour, loc).After(now) {
+		if !target.Status(rp.CreatedAt, now).Overdue {
 			continue
 		}
 		w := Warning{Kind: LegalReport, ReportID: rp.ID, Category: rp.Category, Since: rp.CreatedAt, Key: fmt.Sprintf("legal_report:r%d", rp.ID)}
@@ -217,43 +216,21 @@ func Lapsed(ctx context.Context, st *store.Store, cfg Config, g *store.Group) (b
 
 func days(n int) time.Duration { return time.Duration(n) * 24 * time.Hour }
 
-// Working hours: Monday to Friday, 08:00 to 17:00.
-const (
-	dayStart = 8
-	dayEnd   = 17
-)
-
-// AddWorkingHours returns the moment d working hours (Monday to Friday,
-// 08–17 in loc) after t: a report at 15:00 on a Friday with a target of
-// four hours is due at 10:00 on Monday.
-func AddWorkingHours(t time.Time, d time.Duration, loc *time.Location) time.Time {
-	t = t.In(loc)
-	for d > 0 {
-		y, m, dd := t.Date()
-		start := time.Date(y, m, dd, dayStart, 0, 0, 0, loc)
-		end := time.Date(y, m, dd, dayEnd, 0, 0, 0, loc)
-		if wd := t.Weekday(); wd == time.Saturday || wd == time.Sunday || !t.Before(end) {
-			t = time.Date(y, m, dd+1, dayStart, 0, 0, 0, loc)
-			continue
-		}
-		if t.Before(start) {
-			t = start
-		}
-		if left := end.Sub(t); d > left {
-			d -= left
-			t = end
-			continue
-		}
-		t = t.Add(d)
-		d = 0
+// Target is the MOD-5 target in use: LegalTarget, or four working hours
+// Monday–Friday 08–17 when it is unset.
+func (c Config) Target() moderation.Target {
+	if c.LegalTarget.Alert > 0 && c.LegalTarget.Hours.End > c.LegalTarget.Hours.Start {
+		return c.LegalTarget
 	}
-	return t.UTC()
+	loc := c.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	return moderation.Target{Hours: moderation.WorkingHours{Location: loc, Start: 8 * time.Hour, End: 17 * time.Hour}, Alert: 4 * time.Hour}
 }
 
-// LegalHours is the MOD-5 target in working hours (default 4).
+// LegalHours is the target's alert time in whole working hours (rounded
+// up), for messages.
 func (c Config) LegalHours() int {
-	if c.LegalReportHours <= 0 {
-		return 4
-	}
-	return c.LegalReportHours
+	return int(math.Ceil(c.Target().Alert.Hours()))
 }

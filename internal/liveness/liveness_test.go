@@ -5,7 +5,10 @@ import (
 	"time"
 )
 
-func TestAddWorkingHours(t *testing.T) {
+// TestDefaultTarget: without a configured target the alert comes after four
+// working hours, Monday–Friday 08–17 in the instance's time zone, counted
+// by the same code as the moderation queue's target.
+func TestDefaultTarget(t *testing.T) {
 	loc, err := time.LoadLocation("Europe/Stockholm")
 	if err != nil {
 		t.Fatal(err)
@@ -31,8 +34,24 @@ func TestAddWorkingHours(t *testing.T) {
 		{"2026-11-25 16:00", 11 * time.Hour, "2026-11-27 09:00"}, // over two nights
 		{"2026-03-27 16:00", 2 * time.Hour, "2026-03-30 09:00"},  // over the switch to summer time
 	} {
-		if got := AddWorkingHours(at(c.from), c.h, loc); !got.Equal(at(c.want)) {
+		if c.h == 4*time.Hour {
+			if got := (Config{Location: loc}).Target().Status(at(c.from), at(c.want)); !got.Overdue || !got.AlertAt.Equal(at(c.want)) {
+				t.Errorf("%s: alert at %s, overdue %v; want %s", c.from, got.AlertAt.In(loc), got.Overdue, c.want)
+			}
+		}
+		if got := (Config{Location: loc}).Target().Hours.Add(at(c.from), c.h); !got.Equal(at(c.want)) {
 			t.Errorf("%s + %s = %s, want %s", c.from, c.h, got.In(loc).Format("2006-01-02 15:04 Mon"), c.want)
 		}
+	}
+}
+
+func TestLegalHoursRoundsUp(t *testing.T) {
+	if h := (Config{}).LegalHours(); h != 4 {
+		t.Fatalf("default target %d hours, want 4", h)
+	}
+	c := Config{LegalTarget: (Config{}).Target()}
+	c.LegalTarget.Alert = 90 * time.Minute
+	if h := c.LegalHours(); h != 2 {
+		t.Fatalf("90 minutes shown as %d hours, want 2", h)
 	}
 }

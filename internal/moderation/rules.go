@@ -150,27 +150,38 @@ func lines(s string) []string {
 	return out
 }
 
+// builtinText is the Swedish text of each built-in rule, as stored (and
+// archived) when a new installation seeds its rules. Pages show the
+// message catalogue's translation (mod.builtin.<id>) while the stored text
+// is unchanged.
+var builtinText = map[string]string{
+	"olaga-hot":                "Hot mot en person är förbjudet.",
+	"olaga-integritetsintrang": "Spridning av bilder eller uppgifter som allvarligt kränker någons privatliv är förbjuden.",
+	"uppvigling":               "Uppmaningar till brott är förbjudna.",
+	"hets-mot-folkgrupp":       "Hot eller missaktning mot en folkgrupp är förbjudet.",
+	"barnpornografibrott":      "Sexuella övergrepp på barn och bilder av sådana är förbjudna och polisanmäls.",
+	"olaga-valdsskildring":     "Grova våldsskildringar är förbjudna.",
+	"terrorism":                "Uppmaningar till terrorism är förbjudna.",
+	"upphovsratt":              "Uppenbara intrång i upphovsrätt tas bort.",
+	"personuppgifter":          "Kränkande uppgifter om andra personer, och känsliga uppgifter om tredje person, tas bort.",
+	"villkor-spam":             "Reklam, massutskick och upprepade likadana inlägg tas bort.",
+	"villkor-amne":             "Inlägg ska handla om gruppens ämne.",
+	"villkor-trakasserier":     "Personangrepp och trakasserier mot andra deltagare tas bort.",
+	"villkor-sakerhet":         "Länkar till skadlig kod eller bedrägerier tas bort.",
+}
+
+// BuiltinText returns the stored Swedish text of a built-in rule.
+func BuiltinText(id string) (string, bool) {
+	t, ok := builtinText[id]
+	return t, ok
+}
+
 // DefaultRules are the instance rules a new installation starts with: one
 // per ground, judged by a moderator.
 func DefaultRules() []Rule {
-	text := map[string]string{
-		"olaga-hot":                "Hot mot en person är förbjudet.",
-		"olaga-integritetsintrang": "Spridning av bilder eller uppgifter som allvarligt kränker någons privatliv är förbjuden.",
-		"uppvigling":               "Uppmaningar till brott är förbjudna.",
-		"hets-mot-folkgrupp":       "Hot eller missaktning mot en folkgrupp är förbjudet.",
-		"barnpornografibrott":      "Sexuella övergrepp på barn och bilder av sådana är förbjudna och polisanmäls.",
-		"olaga-valdsskildring":     "Grova våldsskildringar är förbjudna.",
-		"terrorism":                "Uppmaningar till terrorism är förbjudna.",
-		"upphovsratt":              "Uppenbara intrång i upphovsrätt tas bort.",
-		"personuppgifter":          "Kränkande uppgifter om andra personer, och känsliga uppgifter om tredje person, tas bort.",
-		"villkor-spam":             "Reklam, massutskick och upprepade likadana inlägg tas bort.",
-		"villkor-amne":             "Inlägg ska handla om gruppens ämne.",
-		"villkor-trakasserier":     "Personangrepp och trakasserier mot andra deltagare tas bort.",
-		"villkor-sakerhet":         "Länkar till skadlig kod eller bedrägerier tas bort.",
-	}
 	var out []Rule
 	for _, g := range Grounds {
-		out = append(out, Rule{ID: g.Code, Version: 1, Kind: KindManual, Text: text[g.Code], Action: Hide, LegalGround: g.Code})
+		out = append(out, Rule{ID: g.Code, Version: 1, Kind: KindManual, Text: builtinText[g.Code], Action: Hide, LegalGround: g.Code})
 	}
 	return out
 }

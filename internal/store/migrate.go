@@ -561,7 +561,7 @@ CREATE TABLE notifications (
 CREATE INDEX notifications_due ON notifications (state, next_attempt_at);
 CREATE INDEX notifications_created ON notifications (created_at);
 `},
-	// 13 and 15 are assigned to other changes; versions need not be contiguous.
+	// 15 is assigned to another change; versions need not be contiguous.
 	{12, "erasure requests (PRV-5): decisions on removal from public view or pseudonymisation", `
 CREATE TABLE erasure_requests (
 	id {{id}},
@@ -583,6 +583,19 @@ CREATE TABLE erasure_requests (
 	updated_at {{ts}} NOT NULL
 );
 CREATE INDEX erasure_requests_subject ON erasure_requests (subject_iri, status);
+`},
+	{13, "moderation governance: proposed rule versions approved by a second administrator, ban review dates", `
+ALTER TABLE mod_rules ADD COLUMN status TEXT NOT NULL DEFAULT 'approved';
+ALTER TABLE mod_rules ADD COLUMN justification TEXT NOT NULL DEFAULT '';
+ALTER TABLE mod_rules ADD COLUMN created_by_id BIGINT REFERENCES users (id);
+ALTER TABLE mod_rules ADD COLUMN decided_by TEXT NOT NULL DEFAULT '';
+ALTER TABLE mod_rules ADD COLUMN decided_by_id BIGINT REFERENCES users (id);
+ALTER TABLE mod_rules ADD COLUMN decided_at {{ts}};
+ALTER TABLE mod_rules ADD COLUMN decision_note TEXT NOT NULL DEFAULT '';
+CREATE INDEX mod_rules_status ON mod_rules (status, rule_id);
+ALTER TABLE mod_decisions ADD COLUMN review_at {{ts}};
+CREATE INDEX mod_decisions_review ON mod_decisions (action, review_at);
+CREATE INDEX mod_reports_resolved ON mod_reports (resolved_at, category);
 `},
 	{14, "scheduled yearly archive exports: one run per group and period, leased", `
 CREATE TABLE archive_runs (

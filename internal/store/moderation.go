@@ -27,7 +27,27 @@ type ModRule struct {
 	CreatedBy     string
 	CreatedAt     time.Time
 	RetiredAt     *time.Time
+	// GOV-3: a version made in the interface is proposed, with a written
+	// justification, and enforced only once a second administrator
+	// approves it. Built-in rules seeded at install are approved at once.
+	Status        string // RuleProposed, RuleApproved, RuleRejected
+	Justification string
+	CreatedByID   *int64
+	DecidedBy     string
+	DecidedByID   *int64
+	DecidedAt     *time.Time
+	DecisionNote  string // why a proposal was rejected
 }
+
+// Rule version states (GOV-3). Only approved versions are ever in force.
+const (
+	RuleProposed = "proposed"
+	RuleApproved = "approved"
+	RuleRejected = "rejected"
+)
+
+// ErrSameAdmin refuses an administrator approving their own proposal.
+var ErrSameAdmin = fmt.Errorf("a second administrator must approve a rule proposal: %w", ErrConflict)
 
 // DomainPolicy is the federation policy for one remote host.
 type DomainPolicy struct {
@@ -71,6 +91,7 @@ type ModDecision struct {
 	AppealToken   string // secret in the appeal link the author was sent
 	CreatedAt     time.Time
 	EffectiveAt   *time.Time
+	ReviewAt      *time.Time // ban: when a moderator must review it (GOV-4)
 }
 
 // Decision states.
@@ -120,21 +141,21 @@ type ModAppeal struct {
 	OutcomeDecisionID *int64
 }
 
-// SaveRule stores r as the next version of its rule id and retires the
-// version before it, in one transaction. r.Version is set.
+// SaveRule stores r as the next version of its rule id, in force at once,
+// and retires the version before it, in one transaction. It is for the
+// built-in rules seeded at install; changes made by staff go through
+// ProposeRule and ApproveRule (GOV-3). r.Version is set.
 func (s *Store) SaveRule(ctx context.Context, r *ModRule) error {
 	return s.Tx(ctx, func(tx *Store) error {
-		var cur struct{ V *int }
-		if err := tx.ctx(ctx).Raw("SELECT MAX(version) AS v FROM mod_rules WHERE rule_id = ?", r.RuleID).Scan(&cur).Error; err != nil {
+		v, err := tx.nextRuleVersion(ctx, r.RuleID)
+		if err != nil {
 			return err
 		}
 		now := tx.now()
-		r.ID, r.Version, r.CreatedAt, r.RetiredAt = 0, 1, now, nil
-		if cur.V != nil {
-			r.Version = *cur.V + 1
-			if err := tx.ctx(ctx).Exec("UPDATE mod_rules SET retired_at = ? WHERE rule_id = ? AND retired_at IS NULL", now, r.RuleID).Error; err != nil {
-				return err
-			}
+		r.ID, r.Version, r.CreatedAt, r.RetiredAt = 0, v, now, nil
+		r.Status, r.DecidedBy, r.DecidedAt = RuleApproved, r.CreatedBy, &now
+		if err := tx.ctx(ctx).Exec("UPDATE mod_rules SET retired_at = ? WHERE rule_id = ? AND retired_at IS NULL AND status = ?", now, r.RuleID, RuleApproved).Error; err != nil {
+			return err
 		}
 		if err := tx.ctx(ctx).Create(r).Error; err != nil {
 			return fmt.Errorf("save rule %s: %w", r.RuleID, translate(err))
@@ -143,10 +164,105 @@ func (s *Store) SaveRule(ctx context.Context, r *ModRule) error {
 	})
 }
 
+func (s *Store) nextRuleVersion(ctx context.Context, ruleID string) (int, error) {
+	var cur struct{ V *int }
+	if err := s.ctx(ctx).Raw("SELECT MAX(version) AS v FROM mod_rules WHERE rule_id = ?", ruleID).Scan(&cur).Error; err != nil {
+		return 0, err
+	}
+	if cur.V == nil {
+		return 1, nil
+	}
+	return *cur.V + 1, nil
+}
+
+// ProposeRule stores r as a proposed next version of its rule id: not in
+// force until another administrator approves it (GOV-3). One proposal a
+// rule at a time (ErrConflict). r.Version and r.Status are set.
+func (s *Store) ProposeRule(ctx context.Context, r *ModRule) error {
+	return s.Tx(ctx, func(tx *Store) error {
+		var n int64
+		if err := tx.ctx(ctx).Model(&ModRule{}).Where("rule_id = ? AND status = ?", r.RuleID, RuleProposed).Count(&n).Error; err != nil {
+			return err
+		}
+		if n > 0 {
+			return fmt.Errorf("rule %s already has a proposal waiting for approval: %w", r.RuleID, ErrConflict)
+		}
+		v, err := tx.nextRuleVersion(ctx, r.RuleID)
+		if err != nil {
+			return err
+		}
+		r.ID, r.Version, r.CreatedAt, r.RetiredAt = 0, v, tx.now(), nil
+		r.Status, r.DecidedBy, r.DecidedByID, r.DecidedAt = RuleProposed, "", nil, nil
+		if err := tx.ctx(ctx).Create(r).Error; err != nil {
+			return fmt.Errorf("propose rule %s: %w", r.RuleID, translate(err))
+		}
+		return nil
+	})
+}
+
+// ApproveRule puts a proposed version in force and retires the version it
+// replaces. The proposer may not approve (ErrSameAdmin); a version that is
+// not proposed is ErrConflict.
+func (s *Store) ApproveRule(ctx context.Context, id, approverID int64, approver string) (*ModRule, error) {
+	return s.decideRule(ctx, id, approverID, approver, RuleApproved, "")
+}
+
+// RejectRule turns a proposal down (the proposer may withdraw it); it stays
+// on record and is never in force.
+func (s *Store) RejectRule(ctx context.Context, id, byID int64, by, note string) (*ModRule, error) {
+	return s.decideRule(ctx, id, byID, by, RuleRejected, note)
+}
+
+func (s *Store) decideRule(ctx context.Context, id, byID int64, by, status, note string) (*ModRule, error) {
+	var r ModRule
+	err := s.Tx(ctx, func(tx *Store) error {
+		if err := translate(tx.ctx(ctx).Where("id = ?", id).Take(&r).Error); err != nil {
+			return fmt.Errorf("load rule proposal %d: %w", id, err)
+		}
+		if r.Status != RuleProposed {
+			return fmt.Errorf("rule %s version %d is %s, not proposed: %w", r.RuleID, r.Version, r.Status, ErrConflict)
+		}
+		if status == RuleApproved && r.CreatedByID != nil && *r.CreatedByID == byID {
+			return ErrSameAdmin
+		}
+		now := tx.now()
+		if status == RuleApproved {
+			if err := tx.ctx(ctx).Exec("UPDATE mod_rules SET retired_at = ? WHERE rule_id = ? AND retired_at IS NULL AND status = ?", now, r.RuleID, RuleApproved).Error; err != nil {
+				return err
+			}
+		} else {
+			r.RetiredAt = &now
+		}
+		r.Status, r.DecidedBy, r.DecidedByID, r.DecidedAt, r.DecisionNote = status, by, &byID, &now, note
+		return tx.ctx(ctx).Exec("UPDATE mod_rules SET status = ?, decided_by = ?, decided_by_id = ?, decided_at = ?, decision_note = ?, retired_at = ? WHERE id = ?",
+			r.Status, by, byID, now, note, r.RetiredAt, id).Error
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// ProposedRules lists the proposals waiting for a second administrator,
+// oldest first.
+func (s *Store) ProposedRules(ctx context.Context) ([]ModRule, error) {
+	var out []ModRule
+	return out, s.ctx(ctx).Where("status = ?", RuleProposed).Order("id").Find(&out).Error
+}
+
+// RuleByID loads one rule version by its row id.
+func (s *Store) RuleByID(ctx context.Context, id int64) (*ModRule, error) {
+	var r ModRule
+	if err := translate(s.ctx(ctx).Where("id = ?", id).Take(&r).Error); err != nil {
+		return nil, fmt.Errorf("load rule version %d: %w", id, err)
+	}
+	return &r, nil
+}
+
 // RetireRule withdraws a rule (its versions stay on record).
 func (s *Store) RetireRule(ctx context.Context, ruleID string) error {
 	defer s.write()()
-	res := s.ctx(ctx).Exec("UPDATE mod_rules SET retired_at = ? WHERE rule_id = ? AND retired_at IS NULL", s.now(), ruleID)
+	res := s.ctx(ctx).Exec("UPDATE mod_rules SET retired_at = ? WHERE rule_id = ? AND retired_at IS NULL AND status = ?", s.now(), ruleID, RuleApproved)
 	if res.Error == nil && res.RowsAffected == 0 {
 		return ErrNotFound
 	}
@@ -156,7 +272,7 @@ func (s *Store) RetireRule(ctx context.Context, ruleID string) error {
 // CurrentRules returns the rules in force: the instance's and, when
 // groupID is not 0, that group's.
 func (s *Store) CurrentRules(ctx context.Context, groupID int64) ([]ModRule, error) {
-	q := s.ctx(ctx).Where("retired_at IS NULL")
+	q := s.ctx(ctx).Where("retired_at IS NULL AND status = ?", RuleApproved)
 	if groupID == 0 {
 		q = q.Where("group_id IS NULL")
 	} else {
@@ -169,13 +285,13 @@ func (s *Store) CurrentRules(ctx context.Context, groupID int64) ([]ModRule, err
 // AllCurrentRules returns every rule in force, instance and groups.
 func (s *Store) AllCurrentRules(ctx context.Context) ([]ModRule, error) {
 	var out []ModRule
-	return out, s.ctx(ctx).Where("retired_at IS NULL").Order("group_id IS NOT NULL, group_id, rule_id").Find(&out).Error
+	return out, s.ctx(ctx).Where("retired_at IS NULL AND status = ?", RuleApproved).Order("group_id IS NOT NULL, group_id, rule_id").Find(&out).Error
 }
 
-// RuleHistory returns every version of every rule of the instance
-// (groupID 0) or a group, newest first.
+// RuleHistory returns every version that was in force of every rule of
+// the instance (groupID 0) or a group, newest first.
 func (s *Store) RuleHistory(ctx context.Context, groupID int64) ([]ModRule, error) {
-	q := s.ctx(ctx)
+	q := s.ctx(ctx).Where("status = ?", RuleApproved)
 	if groupID == 0 {
 		q = q.Where("group_id IS NULL")
 	} else {
@@ -194,20 +310,25 @@ func (s *Store) RuleVersion(ctx context.Context, ruleID string, version int) (*M
 	return &r, nil
 }
 
-// RulesStamp changes whenever a rule is saved or retired: caches compare it.
+// RulesStamp changes whenever a rule is saved, approved or retired:
+// caches compare it.
 func (s *Store) RulesStamp(ctx context.Context) (string, error) {
 	var row struct {
 		N int64
 		M *int64
 		R *string
+		D *string
 	}
-	err := s.ctx(ctx).Raw("SELECT COUNT(*) AS n, MAX(id) AS m, CAST(MAX(retired_at) AS TEXT) AS r FROM mod_rules").Scan(&row).Error
+	err := s.ctx(ctx).Raw("SELECT COUNT(*) AS n, MAX(id) AS m, CAST(MAX(retired_at) AS TEXT) AS r, CAST(MAX(decided_at) AS TEXT) AS d FROM mod_rules").Scan(&row).Error
 	stamp := fmt.Sprint(row.N)
 	if row.M != nil {
 		stamp += fmt.Sprint("/", *row.M)
 	}
 	if row.R != nil {
 		stamp += "/" + *row.R
+	}
+	if row.D != nil {
+		stamp += "/" + *row.D
 	}
 	return stamp, err
 }
@@ -479,4 +600,41 @@ func (s *Store) CanModerate(ctx context.Context, u *User, groupID int64) (bool, 
 	}
 	r, err := s.GroupRole(ctx, groupID, u.ID)
 	return r == RoleModerator, err
+}
+
+// HasWarning reports whether the author has had an effective warning in
+// the group that no appeal reversed (GOV-4: a ban follows a warning).
+func (s *Store) HasWarning(ctx context.Context, groupID int64, authorIRI string) (bool, error) {
+	var n int64
+	err := s.ctx(ctx).Model(&ModDecision{}).
+		Where("action = ? AND state = ? AND group_id = ? AND author_iri = ?", "warn", DecisionEffective, groupID, authorIRI).
+		Where("id NOT IN (SELECT decision_id FROM mod_appeals WHERE outcome = ?)", "reversed").Count(&n).Error
+	return n > 0, err
+}
+
+// BansDueForReview lists effective bans whose review date has come and
+// whose block is still on (GOV-4), oldest review first.
+func (s *Store) BansDueForReview(ctx context.Context, now time.Time) ([]ModDecision, error) {
+	var out []ModDecision
+	return out, s.ctx(ctx).Where("action = ? AND state = ? AND review_at IS NOT NULL AND review_at <= ?", "ban", DecisionEffective, now).
+		Where("EXISTS (SELECT 1 FROM mod_blocks b WHERE b.decision_id = mod_decisions.id AND b.lifted_at IS NULL AND b.ends_at > ?)", now).
+		Order("review_at, id").Find(&out).Error
+}
+
+// SetBanReview moves a ban's next review date (nil: no further review).
+func (s *Store) SetBanReview(ctx context.Context, decisionID int64, at *time.Time) error {
+	defer s.write()()
+	return s.ctx(ctx).Exec("UPDATE mod_decisions SET review_at = ? WHERE id = ?", at, decisionID).Error
+}
+
+// ResolvedReports lists reports in the given categories decided since a
+// time, with reported_at (created_at) and decided_at (resolved_at), for the
+// time-to-decision statistics (MOD-5).
+func (s *Store) ResolvedReports(ctx context.Context, categories []string, since time.Time) ([]ModReport, error) {
+	var out []ModReport
+	if len(categories) == 0 {
+		return nil, nil
+	}
+	return out, s.ctx(ctx).Where("resolved_at IS NOT NULL AND resolved_at >= ? AND category IN ?", since, categories).
+		Order("resolved_at").Find(&out).Error
 }

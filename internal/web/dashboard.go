@@ -64,7 +64,7 @@ var alertStateIDs = map[string]string{
 // livenessConfig is the limits for internal/liveness.
 func (s *Server) livenessConfig() liveness.Config {
 	l := s.opt.Liveness
-	return liveness.Config{StaleDays: l.StaleDays, SupervisionDays: l.SupervisionDays, LegalReportHours: l.LegalReportHours, Location: s.opt.TimeZone}
+	return liveness.Config{StaleDays: l.StaleDays, SupervisionDays: l.SupervisionDays, LegalTarget: s.opt.LegalTarget, Location: s.opt.TimeZone}
 }
 
 func (s *Server) dashboard(c echo.Context) error {

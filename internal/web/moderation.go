@@ -63,6 +63,14 @@ func (s *Server) ruleView(ctx context.Context, l *i18n.Localizer, r store.ModRul
 	}
 	v := ruleView{ID: r.RuleID, Kind: kind, Text: r.Text, Action: actionLabel(l, r.Action), Ground: groundLabel(l, g), Statute: g.Statute,
 		Legal: g.Legal, Version: r.Version, Since: r.CreatedAt, Retired: r.RetiredAt, Scope: l.T("mod.rules.scope_all")}
+	if sv, ok := moderation.BuiltinText(r.RuleID); ok && r.Text == sv {
+		if id, ok := builtinRuleTexts[r.RuleID]; ok {
+			v.Text = l.T(id) // an unchanged built-in rule, in the visitor's language
+		}
+	}
+	if r.Status == store.RuleApproved && r.DecidedAt != nil {
+		v.Since = *r.DecidedAt // in force since it was approved (GOV-3)
+	}
 	if r.GroupID != nil {
 		if gr, err := s.st.GroupByID(ctx, *r.GroupID); err == nil {
 			v.Scope = gr.Name
@@ -77,6 +85,18 @@ var kindLabels = map[string]string{
 	"link_domain": msg("mod.kind.link_domain"), "max_links": msg("mod.kind.max_links"), "max_mentions": msg("mod.kind.max_mentions"),
 	"rate_author": msg("mod.kind.rate_author"), "rate_server": msg("mod.kind.rate_server"),
 	"first_post": msg("mod.kind.first_post"), "media": msg("mod.kind.media"),
+}
+
+// builtinRuleTexts are the built-in rules' texts (message ids), keyed by
+// rule id; the Swedish entries equal moderation.BuiltinText.
+var builtinRuleTexts = map[string]string{
+	"olaga-hot": msg("mod.builtin.olaga-hot"), "olaga-integritetsintrang": msg("mod.builtin.olaga-integritetsintrang"),
+	"uppvigling": msg("mod.builtin.uppvigling"), "hets-mot-folkgrupp": msg("mod.builtin.hets-mot-folkgrupp"),
+	"barnpornografibrott": msg("mod.builtin.barnpornografibrott"), "olaga-valdsskildring": msg("mod.builtin.olaga-valdsskildring"),
+	"terrorism": msg("mod.builtin.terrorism"), "upphovsratt": msg("mod.builtin.upphovsratt"),
+	"personuppgifter": msg("mod.builtin.personuppgifter"), "villkor-spam": msg("mod.builtin.villkor-spam"),
+	"villkor-amne": msg("mod.builtin.villkor-amne"), "villkor-trakasserier": msg("mod.builtin.villkor-trakasserier"),
+	"villkor-sakerhet": msg("mod.builtin.villkor-sakerhet"),
 }
 
 // groundLabels names each legal ground of moderation.Grounds (message ids).
@@ -131,6 +151,10 @@ func actionLabel(l *i18n.Localizer, a string) string {
 		return l.T("mod.action.defederate")
 	case decisions.Restore:
 		return l.T("mod.action.restore")
+	case decisions.Unban:
+		return l.T("mod.action.unban")
+	case decisions.BanReview:
+		return l.T("mod.action.ban_review")
 	case "appeal_upheld":
 		return l.T("mod.action.appeal_upheld")
 	}
@@ -151,13 +175,22 @@ type monthCount struct {
 	N             int64
 }
 
+// legalMonth is the time to decision for reports in the legal categories
+// decided in one month, in working hours (MOD-5).
+type legalMonth struct {
+	Month       string
+	N, Overdue  int
+	Median, Max string
+}
+
 type rulesPage struct {
 	page
-	Intro   template.HTML // the administrator's text (torget about set rules), if any
-	Current []ruleView
-	History []ruleView
-	Counts  []monthCount
-	Grounds []moderation.Ground
+	LegalTimes []legalMonth
+	Intro      template.HTML // the administrator's text (torget about set rules), if any
+	Current    []ruleView
+	History    []ruleView
+	Counts     []monthCount
+	Grounds    []moderation.Ground
 }
 
 // rulesPage is /about/rules: every rule in force (instance and groups),
@@ -198,6 +231,9 @@ func (s *Server) rulesPage(c echo.Context) error {
 	}
 	for _, k := range counts {
 		v.Counts = append(v.Counts, monthCount{Month: k.Month, RuleID: k.RuleID, N: k.N})
+	}
+	if v.LegalTimes, err = s.legalTimes(ctx); err != nil {
+		return err
 	}
 	sort.Slice(v.Counts, func(i, j int) bool {
 		if v.Counts[i].Month != v.Counts[j].Month {
@@ -507,4 +543,44 @@ func (s *Server) appeal(c echo.Context) error {
 	}
 	v.Done = true
 	return s.render(c, http.StatusCreated, "appeal.html", v)
+}
+
+// legalTimes is the time from report to decision for reports in the legal
+// categories over the last year, per month of decision (newest first):
+// how many, the median and the longest, and how many passed the alert
+// target, all in working time (MOD-5).
+func (s *Server) legalTimes(ctx context.Context) ([]legalMonth, error) {
+	var legal []string
+	for _, g := range moderation.Grounds {
+		if g.Legal {
+			legal = append(legal, g.Code)
+		}
+	}
+	rs, err := s.st.ResolvedReports(ctx, legal, s.st.Now().AddDate(-1, 0, 0))
+	if err != nil {
+		return nil, err
+	}
+	t := s.legalTarget()
+	by := map[string][]time.Duration{}
+	for _, r := range rs {
+		m := r.ResolvedAt.UTC().Format("2006-01")
+		by[m] = append(by[m], t.Hours.Between(r.CreatedAt, *r.ResolvedAt))
+	}
+	out := make([]legalMonth, 0, len(by))
+	for m, ds := range by {
+		sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+		med := ds[len(ds)/2]
+		if len(ds)%2 == 0 {
+			med = (ds[len(ds)/2-1] + ds[len(ds)/2]) / 2
+		}
+		lm := legalMonth{Month: m, N: len(ds), Median: hoursText(med), Max: hoursText(ds[len(ds)-1])}
+		for _, d := range ds {
+			if d >= t.Alert {
+				lm.Overdue++
+			}
+		}
+		out = append(out, lm)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Month > out[j].Month })
+	return out, nil
 }

@@ -31,7 +31,6 @@ type AccessStatement struct {
 // Liveness sets the dashboard's warning thresholds.
 type Liveness struct {
 	StaleDays, SupervisionDays, FeedbackPerHour int
-	LegalReportHours                            int  // MOD-5 target in working hours
 	Mailing                                     bool // alerts are mailed (SMTP configured)
 }
 

@@ -29,6 +29,7 @@ import (
 	"github.com/torget/torget/internal/markup"
 	"github.com/torget/torget/internal/media"
 	"github.com/torget/torget/internal/metrics"
+	"github.com/torget/torget/internal/moderation"
 	"github.com/torget/torget/internal/privacy"
 	"github.com/torget/torget/internal/store"
 	"github.com/torget/torget/internal/uris"
@@ -59,7 +60,10 @@ type Options struct {
 	Moderation *decisions.Service
 	// Erasure handles erasure requests (PRV-5); nil turns the pages off.
 	Erasure *privacy.Service
-	Media   MediaOptions
+	// LegalTarget is the time target for reports in legal categories
+	// (MOD-5); zero: 4 working hours, 08–17 in TimeZone.
+	LegalTarget moderation.Target
+	Media       MediaOptions
 	// TimeZone is where dates on pages are shown (UTC if nil).
 	TimeZone *time.Location
 	// Archive is the configured part of archive exports (agents, version).

@@ -30,10 +30,13 @@ func (s *Server) staffModerationRoutes(e *echo.Echo) {
 	g.POST("/decide", s.modDecide)
 	g.POST("/decisions/:id/confirm", s.modConfirm)
 	g.POST("/appeals/:id", s.modAppeal)
+	g.POST("/bans/:id/review", s.modReviewBan)
 	admin := g.Group("", requireRole(auth.RoleAdmin))
 	admin.GET("/rules", s.modRules)
 	admin.POST("/rules", s.modSaveRule)
 	admin.POST("/rules/:id/retire", s.modRetireRule)
+	admin.POST("/rules/proposals/:id/approve", s.modApproveRule)
+	admin.POST("/rules/proposals/:id/reject", s.modRejectRule)
 	admin.GET("/domains", s.modDomains)
 	admin.POST("/domains", s.modSaveDomain)
 	admin.POST("/domains/mode", s.modSetMode)
@@ -65,6 +68,22 @@ type queueItem struct {
 	Matches                       []moderation.Match
 	Reports                       []reportView
 	Rules                         []ruleOption
+	Target                        *targetView // a report in a legal category (MOD-5)
+}
+
+// targetView is where a legal report stands against the time target.
+type targetView struct {
+	Reported, Due, AlertAt time.Time
+	Elapsed                string // working time since the report
+	Overdue                bool
+}
+
+// banReview is a ban that reached its review date (GOV-4).
+type banReview struct {
+	ID                              int64
+	Group, Author, Rule, Reason, By string
+	Since, ReviewAt                 time.Time
+	Until                           *time.Time
 }
 
 type pendingBan struct {
@@ -91,7 +110,9 @@ type queuePage struct {
 	page
 	Items   []queueItem
 	Bans    []pendingBan
+	Reviews []banReview
 	Appeals []appealView
+	Target  string // the legal time target, in words
 	Reports []otherReport
 	Error   string
 	Notice  string
@@ -147,9 +168,18 @@ func (s *Server) renderQueue(c echo.Context, code int, errMsg, notice string) er
 		return err
 	}
 	byObject := map[string][]store.ModReport{}
+	legalSince := map[string]time.Time{} // earliest legal report per item
 	for _, r := range reports {
 		byObject[r.ObjectIRI] = append(byObject[r.ObjectIRI], r)
+		if g, ok := moderation.GroundByCode(r.Category); ok && g.Legal {
+			if t, seen := legalSince[r.ObjectIRI]; !seen || r.CreatedAt.Before(t) {
+				legalSince[r.ObjectIRI] = r.CreatedAt
+			}
+		}
 	}
+	target := s.legalTarget()
+	now := s.st.Now()
+	v.Target = l.T("staff.mod.target.rule", "Hours", hoursText(target.Alert))
 	seen := map[int64]bool{}
 	add := func(n store.RemoteNote) error {
 		g, ok := mine[n.GroupID]
@@ -165,6 +195,10 @@ func (s *Server) renderQueue(c echo.Context, code int, errMsg, notice string) er
 		_ = json.Unmarshal([]byte(n.Matches), &it.Matches)
 		for _, r := range byObject[n.IRI] {
 			it.Reports = append(it.Reports, reportView{Category: r.Category, Comment: r.Comment, Origin: r.Origin, At: r.CreatedAt})
+		}
+		if at, ok := legalSince[n.IRI]; ok {
+			st := target.Status(at, now)
+			it.Target = &targetView{Reported: at, Due: st.Due, AlertAt: st.AlertAt, Elapsed: hoursText(st.Elapsed), Overdue: st.Overdue}
 		}
 		delete(byObject, n.IRI)
 		sel := ""
@@ -240,6 +274,25 @@ func (s *Server) renderQueue(c echo.Context, code int, errMsg, notice string) er
 		}
 		v.Bans = append(v.Bans, b)
 	}
+	due, err := s.st.BansDueForReview(ctx, now)
+	if err != nil {
+		return err
+	}
+	for _, d := range due {
+		if d.GroupID == nil {
+			continue
+		}
+		g, ok := mine[*d.GroupID]
+		if !ok {
+			continue
+		}
+		r := banReview{ID: d.ID, Group: g.Name, Author: firstNonEmptyStr(d.AuthorHandle, d.AuthorIRI), Rule: d.RuleID, Reason: d.Reason,
+			By: d.ModeratorName, Since: d.CreatedAt, ReviewAt: *d.ReviewAt, Until: d.EndsAt}
+		if d.EffectiveAt != nil {
+			r.Since = *d.EffectiveAt
+		}
+		v.Reviews = append(v.Reviews, r)
+	}
 	appeals, err := s.st.OpenAppeals(ctx)
 	if err != nil {
 		return err
@@ -276,12 +329,16 @@ func (s *Server) modDecide(c echo.Context) error {
 	l := s.tr(c)
 	action := c.FormValue("action")
 	in := decisions.Input{Action: action, RuleID: c.FormValue("rule"), Reason: c.FormValue("reason")}
-	if d := c.FormValue("ban_days"); d != "" && action == decisions.Ban {
-		n, err := strconv.Atoi(d)
-		if err != nil || n < 1 {
-			return s.renderQueue(c, http.StatusUnprocessableEntity, l.T("staff.mod.error.ban_days"), "")
+	if action == decisions.Ban {
+		for field, dst := range map[string]*time.Duration{"ban_days": &in.BanFor, "review_days": &in.ReviewIn} {
+			if d := c.FormValue(field); d != "" {
+				n, err := strconv.Atoi(d)
+				if err != nil || n < 1 {
+					return s.renderQueue(c, http.StatusUnprocessableEntity, l.T("staff.mod.error.ban_days"), "")
+				}
+				*dst = time.Duration(n) * 24 * time.Hour
+			}
 		}
-		in.BanFor = time.Duration(n) * 24 * time.Hour
 	}
 	ids := form["note_id"]
 	if len(ids) == 0 {
@@ -306,7 +363,8 @@ func (s *Server) modDecide(c echo.Context) error {
 		}
 		one := in
 		one.NoteID = id
-		if _, err := s.opt.Moderation.Decide(ctx, s.moderator(c), one); err != nil {
+		d, err := s.opt.Moderation.Decide(ctx, s.moderator(c), one)
+		if err != nil {
 			switch {
 			case errors.Is(err, decisions.ErrInvalid):
 				return s.renderQueue(c, http.StatusUnprocessableEntity, decisionError(l, err), "")
@@ -314,6 +372,12 @@ func (s *Server) modDecide(c echo.Context) error {
 				return echo.NewHTTPError(http.StatusForbidden, err.Error())
 			}
 			return err
+		}
+		// On request, the author's server is told too (an outgoing Flag).
+		if action == decisions.Remove && c.FormValue("flag") == "1" {
+			if _, err := s.opt.Moderation.ReportToAuthorServer(ctx, s.moderator(c), d.ID); err != nil {
+				return err
+			}
 		}
 		done++
 	}
@@ -332,8 +396,12 @@ func decisionError(l *i18n.Localizer, err error) string {
 		return l.T("staff.mod.error.rule")
 	case strings.Contains(m, "facts"):
 		return l.T("staff.mod.error.reason")
-	case strings.Contains(m, "length"):
+	case errors.Is(err, decisions.ErrNoWarning):
+		return l.T("staff.mod.error.no_warning")
+	case strings.Contains(m, "length or a review"):
 		return l.T("staff.mod.error.ban_length")
+	case strings.Contains(m, "next review"):
+		return l.T("staff.mod.error.next_review")
 	}
 	return l.T("staff.mod.error.failed", "Reason", m)
 }
@@ -391,16 +459,27 @@ func (s *Server) modAppeal(c echo.Context) error {
 
 type rulesAdminPage struct {
 	page
-	Rules   []ruleView
-	Groups  []store.Group
-	Kinds   []moderation.Kind
-	Grounds []moderation.Ground
-	Error   string
-	Form    ruleForm
+	Notice    string
+	Proposals []proposalView
+	Rules     []ruleView
+	Groups    []store.Group
+	Kinds     []moderation.Kind
+	Grounds   []moderation.Ground
+	Error     string
+	Form      ruleForm
 }
 
 type ruleForm struct {
-	ID, Kind, Text, Action, Ground, Pattern, Limit, Window, Group string
+	ID, Kind, Text, Action, Ground, Pattern, Limit, Window, Group, Justification string
+}
+
+// proposalView is a rule proposal waiting for a second administrator.
+type proposalView struct {
+	RowID         int64
+	Rule          ruleView
+	Justification string
+	By            string
+	Mine          bool
 }
 
 func (s *Server) modRules(c echo.Context) error {
@@ -418,64 +497,107 @@ func (s *Server) renderRules(c echo.Context, code int, errMsg string, f ruleForm
 	for _, r := range rs {
 		v.Rules = append(v.Rules, s.ruleView(ctx, l, r))
 	}
+	ps, err := s.st.ProposedRules(ctx)
+	if err != nil {
+		return err
+	}
+	me := staffFrom(c).user.ID
+	for _, p := range ps {
+		v.Proposals = append(v.Proposals, proposalView{RowID: p.ID, Rule: s.ruleView(ctx, l, p), Justification: p.Justification,
+			By: p.CreatedBy, Mine: p.CreatedByID != nil && *p.CreatedByID == me})
+	}
+	switch c.QueryParam("done") {
+	case "proposed":
+		v.Notice = l.T("staff.mod.rules.done.proposed")
+	case "approved":
+		v.Notice = l.T("staff.mod.rules.done.approved")
+	case "rejected":
+		v.Notice = l.T("staff.mod.rules.done.rejected")
+	}
 	if v.Groups, err = s.st.ListGroups(ctx); err != nil {
 		return err
 	}
 	return s.render(c, code, "staff_mod_rules.html", v)
 }
 
-// modSaveRule stores a rule as a new version (same id) or a new rule.
+// modSaveRule proposes a rule or a new version of one (same id). It is not
+// in force until a second administrator approves it (GOV-3).
 func (s *Server) modSaveRule(c echo.Context) error {
 	ctx := c.Request().Context()
+	l := s.tr(c)
 	f := ruleForm{ID: strings.TrimSpace(c.FormValue("id")), Kind: c.FormValue("kind"), Text: strings.TrimSpace(c.FormValue("text")),
 		Action: c.FormValue("rule_action"), Ground: c.FormValue("ground"), Pattern: c.FormValue("pattern"),
-		Limit: c.FormValue("limit"), Window: c.FormValue("window"), Group: c.FormValue("group")}
+		Limit: c.FormValue("limit"), Window: c.FormValue("window"), Group: c.FormValue("group"), Justification: c.FormValue("justification")}
 	r := moderation.Rule{ID: f.ID, Kind: moderation.Kind(f.Kind), Text: f.Text, Action: moderation.Action(f.Action),
 		LegalGround: f.Ground, Pattern: f.Pattern}
 	if f.Limit != "" {
 		n, err := strconv.Atoi(f.Limit)
 		if err != nil {
-			return s.renderRules(c, http.StatusUnprocessableEntity, s.tr(c).T("staff.mod.error.limit"), f)
+			return s.renderRules(c, http.StatusUnprocessableEntity, l.T("staff.mod.error.limit"), f)
 		}
 		r.Limit = n
 	}
 	if f.Window != "" {
 		w, err := time.ParseDuration(f.Window)
 		if err != nil {
-			return s.renderRules(c, http.StatusUnprocessableEntity, s.tr(c).T("staff.mod.error.window"), f)
+			return s.renderRules(c, http.StatusUnprocessableEntity, l.T("staff.mod.error.window"), f)
 		}
 		r.Window = w
 	}
-	if err := r.Validate(); err != nil {
-		return s.renderRules(c, http.StatusUnprocessableEntity, s.tr(c).T("staff.mod.error.rule_not_saved", "Reason", err.Error()), f)
-	}
-	if _, err := moderation.Compile([]moderation.Rule{r}); err != nil {
-		return s.renderRules(c, http.StatusUnprocessableEntity, s.tr(c).T("staff.mod.error.rule_not_saved", "Reason", err.Error()), f)
-	}
-	row := &store.ModRule{RuleID: r.ID, Kind: string(r.Kind), Text: r.Text, Action: string(r.Action), LegalGround: r.LegalGround,
-		Pattern: r.Pattern, Lim: r.Limit, WindowSeconds: int64(r.Window / time.Second), CreatedBy: staffFrom(c).user.Username}
+	p := decisions.Proposal{Rule: r, Justification: f.Justification}
 	if f.Group != "" {
 		g, err := s.fed.Group(ctx, f.Group)
 		if err != nil {
-			return s.renderRules(c, http.StatusUnprocessableEntity, s.tr(c).T("staff.mod.error.unknown_group"), f)
+			return s.renderRules(c, http.StatusUnprocessableEntity, l.T("staff.mod.error.unknown_group"), f)
 		}
-		row.GroupID = &g.ID
+		p.GroupID = &g.ID
 	}
-	if err := s.st.SaveRule(ctx, row); err != nil {
+	if _, err := s.opt.Moderation.ProposeRule(ctx, s.moderator(c), p); err != nil {
+		switch {
+		case errors.Is(err, decisions.ErrJustification):
+			return s.renderRules(c, http.StatusUnprocessableEntity, l.T("staff.mod.error.justification"), f)
+		case errors.Is(err, decisions.ErrInvalid):
+			return s.renderRules(c, http.StatusUnprocessableEntity, l.T("staff.mod.error.rule_not_saved", "Reason", strings.TrimPrefix(err.Error(), decisions.ErrInvalid.Error()+": ")), f)
+		}
 		return err
 	}
-	s.opt.Moderation.Screener().Invalidate()
-	if body, err := json.Marshal(row); err == nil {
-		if err := s.st.AppendRecord(ctx, &store.RecordEntry{Kind: store.KindRuleChange, Direction: store.DirInternal, GroupID: row.GroupID,
-			Actor: store.StaffActor(staffFrom(c).user.ID, staffFrom(c).user.Username), ObjectIRI: row.RuleID,
-			Ref: fmt.Sprintf("rule:%s:%d", row.RuleID, row.Version), Payload: string(body)}); err != nil {
-			return err
-		}
+	return c.Redirect(http.StatusSeeOther, "/staff/moderation/rules?done=proposed")
+}
+
+// modApproveRule puts a proposal in force; the proposer may not (GOV-3).
+func (s *Server) modApproveRule(c echo.Context) error {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return store.ErrNotFound
 	}
-	if err := s.audit(c, staffFrom(c).user, "", "rule_save", row.RuleID, fmt.Sprintf("version %d kind=%s action=%s ground=%s", row.Version, row.Kind, row.Action, row.LegalGround)); err != nil {
+	l := s.tr(c)
+	_, err = s.opt.Moderation.ApproveRule(c.Request().Context(), s.moderator(c), id)
+	switch {
+	case errors.Is(err, decisions.ErrSameAdmin):
+		return s.renderRules(c, http.StatusForbidden, l.T("staff.mod.error.approve_own"), ruleForm{Kind: "manual", Action: "hide"})
+	case errors.Is(err, decisions.ErrInvalid):
+		return s.renderRules(c, http.StatusConflict, l.T("staff.mod.error.not_proposed"), ruleForm{Kind: "manual", Action: "hide"})
+	case err != nil:
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, "/staff/moderation/rules")
+	return c.Redirect(http.StatusSeeOther, "/staff/moderation/rules?done=approved")
+}
+
+// modRejectRule turns a proposal down (or lets its proposer withdraw it).
+func (s *Server) modRejectRule(c echo.Context) error {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return store.ErrNotFound
+	}
+	l := s.tr(c)
+	_, err = s.opt.Moderation.RejectRule(c.Request().Context(), s.moderator(c), id, c.FormValue("reason"))
+	switch {
+	case errors.Is(err, decisions.ErrInvalid):
+		return s.renderRules(c, http.StatusUnprocessableEntity, l.T("staff.mod.error.reject_reason"), ruleForm{Kind: "manual", Action: "hide"})
+	case err != nil:
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/staff/moderation/rules?done=rejected")
 }
 
 func (s *Server) modRetireRule(c echo.Context) error {
@@ -596,4 +718,65 @@ func (s *Server) mayModerateDecision(c echo.Context, d *store.ModDecision) error
 		return echo.NewHTTPError(http.StatusForbidden, "you do not moderate this group")
 	}
 	return nil
+}
+
+// modReviewBan is the review of a ban that reached its review date: keep
+// it (with a next review date unless it has an end) or lift it (GOV-4).
+func (s *Server) modReviewBan(c echo.Context) error {
+	ctx := c.Request().Context()
+	l := s.tr(c)
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return store.ErrNotFound
+	}
+	d, err := s.st.Decision(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := s.mayModerateDecision(c, d); err != nil {
+		return err
+	}
+	var next time.Duration
+	if v := c.FormValue("review_days"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return s.renderQueue(c, http.StatusUnprocessableEntity, l.T("staff.mod.error.ban_days"), "")
+		}
+		next = time.Duration(n) * 24 * time.Hour
+	}
+	lift := c.FormValue("outcome") == "lift"
+	if _, err := s.opt.Moderation.ReviewBan(ctx, s.moderator(c), id, lift, next, c.FormValue("reason")); err != nil {
+		if errors.Is(err, decisions.ErrInvalid) {
+			return s.renderQueue(c, http.StatusUnprocessableEntity, decisionError(l, err), "")
+		}
+		return err
+	}
+	notice := l.T("staff.mod.done.ban_kept")
+	if lift {
+		notice = l.T("staff.mod.done.ban_lifted")
+	}
+	return c.Redirect(http.StatusSeeOther, "/staff/moderation?done="+url.QueryEscape(notice))
+}
+
+// legalTarget is the configured time target for legal reports (MOD-5).
+func (s *Server) legalTarget() moderation.Target {
+	t := s.opt.LegalTarget
+	if t.Alert <= 0 {
+		t.Alert = 4 * time.Hour
+	}
+	if t.Hours.Location == nil {
+		loc := s.opt.TimeZone
+		if loc == nil {
+			loc = time.UTC
+		}
+		t.Hours = moderation.WorkingHours{Location: loc, Start: 8 * time.Hour, End: 17 * time.Hour}
+	}
+	return t
+}
+
+// hoursText writes a working-time duration as hours and minutes (h:mm),
+// the same in every language.
+func hoursText(d time.Duration) string {
+	d = d.Round(time.Minute)
+	return fmt.Sprintf("%d:%02d", int(d/time.Hour), int(d%time.Hour/time.Minute))
 }
