@@ -115,3 +115,24 @@ test('a moderator approves, hides and removes from the queue with the keyboard',
   await goto(page, `/groups/${GROUP}/moderation`);
   assert.match(await page.locator('table').innerText(), /forsta-inlagg/);
 }));
+
+test('an administrator registers and decides an erasure request; the pages pass axe', (t) => withPage(browser, t, async (page) => {
+  const id = await send('filip', 'Filips svar som ska bort från allmän visning');
+  const actor = id.replace(/\/objects\/.*$/, '/users/filip');
+  await signIn(page, ADMIN);
+  await goto(page, '/staff/privacy/erasure');
+  await axeCheck(page);
+  await page.fill('#account', actor);
+  await page.fill('#text', 'Jag vill att mina svar tas bort.');
+  await Promise.all([page.waitForNavigation(), page.click('form[action="/staff/privacy/erasure"] button[type=submit]')]);
+  assert.match(new URL(page.url()).pathname, /^\/staff\/privacy\/erasure\/\d+$/);
+  assert.ok((await page.content()).includes('role="status"'), 'registered notice');
+  await axeCheck(page);
+  await page.check('#action-remove');
+  await page.selectOption('#ground', 'gdpr-17-1');
+  await page.fill('#reasons', 'Svaren behöver inte visas offentligt.');
+  await Promise.all([page.waitForNavigation(), page.click('form[action$="/decide"] button[type=submit]')]);
+  const html = await page.content();
+  assert.ok(html.includes('GDPR art. 17.1') && html.includes('arkivlagen'), 'the answer names the legal grounds');
+  await axeCheck(page);
+}));

@@ -48,7 +48,8 @@ describe('staff pages as administrator', () => {
     for (const p of ['/staff', '/staff/totp', '/staff/password', '/staff/language', '/staff/users', '/staff/audit',
       '/staff/record', '/staff/record?kind=post&direction=out',
       '/staff/groups/hagersten-alvsjo', '/staff/groups/hagersten-alvsjo/compose', '/staff/groups/hagersten-alvsjo/edit',
-      '/staff/groups/new', '/staff/cases', '/staff/cases?status=all', '/staff/dashboard', '/staff/privacy/export']) {
+      '/staff/groups/new', '/staff/cases', '/staff/cases?status=all', '/staff/dashboard', '/staff/privacy/export',
+      '/staff/privacy/erasure']) {
       test(`axe ${p} (${lang})`, (t) => withPage(browser, t, async (page) => {
         await signIn(page, ADMIN);
         assert.equal(path(page), '/staff');

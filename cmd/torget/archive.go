@@ -11,6 +11,7 @@ import (
 	"github.com/torget/torget/internal/app"
 	"github.com/torget/torget/internal/archive"
 	"github.com/torget/torget/internal/gallring"
+	"github.com/torget/torget/internal/privacy"
 	"github.com/torget/torget/internal/store"
 )
 
@@ -94,6 +95,16 @@ func (e *cmdEnv) archive(args []string) error {
 			verb = "would remove (dry run)"
 		}
 		fmt.Fprintf(e.stdout, "decision %s: %s %d entries, skipped %d on legal hold\n", *decision, verb, len(res.Deleted), len(res.Skipped))
+		if !*dryRun {
+			// Technical logs and operational rows follow their own
+			// configured periods ([privacy]); the run is recorded.
+			c, err := privacy.Sweep(e.ctx, a.Store, app.SweepConfig(a.Config), "cli:"+cliUser, a.Store.Now())
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "privacy sweep: %d technical-log rows blanked, %d inbox payloads blanked, %d deliveries removed\n",
+				c.Sessions+c.LoginAttempts+c.AuditEntries, c.InboxPayloads, c.Deliveries)
+		}
 	case "hold":
 		if *reason == "" || (len(pos) == 0) == (*object == "") {
 			return errors.New("usage: torget archive hold ENTRY… --reason \"…\" | torget archive hold --object IRI --reason \"…\"")

@@ -40,6 +40,8 @@ Usage:
   torget about set about|rules|privacy|accessibility --file FILE.md
   torget about reset PAGE
   torget privacy export @user@host|ACTOR_URL          (everything held about an account, as JSON)
+  torget privacy erase list|register|decide|answer …  (erasure requests: see torget privacy)
+  torget privacy sweep                                (blank old IPs/user agents, finished inbox payloads, deliveries)
   torget group close SLUG        (refused unless an archive export covers the group's whole life)
   torget archive export --from DATE --to DATE [--group SLUG] --out DIR
   torget archive verify [PKG_DIR]   (a package's structure and checksums; without PKG_DIR the record's hash chain)

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/torget/torget/internal/fedtest"
 	"github.com/torget/torget/internal/federation"
+	"github.com/torget/torget/internal/fedtest"
 )
 
 // TestNonPublicActivityOnlyToAddressee: the Accept sent to a follower is

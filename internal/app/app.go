@@ -31,6 +31,7 @@ import (
 	"github.com/torget/torget/internal/metrics"
 	"github.com/torget/torget/internal/moderation"
 	"github.com/torget/torget/internal/notify"
+	"github.com/torget/torget/internal/privacy"
 	"github.com/torget/torget/internal/queue"
 	"github.com/torget/torget/internal/screening"
 	"github.com/torget/torget/internal/store"
@@ -59,6 +60,7 @@ type App struct {
 	Cases    *cases.Service
 	// Moderation takes moderators' decisions (web UI, CLI, tests).
 	Moderation *decisions.Service
+	Erasure    *privacy.Service
 	Media      media.Storage
 	// Notifier records and mails alerts (stale groups, lapsed supervision …).
 	Notifier *notify.Service
@@ -203,6 +205,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, st *store.S
 		return id, k, nil
 	}
 	a.Moderation = decisions.New(st, fed, scr, log)
+	a.Erasure = privacy.New(st, fed, log)
 	a.Deliverer = queue.NewDeliverer(st, client, keys, log, m, queue.DeliveryConfig{
 		Workers: cfg.Delivery.Workers, PerDomain: cfg.Delivery.PerDomain, RetryFor: cfg.Delivery.RetryFor.Duration,
 		MaxBackoff: cfg.Delivery.MaxBackoff.Duration, BaseBackoff: cfg.Delivery.BaseBackoff.Duration,
@@ -288,7 +291,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, st *store.S
 			RedirectURL: cfg.OIDC.RedirectURL, UsernameClaim: cfg.OIDC.UsernameClaim, Scopes: cfg.OIDC.Scopes,
 			RootCAs: roots, Timeout: cfg.Federation.RequestTimeout.Duration},
 		Cases:   a.Cases,
-		Privacy: web.PrivacyNotice(cfg.Privacy),
+		Privacy: web.PrivacyNotice(cfg.Privacy.Notice()),
 		Access: web.AccessStatement{Status: cfg.Access.Status, Gaps: cfg.Access.Gaps, AssessedOn: cfg.Access.AssessedOn,
 			UpdatedOn: cfg.Access.UpdatedOn, Method: cfg.Access.Method, Exceptions: cfg.Access.Exceptions,
 			OutOfScope: cfg.Access.OutOfScope, SupervisorURL: cfg.Access.SupervisorURL},
@@ -296,7 +299,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, st *store.S
 			Mailing: a.Notifier.Mailing()},
 		Media:   web.MediaOptions{Storage: a.Media, Limits: media.Limits{MaxBytes: cfg.Media.MaxBytes, MaxPixels: cfg.Media.MaxPixels}},
 		Archive: a.ExportOptions(), RulesInForce: func(ctx context.Context) (string, error) { return RulesInForce(ctx, st) },
-		Moderation: a.Moderation, LegalTarget: legalTarget})
+		Moderation: a.Moderation, Erasure: a.Erasure, LegalTarget: legalTarget})
 	if err != nil {
 		return nil, err
 	}
@@ -368,7 +371,8 @@ func (a *App) RunWorkers(ctx context.Context) *sync.WaitGroup {
 		wg.Add(1)
 		go func() { defer wg.Done(); a.Archiver.Run(ctx) }()
 	}
-	wg.Add(6)
+	wg.Add(7)
+	go func() { defer wg.Done(); a.Sweeper().Run(ctx) }()
 	go func() { defer wg.Done(); a.Scheduler.Run(ctx) }()
 	go func() { defer wg.Done(); a.Fed.RunBackfills(ctx) }()
 	go func() { defer wg.Done(); a.Notifier.Run(ctx) }()
@@ -426,4 +430,15 @@ func NewLogger(c config.Log) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
 	}
 	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}
+
+// SweepConfig is the retention of technical data from the configuration.
+func SweepConfig(cfg config.Config) privacy.SweepConfig {
+	return privacy.SweepConfig{IPRetention: cfg.Privacy.IPRetention.Duration, OperationalRetention: cfg.Privacy.OperationalRetention.Duration}
+}
+
+// Sweeper is the worker that runs the privacy sweep (PRV-6) at the
+// configured interval.
+func (a *App) Sweeper() *privacy.Sweeper {
+	return &privacy.Sweeper{St: a.Store, Config: SweepConfig(a.Config), Interval: a.Config.Privacy.SweepInterval.Duration, Log: a.Log}
 }

@@ -304,6 +304,27 @@ type Privacy struct {
 	Rights     string `toml:"rights"`
 	Complaint  string `toml:"complaint"`
 	Transfers  string `toml:"transfers"`
+	// IPRetention is how long IP addresses and user agents (sessions,
+	// sign-in attempts, audit log) are kept before the sweep blanks them
+	// (PRV-6; default 14 days).
+	IPRetention Duration `toml:"ip_retention"`
+	// OperationalRetention is how long payloads of finished inbox items
+	// and finished deliveries are kept (the record keeps the activities;
+	// default 90 days).
+	OperationalRetention Duration `toml:"operational_retention"`
+	// SweepInterval is how often the server runs the sweep (default 1h).
+	SweepInterval Duration `toml:"sweep_interval"`
+}
+
+// PrivacyNotice is the notice's text fields, for the public page.
+type PrivacyNotice struct {
+	Controller, DPO, Purposes, LegalBasis, Recipients, Retention, Rights, Complaint, Transfers string
+}
+
+// Notice returns the text fields of the privacy notice.
+func (p Privacy) Notice() PrivacyNotice {
+	return PrivacyNotice{Controller: p.Controller, DPO: p.DPO, Purposes: p.Purposes, LegalBasis: p.LegalBasis, Recipients: p.Recipients,
+		Retention: p.Retention, Rights: p.Rights, Complaint: p.Complaint, Transfers: p.Transfers}
 }
 
 // Access is the accessibility statement (Digg's fields, lag 2018:1937).
@@ -368,15 +389,17 @@ func Default() Config {
 		SMTP:       SMTP{Port: 587, StartTLS: "required"},
 		Notify:     Notify{SweepInterval: Duration{5 * time.Minute}, RetryFor: Duration{48 * time.Hour}},
 		Privacy: Privacy{
-			Controller: "Example municipality (exempel: ange nämnden som är personuppgiftsansvarig)",
-			DPO:        "Dataskyddsombudet, dataskyddsombud@example.org",
-			Purposes:   "Att informera invånare, ta emot och besvara frågor och synpunkter, och bevara allmänna handlingar.",
-			LegalBasis: "Uppgift av allmänt intresse, artikel 6.1 e i dataskyddsförordningen (och artikel 9.2 g när känsliga uppgifter förekommer).",
-			Recipients: "Andra servrar i fediversum (till exempel Mastodon-servrar) får kopior av gruppernas inlägg och av svar till dig. Vi ber dem radera det vi tar bort, men kan inte garantera att de gör det.",
-			Retention:  "Enligt kommunens dokumenthanteringsplan; tekniska loggar gallras efter 14 dagar.",
-			Rights:     "Du har rätt till tillgång, rättelse, begränsning och invändning. För allmänna handlingar går arkivlagen före rätten till radering.",
-			Complaint:  "Integritetsskyddsmyndigheten (IMY), https://www.imy.se/",
-			Transfers:  "Vi för inte över uppgifter till länder utanför EU/EES; servrar i fediversum väljer du och andra själva.",
+			Controller:  "Example municipality (exempel: ange nämnden som är personuppgiftsansvarig)",
+			DPO:         "Dataskyddsombudet, dataskyddsombud@example.org",
+			Purposes:    "Att informera invånare, ta emot och besvara frågor och synpunkter, och bevara allmänna handlingar.",
+			LegalBasis:  "Uppgift av allmänt intresse, artikel 6.1 e i dataskyddsförordningen (och artikel 9.2 g när känsliga uppgifter förekommer).",
+			Recipients:  "Andra servrar i fediversum (till exempel Mastodon-servrar) får kopior av gruppernas inlägg och av svar till dig. Vi ber dem radera det vi tar bort, men kan inte garantera att de gör det.",
+			Retention:   "Enligt kommunens dokumenthanteringsplan; tekniska loggar gallras efter 14 dagar.",
+			Rights:      "Du har rätt till tillgång, rättelse, begränsning och invändning. För allmänna handlingar går arkivlagen före rätten till radering.",
+			Complaint:   "Integritetsskyddsmyndigheten (IMY), https://www.imy.se/",
+			Transfers:   "Vi för inte över uppgifter till länder utanför EU/EES; servrar i fediversum väljer du och andra själva.",
+			IPRetention: Duration{14 * 24 * time.Hour}, OperationalRetention: Duration{90 * 24 * time.Hour},
+			SweepInterval: Duration{time.Hour},
 		},
 		Access: Access{Status: "delvis förenlig", Gaps: []string{"Gränssnittet för personal har ännu inte granskats manuellt."},
 			AssessedOn: "2026-11-01", UpdatedOn: "2026-11-27", Method: "Självskattning med automatiska kontroller (axe-core).",
@@ -543,6 +566,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Auth.LockoutFailures <= 0 || c.Auth.IPMaxFailures <= 0 || c.Auth.LockoutWindow.Duration <= 0 || c.Auth.LockoutDuration.Duration <= 0 {
 		errs = append(errs, errors.New("auth.lockout_failures, ip_max_failures, lockout_window and lockout_duration must be positive"))
+	}
+	if c.Privacy.IPRetention.Duration < time.Hour || c.Privacy.OperationalRetention.Duration < time.Hour || c.Privacy.SweepInterval.Duration < time.Minute {
+		errs = append(errs, errors.New("privacy.ip_retention and operational_retention must be at least 1h, sweep_interval at least 1m"))
 	}
 	errs = append(errs, c.validateOIDC()...)
 	errs = append(errs, c.validateMail()...)

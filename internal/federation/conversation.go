@@ -295,6 +295,16 @@ func (s *Service) screen(ctx context.Context, g *store.Group, n *store.RemoteNot
 			n.State = store.NoteHeld // nobody is watching: wait for a review
 		}
 	}
+	// An author whose erasure request was granted with removal from
+	// public view stays removed: later notes are kept for the record and
+	// shown nowhere (PRV-5).
+	erased, err := s.store.ErasedFromPublic(ctx, n.AuthorIRI)
+	if err != nil {
+		return fmt.Errorf("%w: erasure check: %v", ErrTemporary, err)
+	}
+	if erased {
+		n.State = store.NoteErased
+	}
 	return nil
 }
 

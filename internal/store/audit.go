@@ -19,7 +19,12 @@ func (s *Store) AppendAudit(ctx context.Context, e *AuditEntry) error {
 		if err := tx.ctx(ctx).Create(e).Error; err != nil {
 			return fmt.Errorf("append audit %s: %w", e.Action, err)
 		}
-		body, err := json.Marshal(e)
+		// The record is hash-chained and cannot be blanked later: the IP
+		// address and user agent stay only in the audit table, where the
+		// retention sweep blanks them (PRV-6).
+		kept := *e
+		kept.IP, kept.UserAgent = "", ""
+		body, err := json.Marshal(kept)
 		if err != nil {
 			return err
 		}

@@ -561,6 +561,29 @@ CREATE TABLE notifications (
 CREATE INDEX notifications_due ON notifications (state, next_attempt_at);
 CREATE INDEX notifications_created ON notifications (created_at);
 `},
+	// 15 is assigned to another change; versions need not be contiguous.
+	{12, "erasure requests (PRV-5): decisions on removal from public view or pseudonymisation", `
+CREATE TABLE erasure_requests (
+	id {{id}},
+	subject_iri TEXT NOT NULL,
+	handle TEXT NOT NULL DEFAULT '',
+	requester_contact TEXT NOT NULL DEFAULT '',
+	request_text TEXT NOT NULL,
+	status TEXT NOT NULL,
+	pseudonym TEXT NOT NULL DEFAULT '',
+	legal_ground TEXT NOT NULL DEFAULT '',
+	reasons TEXT NOT NULL DEFAULT '',
+	answer_text TEXT NOT NULL DEFAULT '',
+	answer_iri TEXT NOT NULL DEFAULT '',
+	group_id BIGINT REFERENCES groups (id),
+	created_by TEXT NOT NULL,
+	decided_by TEXT NOT NULL DEFAULT '',
+	created_at {{ts}} NOT NULL,
+	decided_at {{ts}},
+	updated_at {{ts}} NOT NULL
+);
+CREATE INDEX erasure_requests_subject ON erasure_requests (subject_iri, status);
+`},
 	{13, "moderation governance: proposed rule versions approved by a second administrator, ban review dates", `
 ALTER TABLE mod_rules ADD COLUMN status TEXT NOT NULL DEFAULT 'approved';
 ALTER TABLE mod_rules ADD COLUMN justification TEXT NOT NULL DEFAULT '';

@@ -23,6 +23,7 @@ func TestNoDeleteOutsideGallring(t *testing.T) {
 		"internal/store/groupstaff.go": "a staff assignment; assign/unassign are audited (and so recorded)",
 		"internal/store/settings.go":   "an about page reset to its default; the change is audited",
 		"internal/store/logins.go":     "sign-in throttling counters",
+		"internal/store/sweep.go":      "finished deliveries past [privacy] operational_retention: operational rows, the activity sent stays in the record (PRV-6, REC-7)",
 		"internal/store/moderation.go": "a domain policy lifted; the change is audited and the defederation decision stays",
 		"internal/media/s3.go":         "removes a half-written upload after a failed put",
 		"internal/media/local.go":      "removes a temporary file of a failed write",

@@ -223,7 +223,7 @@ func (s *Store) CountReactions(ctx context.Context, objectIRIs []string) (map[st
 		N         int64
 	}
 	err := s.ctx(ctx).Model(&Reaction{}).Select("object_iri, type, COUNT(*) AS n").
-		Where("object_iri IN ?", objectIRIs).Group("object_iri, type").Scan(&rows).Error
+		Where("object_iri IN ?", objectIRIs).Where(notErasedActors).Group("object_iri, type").Scan(&rows).Error
 	for _, r := range rows {
 		c := out[r.ObjectIRI]
 		switch r.Type {
@@ -257,6 +257,8 @@ func NoteStateRank(state string) int {
 		return 2
 	case NoteRejected:
 		return 3
+	case NoteErased:
+		return 4
 	}
 	return 0
 }

@@ -49,6 +49,8 @@ const (
 	KindHoldRelease    = "hold.release"
 	KindArchiveExport  = "archive.export"
 	KindGallring       = "gallring"
+	KindErasure        = "privacy.erasure"
+	KindPrivacySweep   = "privacy.sweep"
 	recordHashVersion  = "torget-record-v1"
 	recordGenesisHash  = "0000000000000000000000000000000000000000000000000000000000000000"
 	recordAdvisoryLock = 7413009

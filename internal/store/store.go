@@ -200,3 +200,11 @@ func (l quietLogger) Trace(ctx context.Context, begin time.Time, fc func() (stri
 	}
 	l.Interface.Trace(ctx, begin, fc, err)
 }
+
+// QueryInt runs a query returning one integer (administrative use: tests,
+// maintenance).
+func (s *Store) QueryInt(ctx context.Context, sql string, args ...any) (int64, error) {
+	var n int64
+	err := s.ctx(ctx).Raw(sql, args...).Scan(&n).Error
+	return n, err
+}

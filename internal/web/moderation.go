@@ -339,6 +339,10 @@ func (s *Server) modLog(c echo.Context) error {
 		return err
 	}
 	l := s.tr(c)
+	rules, err := s.st.PublicViewRules(ctx)
+	if err != nil {
+		return err
+	}
 	groups := map[int64]*store.Group{}
 	var entries []logEntry
 	for _, d := range ds {
@@ -348,6 +352,9 @@ func (s *Server) modLog(c echo.Context) error {
 			e.Server = d.ObjectIRI
 		} else {
 			e.Author = decisions.PublicHandle(d.AuthorHandle, d.AuthorIRI)
+			if r, ok := rules[d.AuthorIRI]; ok {
+				e.Author = l.T("thread.pseudonym", "Code", r.Pseudonym) // an erasure request granted (PRV-5)
+			}
 		}
 		if gr, ok := moderation.GroundByCode(d.LegalGround); ok {
 			e.Ground = groundLabel(l, gr) + " (" + gr.Statute + ")"

@@ -91,6 +91,18 @@ func (s *Server) activity(c echo.Context) error {
 		}
 		c.Response().Header().Set("Cache-Control", "private, no-store")
 	}
+	// An Announce of a resident's note that is no longer public (removed
+	// by a moderator or on the author's request) is gone.
+	if a.Type == "Announce" {
+		n, kind, err := s.st.NoteAnnounceByActivity(ctx, a.IRI)
+		if err == nil && kind != store.AnnounceDelete && (n.State != store.NoteVisible || n.DeletedAt != nil) {
+			body, err := activitypub.EncodeTombstone(&activitypub.Tombstone{ID: a.IRI, FormerType: "Announce", Deleted: n.UpdatedAt})
+			if err != nil {
+				return err
+			}
+			return asJSON(c, http.StatusGone, body)
+		}
+	}
 	return asJSON(c, http.StatusOK, []byte(a.JSON))
 }
 

@@ -30,6 +30,7 @@ import (
 	"github.com/torget/torget/internal/media"
 	"github.com/torget/torget/internal/metrics"
 	"github.com/torget/torget/internal/moderation"
+	"github.com/torget/torget/internal/privacy"
 	"github.com/torget/torget/internal/store"
 	"github.com/torget/torget/internal/uris"
 	"github.com/torget/torget/static"
@@ -57,6 +58,8 @@ type Options struct {
 	// Moderation serves the rules, the moderation log, reports, appeals
 	// and the staff moderation queue; nil turns those pages off.
 	Moderation *decisions.Service
+	// Erasure handles erasure requests (PRV-5); nil turns the pages off.
+	Erasure *privacy.Service
 	// LegalTarget is the time target for reports in legal categories
 	// (MOD-5); zero: 4 working hours, 08–17 in TimeZone.
 	LegalTarget moderation.Target

@@ -76,6 +76,7 @@ func (s *Server) staffRoutes(e *echo.Echo) {
 	admin.POST("/users/:id/password", s.resetPassword)
 	admin.GET("/audit", s.auditPage)
 	admin.GET("/privacy/export", s.subjectExport)
+	s.erasureRoutes(admin)
 	admin.GET("/record", s.recordSearch)
 	admin.GET("/record.json", s.recordJSON)
 	admin.POST("/record/archive", s.archiveExport)

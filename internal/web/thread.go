@@ -87,24 +87,39 @@ func (s *Server) threadViews(c echo.Context, g *store.Group, root string) (threa
 	if err != nil {
 		return thread{}, err
 	}
+	// Authors whose erasure request was granted (PRV-5): removed ones'
+	// notes are not visible (placeholders at most); pseudonymised ones
+	// are shown under their pseudonym.
+	rules, err := s.st.PublicViewRules(ctx)
+	if err != nil {
+		return thread{}, err
+	}
 	var all []*noteView
 	byIRI := map[string]*noteView{}
 	parentIRI := map[*noteView]string{}
 	handles := map[string]string{}
 	for _, n := range ns {
 		v := &noteView{Anchor: "svar-" + itoa64(n.ID), UILang: l.Lang, Published: n.PublishedAt, iri: n.IRI, order: len(all)}
-		if n.State != store.NoteVisible || n.DeletedAt != nil {
+		rule, erased := rules[n.AuthorIRI]
+		if n.State != store.NoteVisible || n.DeletedAt != nil || rule.Removed {
 			v.Removed, v.Author = true, l.T("thread.removed_name")
 		} else {
 			h, ok := handles[n.AuthorIRI]
 			if !ok {
 				h = n.AuthorIRI
-				if a, err := s.st.RemoteActorByIRI(ctx, n.AuthorIRI); err == nil && a.PreferredUsername != "" {
+				if erased {
+					h = l.T("thread.pseudonym", "Code", rule.Pseudonym)
+				} else if a, err := s.st.RemoteActorByIRI(ctx, n.AuthorIRI); err == nil && a.PreferredUsername != "" {
 					h = "@" + a.PreferredUsername + "@" + a.Host
 				}
 				handles[n.AuthorIRI] = h
 			}
 			v.URL, v.Author, v.AuthorURL = firstNonEmptyStr(n.URL, n.IRI), h, n.AuthorIRI
+			if erased {
+				// A pseudonymised author's note links neither to the
+				// account nor to the note on its server (both name it).
+				v.URL, v.AuthorURL = "", ""
+			}
 			v.Summary, v.Content, v.Language = n.Summary, template.HTML(shiftHeadings(n.ContentHTML, 2)), n.Language
 			v.Edited, v.Sensitive, v.keep = n.EditedAt != nil, n.Sensitive, true
 			var as []store.NoteAttachment
@@ -301,12 +316,21 @@ func (s *Server) threadCollection(ctx context.Context, id, root string, withRoot
 	if err != nil {
 		return nil, err
 	}
+	// Notes of pseudonymised authors are left out: their ids name the
+	// account on its own server.
+	rules, err := s.st.PublicViewRules(ctx)
+	if err != nil {
+		return nil, err
+	}
 	var items []json.RawMessage
 	if withRoot {
 		b, _ := json.Marshal(root)
 		items = append(items, b)
 	}
 	for _, n := range ns {
+		if _, erased := rules[n.AuthorIRI]; erased {
+			continue
+		}
 		b, _ := json.Marshal(n.IRI)
 		items = append(items, b)
 	}
