@@ -66,10 +66,17 @@ func TestAutoReplyOutsideHours(t *testing.T) {
 			}
 			return false
 		})
+		// The case is created before the auto-reply is claimed, in the same
+		// application of the activity: wait until it is applied in full.
+		actID, _ := act["id"].(string)
+		waitUntil(t, 10*time.Second, "activity "+actID+" applied", func() bool {
+			it, err := in.Store.InboxItemByIRI(ctx, actID)
+			return err == nil && it.Status != store.InboxPending
+		})
 		return id
 	}
 	// The auto-reply is claimed and queued while the message is applied:
-	// once its case exists, whether there is one is settled.
+	// once the activity is applied, whether there is one is settled.
 	replies := func(in *instance, id string) int {
 		t.Helper()
 		for _, c := range casesOf(t, in, store.CaseFilter{GroupIDs: []int64{g.ID}}) {
