@@ -12,8 +12,16 @@ import (
 // actor that owns the signing key. An unsigned or badly signed request
 // returns an error; the caller decides what an anonymous reader may see.
 func (s *Service) VerifyFetcher(ctx context.Context, r *http.Request) (string, error) {
+	_, owner, err := s.verifySignature(ctx, r, nil)
+	return owner, err
+}
+
+// verifySignature verifies r's HTTP signature (body is what was read of
+// it, nil for a GET) with the signer's key, fetched or cached, and
+// returns the result and the key's owner.
+func (s *Service) verifySignature(ctx context.Context, r *http.Request, body []byte) (httpsig.Result, string, error) {
 	var owner string
-	_, err := httpsig.VerifyRequest(ctx, r, nil, s.opt.Now(), func(ctx context.Context, keyID string, refresh bool) (crypto.PublicKey, error) {
+	res, err := httpsig.VerifyRequest(ctx, r, body, s.opt.Now(), func(ctx context.Context, keyID string, refresh bool) (crypto.PublicKey, error) {
 		k, err := s.lookupKey(ctx, keyID, refresh)
 		if err != nil {
 			return nil, err
@@ -21,8 +29,5 @@ func (s *Service) VerifyFetcher(ctx context.Context, r *http.Request) (string, e
 		owner = k.owner
 		return k.key, nil
 	}, httpsig.VerifyOptions{MaxAge: s.opt.SignatureMaxAge, MaxFuture: s.opt.SignatureMaxFuture})
-	if err != nil {
-		return "", err
-	}
-	return owner, nil
+	return res, owner, err
 }

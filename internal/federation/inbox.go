@@ -2,7 +2,6 @@ package federation
 
 import (
 	"context"
-	"crypto"
 	"errors"
 	"fmt"
 	"net/http"
@@ -79,15 +78,7 @@ func (s *Service) Receive(ctx context.Context, r *http.Request, body []byte, slu
 		return nil, err
 	}
 
-	var owner string
-	res, err := httpsig.VerifyRequest(ctx, r, body, s.opt.Now(), func(ctx context.Context, keyID string, refresh bool) (crypto.PublicKey, error) {
-		k, err := s.lookupKey(ctx, keyID, refresh)
-		if err != nil {
-			return nil, err
-		}
-		owner = k.owner
-		return k.key, nil
-	}, httpsig.VerifyOptions{MaxAge: s.opt.SignatureMaxAge, MaxFuture: s.opt.SignatureMaxFuture})
+	res, owner, err := s.verifySignature(ctx, r, body)
 	if err != nil {
 		if errors.Is(err, errKeyGone) && isSelfDelete(in) {
 			// A deleted actor's key cannot be fetched any more and we never
