@@ -33,10 +33,13 @@ type testIdP struct {
 	mu    sync.Mutex
 	codes map[string]idpGrant
 	// Claims of the next ID tokens; tests change them.
-	Username  string // preferred_username
-	Audience  string // "" = the client id
-	Nonce     string // "" = the nonce of the request
-	Exchanges int    // successful code exchanges
+	Username string // preferred_username
+	Audience string // "" = the client id
+	Nonce    string // "" = the nonce of the request
+	Email    string // "" = no email claim
+	// EmailVerified is the email_verified claim (absent when nil).
+	EmailVerified *bool
+	Exchanges     int // successful code exchanges
 }
 
 type idpGrant struct{ clientID, redirectURI, nonce, challenge string }
@@ -125,6 +128,12 @@ func (p *testIdP) token(w http.ResponseWriter, r *http.Request) {
 	now := time.Now()
 	claims := map[string]any{"iss": p.srv.URL, "sub": "sub-" + p.Username, "aud": aud, "nonce": nonce,
 		"iat": now.Unix(), "exp": now.Add(5 * time.Minute).Unix(), "preferred_username": p.Username}
+	if p.Email != "" {
+		claims["email"] = p.Email
+	}
+	if p.EmailVerified != nil {
+		claims["email_verified"] = *p.EmailVerified
+	}
 	p.Exchanges++
 	p.mu.Unlock()
 	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: jose.JSONWebKey{Key: p.key, KeyID: "k1"}},
@@ -320,6 +329,38 @@ func TestOIDCOff(t *testing.T) {
 	for _, p := range []string{"/login/oidc", "/login/oidc/callback?code=x&state=y"} {
 		if resp, _ := b.get(p); resp.StatusCode != http.StatusNotFound {
 			t.Fatalf("GET %s: %d, want 404", p, resp.StatusCode)
+		}
+	}
+}
+
+// TestOIDCEmailClaim: the identity provider's address becomes the staff
+// member's alert address — not when the provider says it is unverified,
+// and not when it is no plain address; sign-in succeeds either way.
+func TestOIDCEmailClaim(t *testing.T) {
+	idp := newTestIdP(t)
+	in := startInstance(t, withIdP(idp))
+	in.user(t, "alice", auth.RoleEditor)
+	no := false
+	for _, c := range []struct {
+		email    string
+		verified *bool
+		want     string
+	}{
+		{"alice.old@stad.example", nil, "alice.old@stad.example"},
+		{"alice.unverified@stad.example", &no, "alice.old@stad.example"},
+		{"Alice <alice@stad.example>", nil, "alice.old@stad.example"},
+		{"alice@stad.example", nil, "alice@stad.example"},
+	} {
+		idp.set(func(p *testIdP) { p.Username, p.Email, p.EmailVerified = "alice", c.email, c.verified })
+		b := newBrowser(t, in)
+		resp, body := b.sso(idp)
+		expectRedirect(t, resp, body, "/staff")
+		u, err := in.Store.UserByName(context.Background(), "alice")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if u.Email != c.want {
+			t.Errorf("after a sign-in with email %q (verified %v): address %q, want %q", c.email, c.verified, u.Email, c.want)
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/mail"
 	"strings"
 	"time"
 
@@ -144,11 +145,25 @@ func (s *Store) NotificationCounts(ctx context.Context) (map[string]int64, error
 	return out, nil
 }
 
+// ErrBadEmail is returned for an address alerts could not be mailed to.
+var ErrBadEmail = errors.New("not a plain e-mail address (name@example.org)")
+
+// ValidEmail reports whether s is one plain address, without a display
+// name or angle brackets.
+func ValidEmail(s string) bool {
+	a, err := mail.ParseAddress(s)
+	return err == nil && a.Address == s
+}
+
 // SetUserEmail sets the address a staff member's alerts are mailed to
 // ("" for none).
 func (s *Store) SetUserEmail(ctx context.Context, id int64, email string) error {
+	email = strings.TrimSpace(email)
+	if email != "" && !ValidEmail(email) {
+		return fmt.Errorf("%q: %w", email, ErrBadEmail)
+	}
 	defer s.write()()
-	res := s.ctx(ctx).Model(&User{}).Where("id = ?", id).Updates(map[string]any{"email": strings.TrimSpace(email), "updated_at": s.now()})
+	res := s.ctx(ctx).Model(&User{}).Where("id = ?", id).Updates(map[string]any{"email": email, "updated_at": s.now()})
 	if res.Error != nil {
 		return res.Error
 	}

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/mail"
 	"strconv"
 	"strings"
 	"sync"
@@ -201,11 +200,10 @@ func (s *Server) oidcCallback(c echo.Context) error {
 	// The organisation's identity provider knows the staff member's
 	// address: alerts go there (unless it says the address is unverified).
 	if email, _ := claims["email"].(string); email != "" && email != u.Email && claims["email_verified"] != false {
-		if a, err := mail.ParseAddress(email); err == nil && a.Address == email {
-			if err := s.st.SetUserEmail(ctx, u.ID, email); err != nil {
-				return err
-			}
+		if err := s.st.SetUserEmail(ctx, u.ID, email); err == nil {
 			u.Email = email
+		} else if !errors.Is(err, store.ErrBadEmail) { // an unusable address is left out
+			return err
 		}
 	}
 	now := s.st.Now()

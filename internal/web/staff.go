@@ -1,10 +1,10 @@
 package web
 
 import (
+	"errors"
 	"fmt"
 	"html/template"
 	"net/http"
-	"net/mail"
 	"net/url"
 	"strconv"
 	"strings"
@@ -382,6 +382,12 @@ func (s *Server) languageForm(c echo.Context) error {
 }
 
 func (s *Server) renderLanguage(c echo.Context, notice string) error {
+	return s.render(c, http.StatusOK, "staff_language.html", s.languageView(c, notice))
+}
+
+// languageView is the account settings page: interface language, the
+// languages the person reads and the alert address.
+func (s *Server) languageView(c echo.Context, notice string) languagePage {
 	sc := staffFrom(c)
 	v := languagePage{page: s.staffPage(c, s.tr(c).T("staff.language.heading")), CSRF: csrfFor(sc.token), Notice: notice, Locale: sc.user.Locale,
 		Email: sc.user.Email}
@@ -391,7 +397,7 @@ func (s *Server) renderLanguage(c echo.Context, notice string) error {
 	for _, l := range cases.Languages {
 		v.Reads = append(v.Reads, readChoice{Lang: l, Name: i18n.Names[l], Checked: sc.user.Reads(l)})
 	}
-	return s.render(c, http.StatusOK, "staff_language.html", v)
+	return v
 }
 
 // setReads saves the languages the account's person reads: cases in a
@@ -428,20 +434,11 @@ func (s *Server) setReads(c echo.Context) error {
 func (s *Server) setEmail(c echo.Context) error {
 	sc := staffFrom(c)
 	email := strings.TrimSpace(c.FormValue("email"))
-	if email != "" {
-		if a, err := mail.ParseAddress(email); err != nil || a.Address != email {
-			v := languagePage{page: s.staffPage(c, s.tr(c).T("staff.language.heading")), CSRF: csrfFor(sc.token), Locale: sc.user.Locale,
-				Email: email, EmailError: s.tr(c).T("staff.email.invalid")}
-			for _, l := range i18n.StaffLanguages {
-				v.Choices = append(v.Choices, langLink{Lang: l, Name: i18n.Names[l]})
-			}
-			for _, l := range cases.Languages {
-				v.Reads = append(v.Reads, readChoice{Lang: l, Name: i18n.Names[l], Checked: sc.user.Reads(l)})
-			}
-			return s.render(c, http.StatusUnprocessableEntity, "staff_language.html", v)
-		}
-	}
-	if err := s.st.SetUserEmail(c.Request().Context(), sc.user.ID, email); err != nil {
+	if err := s.st.SetUserEmail(c.Request().Context(), sc.user.ID, email); errors.Is(err, store.ErrBadEmail) {
+		v := s.languageView(c, "")
+		v.Email, v.EmailError = email, s.tr(c).T("staff.email.invalid")
+		return s.render(c, http.StatusUnprocessableEntity, "staff_language.html", v)
+	} else if err != nil {
 		return err
 	}
 	if err := s.audit(c, sc.user, sc.user.Username, "email_change", sc.user.Username, "e-mail "+strconv.Quote(email)); err != nil {
