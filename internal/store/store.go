@@ -37,6 +37,7 @@ type Store struct {
 	// mutex instead, they run back to back.
 	wmu  *sync.Mutex
 	inTx bool
+	cp   *checkpointer // SQLite files only
 }
 
 // Options tune Open.
@@ -64,7 +65,7 @@ func Open(url string, opt Options) (*Store, error) {
 		// errors, foreign keys on, and BEGIN IMMEDIATE so that write
 		// transactions queue instead of failing on upgrade.
 		dsn := "file:" + path + "?_journal_mode=WAL&_busy_timeout=10000&_foreign_keys=on&_txlock=immediate&_synchronous=NORMAL"
-		dial = sqlite.Open(dsn)
+		dial = sqlite.New(sqlite.Config{DriverName: sqliteDriver, DSN: dsn})
 	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
 		driver = "postgres"
 		dial = postgres.Open(url)
@@ -113,7 +114,11 @@ func Open(url string, opt Options) (*Store, error) {
 	if now == nil {
 		now = time.Now
 	}
-	return &Store{db: db, driver: driver, now: func() time.Time { return now().UTC() }, wmu: &sync.Mutex{}}, nil
+	st := &Store{db: db, driver: driver, now: func() time.Time { return now().UTC() }, wmu: &sync.Mutex{}}
+	if driver == "sqlite" && strings.TrimPrefix(url, "sqlite:") != ":memory:" {
+		st.cp = startCheckpointer(sqlDB, st.wmu, opt.Logger)
+	}
+	return st, nil
 }
 
 // Driver is "sqlite" or "postgres".
@@ -124,6 +129,8 @@ func (s *Store) Now() time.Time { return s.now() }
 
 // Close closes the connection pool.
 func (s *Store) Close() error {
+	s.cp.close()
+	s.cp = nil
 	sqlDB, err := s.db.DB()
 	if err != nil {
 		return err
@@ -144,7 +151,7 @@ func (s *Store) Ping(ctx context.Context) error {
 func (s *Store) Tx(ctx context.Context, fn func(tx *Store) error) error {
 	defer s.write()()
 	return s.db.WithContext(ctx).Transaction(func(g *gorm.DB) error {
-		return fn(&Store{db: g, driver: s.driver, now: s.now, wmu: s.wmu, inTx: true})
+		return fn(&Store{db: g, driver: s.driver, now: s.now, wmu: s.wmu, inTx: true, cp: s.cp})
 	})
 }
 
@@ -155,7 +162,10 @@ func (s *Store) write() func() {
 		return func() {}
 	}
 	s.wmu.Lock()
-	return s.wmu.Unlock
+	return func() {
+		s.wmu.Unlock()
+		s.cp.wrote()
+	}
 }
 
 func (s *Store) ctx(ctx context.Context) *gorm.DB { return s.db.WithContext(ctx) }
@@ -177,6 +187,12 @@ func translate(err error) error {
 func (s *Store) Exec(ctx context.Context, sql string, args ...any) error {
 	defer s.write()()
 	return s.ctx(ctx).Exec(sql, args...).Error
+}
+
+// QueryRow scans the one row a query returns into dest (administrative
+// use: tests, maintenance).
+func (s *Store) QueryRow(ctx context.Context, sql string, dest any, args ...any) error {
+	return s.ctx(ctx).Raw(sql, args...).Row().Scan(dest)
 }
 
 // quietLogger passes on only what the Warn level logs: failed and slow
