@@ -127,9 +127,10 @@ func (s *Store) PublicViewRules(ctx context.Context) (map[string]PublicViewRule,
 // ErasedFromPublic reports whether the author's items are removed from
 // public view by a granted request.
 func (s *Store) ErasedFromPublic(ctx context.Context, authorIRI string) (bool, error) {
-	var n int64
-	err := s.ctx(ctx).Model(&ErasureRequest{}).Where("subject_iri = ? AND status = ?", authorIRI, ErasureRemoved).Count(&n).Error
-	return n > 0, err
+	var found bool
+	err := s.ctx(ctx).Raw(`SELECT EXISTS (SELECT 1 FROM erasure_requests WHERE subject_iri = ? AND status = ?)`,
+		authorIRI, ErasureRemoved).Row().Scan(&found)
+	return found, err
 }
 
 // EraseNotesFromPublic sets every note of the author to NoteErased and
