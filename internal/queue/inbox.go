@@ -53,13 +53,50 @@ func (r *InboxRunner) Wake() {
 }
 
 // Run processes until ctx is done, finishing the items in hand.
+//
+// It works as a pipeline of three stages, each a goroutine, so that on a
+// backlog one batch is claimed and prepared while the one before it is
+// applied and the one before that recorded: claiming, preparing and
+// recording are each one transaction that would otherwise leave the
+// workers idle. Batches are applied one after the other, so an activity
+// is never applied before one claimed earlier has been; within a batch,
+// one actor's activities are applied in the order received (a Create
+// before its Update) and different actors' in parallel.
 func (r *InboxRunner) Run(ctx context.Context) {
-	var wg sync.WaitGroup
 	inflight := context.WithoutCancel(ctx)
+	type prepared struct {
+		items  []store.InboxItem
+		handle InboxHandler
+	}
+	type applied struct {
+		items   []store.InboxItem
+		results []result
+	}
+	toApply, toRecord := make(chan prepared, 1), make(chan applied, 1)
+	var stages sync.WaitGroup
+	stages.Add(2)
+	go func() {
+		defer stages.Done()
+		defer close(toRecord)
+		for b := range toApply {
+			toRecord <- applied{b.items, r.applyBatch(inflight, b.handle, b.items)}
+		}
+	}()
+	go func() {
+		defer stages.Done()
+		for b := range toRecord {
+			r.record(inflight, b.items, b.results)
+		}
+	}()
+	defer stages.Wait()
+	defer close(toApply)
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for ctx.Err() == nil {
-		items, err := r.st.ClaimInboxItems(ctx, r.worker, r.Lease, r.workers*4)
+		// Eight items per worker: each batch costs three commits whatever
+		// its size (BenchmarkInboxReplies: 32 applied ~8 % more a second
+		// than 16, 64 no more than 32).
+		items, err := r.st.ClaimInboxItems(ctx, r.worker, r.Lease, r.workers*8)
 		if err != nil && ctx.Err() == nil {
 			r.log.Error("claim inbox items", "err", err)
 		}
@@ -81,24 +118,42 @@ func (r *InboxRunner) Run(ctx context.Context) {
 				handle = h
 			}
 		}
-		results := make([]result, len(items))
-		ch := make(chan int)
-		for w := 0; w < r.workers; w++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for i := range ch {
-					results[i] = r.apply(inflight, handle, &items[i])
-				}
-			}()
-		}
-		for i := range items {
-			ch <- i
-		}
-		close(ch)
-		wg.Wait()
-		r.record(inflight, items, results)
+		toApply <- prepared{items, handle}
 	}
+}
+
+// applyBatch applies a batch's items with the runner's workers: each
+// actor's items in order by one worker, different actors' in parallel.
+func (r *InboxRunner) applyBatch(ctx context.Context, handle InboxHandler, items []store.InboxItem) []result {
+	results := make([]result, len(items))
+	var order []string
+	byActor := map[string][]int{}
+	for i := range items {
+		a := items[i].ActorIRI
+		if _, ok := byActor[a]; !ok {
+			order = append(order, a)
+		}
+		byActor[a] = append(byActor[a], i)
+	}
+	ch := make(chan []int)
+	var wg sync.WaitGroup
+	for range min(r.workers, len(order)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for idx := range ch {
+				for _, i := range idx {
+					results[i] = r.apply(ctx, handle, &items[i])
+				}
+			}
+		}()
+	}
+	for _, a := range order {
+		ch <- byActor[a]
+	}
+	close(ch)
+	wg.Wait()
+	return results
 }
 
 // result is the outcome of applying one item, written with its batch.

@@ -77,8 +77,8 @@ func TestInboxRunnerPreparesEachBatch(t *testing.T) {
 			<-done
 			mu.Lock()
 			defer mu.Unlock()
-			if batches == 0 || batches > n/8+1 {
-				t.Fatalf("%d batches prepared for %d items claimed 8 at a time", batches, n)
+			if batches == 0 || batches > n/16+1 {
+				t.Fatalf("%d batches prepared for %d items claimed 16 at a time", batches, n)
 			}
 			want, other := &byPrepared, byOwn
 			if failPrepare {
@@ -88,5 +88,70 @@ func TestInboxRunnerPreparesEachBatch(t *testing.T) {
 				t.Fatalf("applied by prepared handler %d, by own handler %d", byPrepared, byOwn)
 			}
 		})
+	}
+}
+
+// One actor's activities are applied in the order received, different
+// actors' at the same time, and a backlog of several batches is applied
+// in full.
+func TestInboxRunnerOrdersEachActor(t *testing.T) {
+	st := storetest.Open(t)
+	ctx := context.Background()
+	const actors, each = 4, 30
+	for i := range each {
+		for a := range actors {
+			iri := fmt.Sprintf("https://remote.example/activities/%d-%d", a, i)
+			if _, err := st.InsertInboxItem(ctx, &store.InboxItem{ActivityIRI: &iri,
+				ActorIRI: fmt.Sprintf("https://remote.example/users/%d", a), Type: "Like", Raw: "{}"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	var mu sync.Mutex
+	applied := map[string][]int64{}
+	inFlight, maxInFlight := 0, 0
+	handle := func(ctx context.Context, it *store.InboxItem) (string, string, error) {
+		mu.Lock()
+		inFlight++
+		maxInFlight = max(maxInFlight, inFlight)
+		mu.Unlock()
+		time.Sleep(time.Duration(2-it.ID%3) * time.Millisecond) // later items may finish first
+		mu.Lock()
+		applied[it.ActorIRI] = append(applied[it.ActorIRI], it.ID)
+		inFlight--
+		mu.Unlock()
+		return store.InboxProcessed, "", nil
+	}
+	r := NewInboxRunner(st, handle, slog.New(slog.NewTextHandler(io.Discard, nil)), nil, 4)
+	rctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { r.Run(rctx); close(done) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := st.InboxCounts(ctx)
+		if err == nil && c[store.InboxProcessed] == actors*each {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("inbox counts %v, want %d processed", c, actors*each)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	mu.Lock()
+	defer mu.Unlock()
+	for a, ids := range applied {
+		if len(ids) != each {
+			t.Errorf("%s: %d applied, want %d", a, len(ids), each)
+		}
+		for i := 1; i < len(ids); i++ {
+			if ids[i] < ids[i-1] {
+				t.Fatalf("%s: item %d applied after %d: %v", a, ids[i-1], ids[i], ids)
+			}
+		}
+	}
+	if maxInFlight < 2 {
+		t.Fatalf("at most %d item in flight: actors were not applied in parallel", maxInFlight)
 	}
 }
