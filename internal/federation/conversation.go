@@ -325,11 +325,9 @@ func StateFor(a moderation.Action, mode string) string {
 }
 
 // storeNote screens and stores a note at its place (idempotent: a note
-// stored before is returned as it is).
+// stored before is returned as it is — found by the insert, since a
+// redelivery is rare and looking first cost every new note a query).
 func (s *Service) storeNote(ctx context.Context, o *activitypub.RemoteObject, raw string, p threadPlace, via string) (*store.RemoteNote, error) {
-	if old, err := s.store.RemoteNoteByIRI(ctx, o.ID); err == nil {
-		return old, nil
-	}
 	// Cache (and refresh when stale) the author, for their handle.
 	if _, err := s.FetchActor(ctx, o.AttributedTo, false); err != nil {
 		return nil, fmt.Errorf("%w: author: %v", ErrTemporary, err)
