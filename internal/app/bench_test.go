@@ -33,6 +33,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"runtime/trace"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -221,14 +222,16 @@ func rsaCeilings(tb testing.TB) (sign, verify rate) {
 // meter times the measured part of a benchmark, in wall-clock and process
 // CPU time. With TORGET_BENCH_CPUPROFILE=PREFIX it also writes a CPU profile
 // of only that part to PREFIX<benchmark name>.prof (each round overwrites
-// the last, so the file ends up holding the longest round).
+// the last, so the file ends up holding the longest round); with
+// TORGET_BENCH_TRACE=PREFIX an execution trace of it (where goroutines
+// wait: go tool trace -pprof=sync FILE).
 type meter struct {
 	b           *testing.B
 	start       time.Time
 	cpu         time.Duration
 	idle, total uint64
 	statOK      bool
-	prof        *os.File
+	prof, trace *os.File
 }
 
 func startMeter(b *testing.B) *meter {
@@ -245,6 +248,17 @@ func startMeter(b *testing.B) *meter {
 		}
 		m.prof = f
 	}
+	if prefix := os.Getenv("TORGET_BENCH_TRACE"); prefix != "" {
+		f, err := os.Create(prefix + strings.NewReplacer("/", "_", "=", "_").Replace(b.Name()) + ".trace")
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := trace.Start(f); err != nil {
+			f.Close()
+			b.Fatalf("region trace (not with -trace): %v", err)
+		}
+		m.trace = f
+	}
 	b.ResetTimer()
 	m.idle, m.total, m.statOK = machineIdle()
 	m.start, m.cpu = time.Now(), processCPU()
@@ -258,6 +272,10 @@ func (m *meter) stop(ops int) rate {
 	if m.prof != nil {
 		pprof.StopCPUProfile()
 		m.prof.Close()
+	}
+	if m.trace != nil {
+		trace.Stop()
+		m.trace.Close()
 	}
 	r := rate{PerSec: float64(ops) / elapsed.Seconds(), CPUPerOp: cpu / time.Duration(max(ops, 1)), OthersBusy: -1}
 	r.Busy = float64(cpu) / float64(elapsed) / float64(runtime.GOMAXPROCS(0))
@@ -779,6 +797,7 @@ func BenchmarkInboxReplies(b *testing.B) {
 			}
 		}
 	})
+	accepted := time.Since(m.start)
 	if n := refused.Load(); n > 0 {
 		b.Fatalf("%d of %d POSTs not accepted; first: %v", n, b.N, firstErr.Load())
 	}
@@ -806,6 +825,9 @@ func BenchmarkInboxReplies(b *testing.B) {
 		b.Fatalf("record has %d inbound entries (%v), want %d", len(rec), err, min(b.N, 1000))
 	}
 	b.ReportMetric(r.PerSec, "replies/s")
+	// How much of the time the POSTs took: the rest the inbox spent
+	// applying what it had acknowledged.
+	b.ReportMetric(accepted.Seconds()*r.PerSec/float64(b.N), "accept_frac")
 	b.ReportMetric(us(r.CPUPerOp), "cpu_us/reply")
 	b.ReportMetric(verify.PerSec, "verify/s")
 	b.ReportMetric(r.PerSec/verify.PerSec, "ratio_to_verify_ceiling")
