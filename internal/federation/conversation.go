@@ -249,14 +249,15 @@ func (s *Service) screen(ctx context.Context, g *store.Group, n *store.RemoteNot
 	if b := s.screener.Load(); b != nil {
 		sc = b.Screener
 	}
+	at := s.opt.Now().UTC()
+	standing, err := s.store.AuthorStanding(ctx, g.ID, n.AuthorIRI, at)
+	if err != nil {
+		return fmt.Errorf("%w: author standing: %v", ErrTemporary, err)
+	}
 	if sc != nil {
-		known, err := s.store.AuthorKnown(ctx, g.ID, n.AuthorIRI)
-		if err != nil {
-			return err
-		}
 		it := moderation.Item{GroupID: g.ID, AuthorIRI: n.AuthorIRI, AuthorHost: n.AuthorHost,
 			Text:  strings.TrimSpace(o.Name + " " + o.Summary + " " + markup.PlainText(n.ContentHTML)),
-			Media: len(o.Attachments), KnownAuthor: known, At: s.opt.Now().UTC()}
+			Media: len(o.Attachments), KnownAuthor: standing.Known, Blocked: standing.Blocked, At: at}
 		for _, m := range hrefRE.FindAllStringSubmatch(n.ContentHTML, -1) {
 			if strings.Contains(m[3], "mention") {
 				it.Mentions++
@@ -269,6 +270,7 @@ func (s *Service) screen(ctx context.Context, g *store.Group, n *store.RemoteNot
 				it.Mentions++
 			}
 		}
+		var err error
 		if v, err = sc.Screen(ctx, it); err != nil {
 			return fmt.Errorf("%w: screen: %v", ErrTemporary, err)
 		}
@@ -298,11 +300,7 @@ func (s *Service) screen(ctx context.Context, g *store.Group, n *store.RemoteNot
 	// An author whose erasure request was granted with removal from
 	// public view stays removed: later notes are kept for the record and
 	// shown nowhere (PRV-5).
-	erased, err := s.store.ErasedFromPublic(ctx, n.AuthorIRI)
-	if err != nil {
-		return fmt.Errorf("%w: erasure check: %v", ErrTemporary, err)
-	}
-	if erased {
+	if standing.Erased {
 		n.State = store.NoteErased
 	}
 	return nil

@@ -41,6 +41,7 @@ type Item struct {
 	Mentions    int       // number of mentions
 	Media       int       // number of attachments
 	KnownAuthor bool      // the group has accepted something from this author before
+	Blocked     bool      // the author is under an account block in the group or on the instance
 	At          time.Time // when it arrived
 }
 

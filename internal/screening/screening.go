@@ -200,7 +200,9 @@ func (s *Screener) Deliverable(ctx context.Context, host string) bool {
 }
 
 // Screen evaluates an inbound item against the rules in force for its
-// group, the host's policy and account blocks.
+// group, the host's policy and account blocks (it.Blocked: the caller
+// looks the author up, with what else it needs to know of them, in one
+// query — store.AuthorStanding).
 func (s *Screener) Screen(ctx context.Context, it moderation.Item) (moderation.Verdict, error) {
 	e, err := s.Engine(ctx, it.GroupID)
 	if err != nil {
@@ -235,11 +237,7 @@ func (s *Screener) Screen(ctx context.Context, it moderation.Item) (moderation.V
 	} else if p == store.DomainReject {
 		extra(moderation.Match{RuleID: PolicyDomainReject, Action: moderation.Reject, Why: "servern " + it.AuthorHost + " är avstängd"})
 	}
-	blocked, err := s.st.ActiveBlock(ctx, it.GroupID, it.AuthorIRI, it.At)
-	if err != nil {
-		return moderation.Verdict{}, err
-	}
-	if blocked {
+	if it.Blocked {
 		extra(moderation.Match{RuleID: PolicyBlocked, Action: moderation.Reject, Why: "avsändaren är avstängd"})
 	}
 	return v, nil

@@ -124,15 +124,6 @@ func (s *Store) PublicViewRules(ctx context.Context) (map[string]PublicViewRule,
 	return out, nil
 }
 
-// ErasedFromPublic reports whether the author's items are removed from
-// public view by a granted request.
-func (s *Store) ErasedFromPublic(ctx context.Context, authorIRI string) (bool, error) {
-	var found bool
-	err := s.ctx(ctx).Raw(`SELECT EXISTS (SELECT 1 FROM erasure_requests WHERE subject_iri = ? AND status = ?)`,
-		authorIRI, ErasureRemoved).Row().Scan(&found)
-	return found, err
-}
-
 // EraseNotesFromPublic sets every note of the author to NoteErased and
 // returns them as they were before (for the retractions to federate).
 func (s *Store) EraseNotesFromPublic(ctx context.Context, authorIRI string) ([]RemoteNote, error) {

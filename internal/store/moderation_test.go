@@ -92,6 +92,38 @@ func TestDecisionsBlocksReportsAppeals(t *testing.T) {
 	if b, _ := s.ActiveBlock(ctx, 0, d.AuthorIRI, now.Add(time.Minute)); b {
 		t.Fatal("group block applies instance-wide")
 	}
+	// AuthorStanding answers the same questions in one query.
+	standing := func(at time.Time) store.AuthorStanding {
+		t.Helper()
+		a, err := s.AuthorStanding(ctx, g.ID, d.AuthorIRI, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	if a := standing(now.Add(time.Minute)); a != (store.AuthorStanding{Blocked: true}) {
+		t.Fatalf("standing during the block: %+v", a)
+	}
+	if a, _ := s.AuthorStanding(ctx, 0, d.AuthorIRI, now.Add(time.Minute)); a.Blocked {
+		t.Fatal("standing: group block applies instance-wide")
+	}
+	if _, err := s.InsertRemoteNote(ctx, &store.RemoteNote{IRI: "https://b.example/n/visible", GroupID: g.ID, Type: "Note",
+		AuthorIRI: d.AuthorIRI, AuthorHost: "b.example", ContentHTML: "<p>hej</p>", Raw: "{}", State: store.NoteVisible}); err != nil {
+		t.Fatal(err)
+	}
+	er := &store.ErasureRequest{SubjectIRI: d.AuthorIRI, Handle: "@b@b.example", CreatedBy: "mod1"}
+	if err := s.InsertErasureRequest(ctx, er); err != nil {
+		t.Fatal(err)
+	}
+	if a := standing(now.Add(2 * time.Hour)); a != (store.AuthorStanding{Known: true}) {
+		t.Fatalf("standing after the block, with a shown note and an open erasure request: %+v", a)
+	}
+	if err := s.Exec(ctx, "UPDATE erasure_requests SET status = ? WHERE id = ?", store.ErasureRemoved, er.ID); err != nil {
+		t.Fatal(err)
+	}
+	if a := standing(now.Add(2 * time.Hour)); a != (store.AuthorStanding{Known: true, Erased: true}) {
+		t.Fatalf("standing after removal from public view: %+v", a)
+	}
 	flag := "https://c.example/flags/1"
 	for i := 0; i < 2; i++ {
 		ins, err := s.InsertReport(ctx, &store.ModReport{ObjectIRI: "https://b.example/n/1", Category: "olaga-hot", Origin: "c.example", FlagIRI: &flag})

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"time"
 
 	"gorm.io/gorm/clause"
 )
@@ -253,13 +254,27 @@ func (s *Store) CountReactions(ctx context.Context, objectIRIs []string) (map[st
 	return out, err
 }
 
-// AuthorKnown reports whether the group has shown something by the author
-// before (a rule may trust known authors more).
-func (s *Store) AuthorKnown(ctx context.Context, groupID int64, authorIRI string) (bool, error) {
-	var found bool
-	err := s.ctx(ctx).Raw(`SELECT EXISTS (SELECT 1 FROM remote_notes WHERE author_iri = ? AND group_id = ? AND state = ?)`,
-		authorIRI, groupID, NoteVisible).Row().Scan(&found)
-	return found, err
+// AuthorStanding is what screening a note needs to know of its author.
+type AuthorStanding struct {
+	Known   bool // the group shows a note by the author before (a rule may trust known authors more)
+	Blocked bool // an account block on the author is in force in the group or on the instance (as ActiveBlock)
+	Erased  bool // a granted erasure request removed the author from public view (PRV-5)
+}
+
+// AuthorStanding answers the three questions in one query: the inbox
+// asks them for every note.
+func (s *Store) AuthorStanding(ctx context.Context, groupID int64, authorIRI string, at time.Time) (AuthorStanding, error) {
+	var a AuthorStanding
+	err := s.ctx(ctx).Raw(`SELECT
+	EXISTS (SELECT 1 FROM remote_notes WHERE author_iri = ? AND group_id = ? AND state = ?),
+	EXISTS (SELECT 1 FROM mod_blocks WHERE actor_iri = ? AND lifted_at IS NULL AND starts_at <= ? AND ends_at > ?
+		AND (group_id IS NULL OR group_id = ?)),
+	EXISTS (SELECT 1 FROM erasure_requests WHERE subject_iri = ? AND status = ?)`,
+		authorIRI, groupID, NoteVisible, authorIRI, at, at, groupID, authorIRI, ErasureRemoved).Row().Scan(&a.Known, &a.Blocked, &a.Erased)
+	if err != nil {
+		return AuthorStanding{}, fmt.Errorf("author standing of %s: %w", authorIRI, err)
+	}
+	return a, nil
 }
 
 // NoteStateRank orders note states from shown to refused.
