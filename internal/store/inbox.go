@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -42,6 +43,9 @@ func (s *Store) ClaimInboxItems(ctx context.Context, worker string, lease time.D
 	if err != nil {
 		return nil, fmt.Errorf("claim inbox items: %w", err)
 	}
+	// In the order received: RETURNING keeps no order (PostgreSQL's
+	// differs from the subquery's).
+	sort.Slice(items, func(i, j int) bool { return items[i].ID < items[j].ID })
 	return items, nil
 }
 
