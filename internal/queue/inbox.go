@@ -54,42 +54,44 @@ func (r *InboxRunner) Wake() {
 
 // Run processes until ctx is done, finishing the items in hand.
 //
-// It works as a pipeline of three stages, each a goroutine, so that on a
-// backlog one batch is claimed and prepared while the one before it is
-// applied and the one before that recorded: claiming, preparing and
-// recording are each one transaction that would otherwise leave the
-// workers idle. Batches are applied one after the other, so an activity
-// is never applied before one claimed earlier has been; within a batch,
-// one actor's activities are applied in the order received (a Create
-// before its Update) and different actors' in parallel.
+// Claiming, preparing and recording a batch are each one transaction;
+// they run beside the applying, so that on a backlog the workers never
+// wait for them: the next batch is claimed and prepared while two are
+// being applied, and applied batches are recorded by a goroutine of their
+// own. The workers take items from the batches in hand continuously: one
+// actor's activities one at a time in the order received (a Create before
+// its Update, even across batches), different actors' in parallel, and a
+// worker free at the end of one batch starts on the next.
 func (r *InboxRunner) Run(ctx context.Context) {
 	inflight := context.WithoutCancel(ctx)
-	type prepared struct {
-		items  []store.InboxItem
-		handle InboxHandler
-	}
-	type applied struct {
-		items   []store.InboxItem
-		results []result
-	}
-	toApply, toRecord := make(chan prepared, 1), make(chan applied, 1)
-	var stages sync.WaitGroup
-	stages.Add(2)
+	toRecord := make(chan *batchRun, 2)
+	recorded := make(chan struct{})
 	go func() {
-		defer stages.Done()
-		defer close(toRecord)
-		for b := range toApply {
-			toRecord <- applied{b.items, r.applyBatch(inflight, b.handle, b.items)}
-		}
-	}()
-	go func() {
-		defer stages.Done()
+		defer close(recorded)
 		for b := range toRecord {
 			r.record(inflight, b.items, b.results)
 		}
 	}()
-	defer stages.Wait()
-	defer close(toApply)
+	const inHand = 2 // batches being applied at once
+	slots := make(chan struct{}, inHand)
+	ap := newApplier()
+	var workers sync.WaitGroup
+	for range r.workers {
+		workers.Add(1)
+		go func() {
+			defer workers.Done()
+			ap.work(func(b *batchRun, i int) { b.results[i] = r.apply(inflight, b.handle, &b.items[i]) })
+		}()
+	}
+	defer func() {
+		for range inHand {
+			slots <- struct{}{} // every batch applied
+		}
+		ap.close()
+		workers.Wait()
+		close(toRecord)
+		<-recorded
+	}()
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for ctx.Err() == nil {
@@ -118,42 +120,13 @@ func (r *InboxRunner) Run(ctx context.Context) {
 				handle = h
 			}
 		}
-		toApply <- prepared{items, handle}
+		slots <- struct{}{}
+		ap.add(&batchRun{items: items, handle: handle, results: make([]result, len(items)), left: len(items),
+			done: func(b *batchRun) {
+				toRecord <- b
+				<-slots
+			}})
 	}
-}
-
-// applyBatch applies a batch's items with the runner's workers: each
-// actor's items in order by one worker, different actors' in parallel.
-func (r *InboxRunner) applyBatch(ctx context.Context, handle InboxHandler, items []store.InboxItem) []result {
-	results := make([]result, len(items))
-	var order []string
-	byActor := map[string][]int{}
-	for i := range items {
-		a := items[i].ActorIRI
-		if _, ok := byActor[a]; !ok {
-			order = append(order, a)
-		}
-		byActor[a] = append(byActor[a], i)
-	}
-	ch := make(chan []int)
-	var wg sync.WaitGroup
-	for range min(r.workers, len(order)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for idx := range ch {
-				for _, i := range idx {
-					results[i] = r.apply(ctx, handle, &items[i])
-				}
-			}
-		}()
-	}
-	for _, a := range order {
-		ch <- byActor[a]
-	}
-	close(ch)
-	wg.Wait()
-	return results
 }
 
 // result is the outcome of applying one item, written with its batch.
