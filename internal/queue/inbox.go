@@ -152,25 +152,34 @@ func (r *InboxRunner) apply(ctx context.Context, handle InboxHandler, it *store.
 	return result{status: status, reason: reason}
 }
 
-// record writes a batch's outcomes in one transaction: one commit instead
-// of one per item. Should the process die before it, the items are applied
-// again after their lease, which the handlers tolerate (idempotent).
+// record writes a batch's outcomes in one statement (in a transaction
+// with the rare retries): one write instead of one per item. Should the
+// process die before it, the items are applied again after their lease,
+// which the handlers tolerate (idempotent).
 func (r *InboxRunner) record(ctx context.Context, items []store.InboxItem, results []result) {
-	err := r.st.Tx(ctx, func(tx *store.Store) error {
-		for i := range items {
-			res := results[i]
-			var err error
-			if !res.retryAt.IsZero() {
-				err = tx.RetryInboxItem(ctx, &items[i], res.retryAt, res.reason)
-			} else {
-				err = tx.FinishInboxItem(ctx, items[i].ID, res.status, res.reason)
-			}
-			if err != nil {
+	var done []store.InboxOutcome
+	var retry []int
+	for i, res := range results {
+		if res.retryAt.IsZero() {
+			done = append(done, store.InboxOutcome{ID: items[i].ID, Status: res.status, Reason: res.reason})
+		} else {
+			retry = append(retry, i)
+		}
+	}
+	write := func(st *store.Store) error {
+		for _, i := range retry {
+			if err := st.RetryInboxItem(ctx, &items[i], results[i].retryAt, results[i].reason); err != nil {
 				return err
 			}
 		}
-		return nil
-	})
+		return st.FinishInboxItems(ctx, done)
+	}
+	var err error
+	if len(retry) == 0 && len(done) <= 500 {
+		err = write(r.st) // one statement: no transaction needed
+	} else {
+		err = r.st.Tx(ctx, write)
+	}
 	if err != nil {
 		r.log.Error("record inbox results", "items", len(items), "err", err)
 	}

@@ -49,11 +49,41 @@ func (s *Store) ClaimInboxItems(ctx context.Context, worker string, lease time.D
 	return items, nil
 }
 
-// FinishInboxItem records the outcome of processing.
-func (s *Store) FinishInboxItem(ctx context.Context, id int64, status, reason string) error {
+// InboxOutcome is how processing an inbox item ended.
+type InboxOutcome struct {
+	ID             int64
+	Status, Reason string
+}
+
+// FinishInboxItems records the outcomes of a batch in one statement (one
+// write instead of one per item, the inbox runner's last step).
+func (s *Store) FinishInboxItems(ctx context.Context, outs []InboxOutcome) error {
+	if len(outs) == 0 {
+		return nil
+	}
 	defer s.write()()
-	return s.ctx(ctx).Exec(`UPDATE inbox_items SET status = ?, reason = ?, processed_at = ?, locked_until = NULL WHERE id = ?`,
-		status, truncate(reason, 500), s.now(), id).Error
+	now := s.now()
+	for len(outs) > 0 {
+		chunk := outs[:min(len(outs), 500)]
+		outs = outs[len(chunk):]
+		var sb strings.Builder
+		args := make([]any, 0, 1+len(chunk)*3)
+		args = append(args, now)
+		sb.WriteString(`UPDATE inbox_items SET status = v.status, reason = v.reason, processed_at = ?, locked_until = NULL
+FROM (SELECT column1 AS id, column2 AS status, column3 AS reason FROM (VALUES `)
+		for i, o := range chunk {
+			if i > 0 {
+				sb.WriteString(", ")
+			}
+			sb.WriteString("(CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS TEXT))") // typed for PostgreSQL
+			args = append(args, o.ID, o.Status, truncate(o.Reason, 500))
+		}
+		sb.WriteString(`) AS vals) AS v WHERE inbox_items.id = v.id`)
+		if err := s.ctx(ctx).Exec(sb.String(), args...).Error; err != nil {
+			return fmt.Errorf("finish %d inbox items: %w", len(chunk), err)
+		}
+	}
+	return nil
 }
 
 // RetryInboxItem schedules processing again (e.g. a fetch failed).

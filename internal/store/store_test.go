@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"strings"
 	"testing"
 	"time"
 
@@ -213,6 +214,25 @@ func TestInboxItemIdempotent(t *testing.T) {
 	items, err := s.ClaimInboxItems(ctx, "w", time.Minute, 10)
 	if err != nil || len(items) != 3 {
 		t.Fatalf("claimed %d items, %v", len(items), err)
+	}
+	for i := 1; i < len(items); i++ {
+		if items[i].ID < items[i-1].ID {
+			t.Fatalf("claimed out of the order received: %d before %d", items[i-1].ID, items[i].ID)
+		}
+	}
+	// A batch's outcomes in one statement, each item its own.
+	outs := []store.InboxOutcome{{ID: items[0].ID, Status: store.InboxProcessed, Reason: "follow accepted"},
+		{ID: items[2].ID, Status: store.InboxIgnored, Reason: strings.Repeat("x", 600)}}
+	if err := s.FinishInboxItems(ctx, outs); err != nil {
+		t.Fatal(err)
+	}
+	c, err := s.InboxCounts(ctx)
+	if err != nil || c[store.InboxProcessed] != 1 || c[store.InboxIgnored] != 1 || c[store.InboxPending] != 1 {
+		t.Fatalf("counts after finishing two of three: %v %v", c, err)
+	}
+	first, err := s.InboxItemByIRI(ctx, iri)
+	if err != nil || first.Status != store.InboxProcessed || first.Reason != "follow accepted" || first.ProcessedAt == nil || first.LockedUntil != nil {
+		t.Fatalf("finished item: %+v %v", first, err)
 	}
 }
 
