@@ -237,22 +237,26 @@ type meter struct {
 func startMeter(b *testing.B) *meter {
 	b.Helper()
 	m := &meter{b: b}
-	if prefix := os.Getenv("TORGET_BENCH_CPUPROFILE"); prefix != "" {
-		f, err := os.Create(prefix + strings.NewReplacer("/", "_", "=", "_").Replace(b.Name()) + ".prof")
+	// regionFile creates PREFIX<benchmark name>EXT when env names a prefix.
+	regionFile := func(env, ext string) *os.File {
+		prefix := os.Getenv(env)
+		if prefix == "" {
+			return nil
+		}
+		f, err := os.Create(prefix + strings.NewReplacer("/", "_", "=", "_").Replace(b.Name()) + ext)
 		if err != nil {
 			b.Fatal(err)
 		}
+		return f
+	}
+	if f := regionFile("TORGET_BENCH_CPUPROFILE", ".prof"); f != nil {
 		if err := pprof.StartCPUProfile(f); err != nil {
 			f.Close()
 			b.Fatalf("region profile (not with -cpuprofile): %v", err)
 		}
 		m.prof = f
 	}
-	if prefix := os.Getenv("TORGET_BENCH_TRACE"); prefix != "" {
-		f, err := os.Create(prefix + strings.NewReplacer("/", "_", "=", "_").Replace(b.Name()) + ".trace")
-		if err != nil {
-			b.Fatal(err)
-		}
+	if f := regionFile("TORGET_BENCH_TRACE", ".trace"); f != nil {
 		if err := trace.Start(f); err != nil {
 			f.Close()
 			b.Fatalf("region trace (not with -trace): %v", err)

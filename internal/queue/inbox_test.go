@@ -59,22 +59,7 @@ func TestInboxRunnerPreparesEachBatch(t *testing.T) {
 					return store.InboxProcessed, "prepared", nil
 				}, nil
 			}
-			rctx, cancel := context.WithCancel(ctx)
-			done := make(chan struct{})
-			go func() { r.Run(rctx); close(done) }()
-			deadline := time.Now().Add(10 * time.Second)
-			for {
-				c, err := st.InboxCounts(ctx)
-				if err == nil && c[store.InboxProcessed] == n {
-					break
-				}
-				if time.Now().After(deadline) {
-					t.Fatalf("inbox counts %v, want %d processed", c, n)
-				}
-				time.Sleep(10 * time.Millisecond)
-			}
-			cancel()
-			<-done
+			runUntilProcessed(t, st, r, n)
 			mu.Lock()
 			defer mu.Unlock()
 			if batches == 0 || batches > n/16+1 {
@@ -123,22 +108,7 @@ func TestInboxRunnerOrdersEachActor(t *testing.T) {
 		return store.InboxProcessed, "", nil
 	}
 	r := NewInboxRunner(st, handle, slog.New(slog.NewTextHandler(io.Discard, nil)), nil, 4)
-	rctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() { r.Run(rctx); close(done) }()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		c, err := st.InboxCounts(ctx)
-		if err == nil && c[store.InboxProcessed] == actors*each {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("inbox counts %v, want %d processed", c, actors*each)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	cancel()
-	<-done
+	runUntilProcessed(t, st, r, actors*each)
 	mu.Lock()
 	defer mu.Unlock()
 	for a, ids := range applied {
@@ -153,5 +123,28 @@ func TestInboxRunnerOrdersEachActor(t *testing.T) {
 	}
 	if maxInFlight < 2 {
 		t.Fatalf("at most %d item in flight: actors were not applied in parallel", maxInFlight)
+	}
+}
+
+// runUntilProcessed runs r until n items are processed, then stops it.
+func runUntilProcessed(t *testing.T, st *store.Store, r *InboxRunner, n int64) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { r.Run(ctx); close(done) }()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := st.InboxCounts(context.Background())
+		if err == nil && c[store.InboxProcessed] == n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("inbox counts %v, want %d processed", c, n)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
