@@ -9,7 +9,7 @@ import (
 func (s *Store) InsertActivity(ctx context.Context, a *Activity) error {
 	defer s.write()()
 	a.CreatedAt = s.now()
-	if err := translate(s.ctx(ctx).Create(a).Error); err != nil {
+	if err := translate(s.wctx(ctx).Create(a).Error); err != nil {
 		return fmt.Errorf("insert activity %s: %w", a.IRI, err)
 	}
 	return nil
@@ -56,5 +56,5 @@ func (s *Store) CountOutbox(ctx context.Context, groupID int64) (int64, error) {
 // (after a Delete). The rows stay for the record.
 func (s *Store) RemoveFromOutbox(ctx context.Context, objectIRI string) error {
 	defer s.write()()
-	return s.ctx(ctx).Model(&Activity{}).Where("object_iri = ?", objectIRI).Update("in_outbox", false).Error
+	return s.wctx(ctx).Model(&Activity{}).Where("object_iri = ?", objectIRI).Update("in_outbox", false).Error
 }

@@ -28,7 +28,7 @@ func (s *Store) RemoteActorByKeyID(ctx context.Context, keyID string) (*RemoteAc
 // UpsertRemoteActor inserts or refreshes an actor by IRI.
 func (s *Store) UpsertRemoteActor(ctx context.Context, a *RemoteActor) error {
 	defer s.write()()
-	err := s.ctx(ctx).Clauses(clause.OnConflict{
+	err := s.wctx(ctx).Clauses(clause.OnConflict{
 		Columns: []clause.Column{{Name: "iri"}},
 		DoUpdates: clause.AssignmentColumns([]string{"type", "host", "key_id", "public_key_pem", "inbox", "shared_inbox",
 			"preferred_username", "name", "raw", "fetched_at", "gone_at"}),
@@ -43,5 +43,5 @@ func (s *Store) UpsertRemoteActor(ctx context.Context, a *RemoteActor) error {
 func (s *Store) MarkActorGone(ctx context.Context, iri string) error {
 	defer s.write()()
 	now := s.now()
-	return s.ctx(ctx).Model(&RemoteActor{}).Where("iri = ?", iri).Update("gone_at", &now).Error
+	return s.wctx(ctx).Model(&RemoteActor{}).Where("iri = ?", iri).Update("gone_at", &now).Error
 }

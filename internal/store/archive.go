@@ -74,7 +74,7 @@ func (s *Store) LastRecordAt(ctx context.Context, groupID int64) (time.Time, err
 func (s *Store) MarkGroupClosed(ctx context.Context, groupID, exportID int64) (time.Time, error) {
 	defer s.write()()
 	now := s.now()
-	res := s.ctx(ctx).Model(&Group{}).Where("id = ? AND closed_at IS NULL", groupID).
+	res := s.wctx(ctx).Model(&Group{}).Where("id = ? AND closed_at IS NULL", groupID).
 		Updates(map[string]any{"closed_at": &now, "closed_export_id": exportID, "updated_at": now})
 	if res.Error != nil {
 		return now, fmt.Errorf("close group %d: %w", groupID, res.Error)

@@ -43,7 +43,7 @@ func (ArchiveRun) TableName() string { return "archive_runs" }
 func (s *Store) EnsureArchiveRuns(ctx context.Context, from, to time.Time) (int, error) {
 	defer s.write()()
 	now := s.now()
-	res := s.ctx(ctx).Exec(`INSERT INTO archive_runs (group_id, period_from, period_to, state, attempts, next_at, created_at, updated_at)
+	res := s.wctx(ctx).Exec(`INSERT INTO archive_runs (group_id, period_from, period_to, state, attempts, next_at, created_at, updated_at)
 		SELECT id, ?, ?, ?, 0, ?, ?, ? FROM groups WHERE created_at < ? AND (closed_at IS NULL OR closed_at >= ?)
 		ON CONFLICT (group_id, period_from, period_to) DO NOTHING`,
 		from.UTC(), to.UTC(), ArchiveRunPending, now, now, now, to.UTC(), from.UTC())
@@ -63,7 +63,7 @@ func (s *Store) ClaimArchiveRuns(ctx context.Context, worker string, lease time.
 		lock = " FOR UPDATE SKIP LOCKED"
 	}
 	var rs []ArchiveRun
-	err := s.ctx(ctx).Raw(`UPDATE archive_runs SET locked_until = ?, locked_by = ?
+	err := s.wctx(ctx).Raw(`UPDATE archive_runs SET locked_until = ?, locked_by = ?
 		WHERE id IN (SELECT id FROM archive_runs
 			WHERE state = ? AND next_at <= ? AND (locked_until IS NULL OR locked_until < ?)
 			ORDER BY next_at, id LIMIT ?`+lock+`)
@@ -77,7 +77,7 @@ func (s *Store) ClaimArchiveRuns(ctx context.Context, worker string, lease time.
 // FinishArchiveRun marks a run done with the export that made it.
 func (s *Store) FinishArchiveRun(ctx context.Context, r *ArchiveRun, x *ArchiveExport, path string) error {
 	defer s.write()()
-	return s.ctx(ctx).Exec(`UPDATE archive_runs SET state = ?, attempts = attempts + 1, export_id = ?, package_id = ?, sha256 = ?, path = ?,
+	return s.wctx(ctx).Exec(`UPDATE archive_runs SET state = ?, attempts = attempts + 1, export_id = ?, package_id = ?, sha256 = ?, path = ?,
 		last_error = '', locked_until = NULL, updated_at = ? WHERE id = ?`,
 		ArchiveRunDone, x.ID, x.PackageID, x.SHA256, path, s.now(), r.ID).Error
 }
@@ -85,7 +85,7 @@ func (s *Store) FinishArchiveRun(ctx context.Context, r *ArchiveRun, x *ArchiveE
 // RetryArchiveRun records a failed attempt; the run is due again at next.
 func (s *Store) RetryArchiveRun(ctx context.Context, r *ArchiveRun, next time.Time, msg string) error {
 	defer s.write()()
-	return s.ctx(ctx).Exec(`UPDATE archive_runs SET attempts = attempts + 1, last_error = ?, next_at = ?, locked_until = NULL, updated_at = ?
+	return s.wctx(ctx).Exec(`UPDATE archive_runs SET attempts = attempts + 1, last_error = ?, next_at = ?, locked_until = NULL, updated_at = ?
 		WHERE id = ? AND state = ?`, truncate(msg, 500), next.UTC(), s.now(), r.ID, ArchiveRunPending).Error
 }
 

@@ -111,7 +111,7 @@ func (s *Store) CreateCase(ctx context.Context, c *Case) (created bool, err erro
 	}
 	if c.SourceIRI != "" && c.GroupID != nil {
 		var old Case
-		err := s.ctx(ctx).Where("group_id = ? AND source_iri = ?", *c.GroupID, c.SourceIRI).Take(&old).Error
+		err := s.wctx(ctx).Where("group_id = ? AND source_iri = ?", *c.GroupID, c.SourceIRI).Take(&old).Error
 		if err == nil {
 			*c = old
 			return false, nil
@@ -120,7 +120,7 @@ func (s *Store) CreateCase(ctx context.Context, c *Case) (created bool, err erro
 			return false, fmt.Errorf("look up case: %w", err)
 		}
 	}
-	if err := s.ctx(ctx).Create(c).Error; err != nil {
+	if err := s.wctx(ctx).Create(c).Error; err != nil {
 		return false, fmt.Errorf("store case: %w", translate(err))
 	}
 	return true, nil
@@ -176,7 +176,7 @@ func (s *Store) ListCases(ctx context.Context, f CaseFilter) ([]Case, error) {
 func (s *Store) UpdateCase(ctx context.Context, c *Case) error {
 	defer s.write()()
 	c.UpdatedAt = s.now()
-	return s.ctx(ctx).Model(&Case{}).Where("id = ?", c.ID).Updates(map[string]any{
+	return s.wctx(ctx).Model(&Case{}).Where("id = ?", c.ID).Updates(map[string]any{
 		"group_id": c.GroupID, "status": c.Status, "owner_user_id": c.OwnerUserID, "answered_at": c.AnsweredAt,
 		"answer_iri": c.AnswerIRI, "answer_text": c.AnswerText, "forwarded_to": c.ForwardedTo,
 		"forward_reason": c.ForwardReason, "updated_at": c.UpdatedAt,
@@ -188,7 +188,7 @@ func (s *Store) AddCaseNote(ctx context.Context, n *CaseNote) error {
 	defer s.write()()
 	n.ID = 0
 	n.CreatedAt = s.now()
-	if err := s.ctx(ctx).Create(n).Error; err != nil {
+	if err := s.wctx(ctx).Create(n).Error; err != nil {
 		return fmt.Errorf("add case note: %w", translate(err))
 	}
 	return nil
@@ -252,7 +252,7 @@ func (s *Store) RecordQueueReview(ctx context.Context, r *QueueReview) error {
 	defer s.write()()
 	r.ID = 0
 	r.At = s.now()
-	return s.ctx(ctx).Create(r).Error
+	return s.wctx(ctx).Create(r).Error
 }
 
 // LastQueueReviews returns the latest review time per group id (0: the
@@ -288,7 +288,7 @@ func (s *Store) GroupContactFor(ctx context.Context, groupID int64) (*GroupConta
 func (s *Store) SaveGroupContact(ctx context.Context, gc *GroupContact) error {
 	defer s.write()()
 	gc.UpdatedAt = s.now()
-	return s.ctx(ctx).Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "group_id"}},
+	return s.wctx(ctx).Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "group_id"}},
 		DoUpdates: clause.AssignmentColumns([]string{"staffed_hours", "response_time", "channels", "auto_reply", "open_hours", "updated_at"})}).Create(gc).Error
 }
 
@@ -313,7 +313,7 @@ func (s *Store) AutoReplied(ctx context.Context, caseID int64) (bool, error) {
 // sent; first is false when the conversation already had one.
 func (s *Store) ClaimAutoReply(ctx context.Context, groupID int64, conversation string, caseID *int64) (first bool, err error) {
 	defer s.write()()
-	res := s.ctx(ctx).Clauses(clause.OnConflict{DoNothing: true}).
+	res := s.wctx(ctx).Clauses(clause.OnConflict{DoNothing: true}).
 		Create(&AutoReply{GroupID: groupID, Conversation: conversation, CaseID: caseID, SentAt: s.now()})
 	return res.RowsAffected == 1, res.Error
 }

@@ -14,7 +14,7 @@ import (
 func (s *Store) EnqueueFollowers(ctx context.Context, activityID, groupID int64) (int64, error) {
 	defer s.write()()
 	now := s.now()
-	res := s.ctx(ctx).Exec(`INSERT INTO deliveries (activity_id, inbox, host, status, attempts, next_attempt_at, created_at, updated_at)
+	res := s.wctx(ctx).Exec(`INSERT INTO deliveries (activity_id, inbox, host, status, attempts, next_attempt_at, created_at, updated_at)
 		SELECT ?, target, MIN(host), ?, 0, ?, ?, ?
 		FROM (SELECT CASE WHEN shared_inbox <> '' THEN shared_inbox ELSE inbox END AS target, host
 		      FROM followers WHERE group_id = ? AND state = ?) t
@@ -32,7 +32,7 @@ func (s *Store) EnqueueDelivery(ctx context.Context, activityID int64, inbox, ho
 	defer s.write()()
 	now := s.now()
 	d := Delivery{ActivityID: activityID, Inbox: inbox, Host: host, Status: DeliveryPending, NextAttemptAt: now, CreatedAt: now, UpdatedAt: now}
-	err := s.ctx(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&d).Error
+	err := s.wctx(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&d).Error
 	if err != nil {
 		return fmt.Errorf("enqueue delivery: %w", err)
 	}
@@ -50,7 +50,7 @@ func (s *Store) ClaimDeliveries(ctx context.Context, worker string, lease time.D
 		lock = " FOR UPDATE SKIP LOCKED"
 	}
 	var ds []Delivery
-	err := s.ctx(ctx).Raw(`UPDATE deliveries SET locked_until = ?, locked_by = ?
+	err := s.wctx(ctx).Raw(`UPDATE deliveries SET locked_until = ?, locked_by = ?
 		WHERE id IN (SELECT id FROM deliveries
 			WHERE status = ? AND next_attempt_at <= ? AND (locked_until IS NULL OR locked_until < ?)
 			AND host NOT IN (SELECT host FROM domains WHERE unreachable_since IS NOT NULL AND next_probe_at > ?)
@@ -66,14 +66,14 @@ func (s *Store) ClaimDeliveries(ctx context.Context, worker string, lease time.D
 // Plain SQL: this runs once per delivery, on the fan-out's hot path.
 func (s *Store) FinishDelivery(ctx context.Context, d *Delivery, worker, status string, code int, msg string) error {
 	defer s.write()()
-	return s.ctx(ctx).Exec(`UPDATE deliveries SET status = ?, attempts = ?, last_status = ?, last_error = ?, locked_until = NULL, updated_at = ?
+	return s.wctx(ctx).Exec(`UPDATE deliveries SET status = ?, attempts = ?, last_status = ?, last_error = ?, locked_until = NULL, updated_at = ?
 		WHERE id = ? AND locked_by = ?`, status, d.Attempts+1, code, truncate(msg, 500), s.now(), d.ID, worker).Error
 }
 
 // RetryDelivery schedules another attempt for a leased row.
 func (s *Store) RetryDelivery(ctx context.Context, d *Delivery, worker string, next time.Time, code int, msg string) error {
 	defer s.write()()
-	return s.ctx(ctx).Exec(`UPDATE deliveries SET attempts = ?, next_attempt_at = ?, last_status = ?, last_error = ?, locked_until = NULL, updated_at = ?
+	return s.wctx(ctx).Exec(`UPDATE deliveries SET attempts = ?, next_attempt_at = ?, last_status = ?, last_error = ?, locked_until = NULL, updated_at = ?
 		WHERE id = ? AND locked_by = ?`, d.Attempts+1, next.UTC(), code, truncate(msg, 500), s.now(), d.ID, worker).Error
 }
 

@@ -19,13 +19,13 @@ func (s *Store) DomainByHost(ctx context.Context, host string) (*Domain, error) 
 // write): a fan-out reaches thousands of healthy hosts.
 func (s *Store) DomainSucceeded(ctx context.Context, host string) error {
 	var failing int64
-	if err := s.ctx(ctx).Model(&Domain{}).Where("host = ? AND (consecutive_failures > 0 OR unreachable_since IS NOT NULL)", host).
+	if err := s.wctx(ctx).Model(&Domain{}).Where("host = ? AND (consecutive_failures > 0 OR unreachable_since IS NOT NULL)", host).
 		Count(&failing).Error; err != nil || failing == 0 {
 		return err
 	}
 	defer s.write()()
 	now := s.now()
-	return s.ctx(ctx).Exec(`UPDATE domains SET consecutive_failures = 0, unreachable_since = NULL, next_probe_at = NULL,
+	return s.wctx(ctx).Exec(`UPDATE domains SET consecutive_failures = 0, unreachable_since = NULL, next_probe_at = NULL,
 		last_success_at = ?, updated_at = ? WHERE host = ?`, now, now, host).Error
 }
 
@@ -35,13 +35,13 @@ func (s *Store) DomainSucceeded(ctx context.Context, host string) error {
 func (s *Store) DomainFailed(ctx context.Context, host string, threshold int, probe time.Duration) (bool, error) {
 	defer s.write()()
 	now := s.now()
-	err := s.ctx(ctx).Exec(`INSERT INTO domains (host, consecutive_failures, updated_at) VALUES (?, 1, ?)
+	err := s.wctx(ctx).Exec(`INSERT INTO domains (host, consecutive_failures, updated_at) VALUES (?, 1, ?)
 		ON CONFLICT (host) DO UPDATE SET consecutive_failures = domains.consecutive_failures + 1, updated_at = excluded.updated_at`,
 		host, now).Error
 	if err != nil {
 		return false, err
 	}
-	res := s.ctx(ctx).Exec(`UPDATE domains SET unreachable_since = COALESCE(unreachable_since, ?), next_probe_at = ?
+	res := s.wctx(ctx).Exec(`UPDATE domains SET unreachable_since = COALESCE(unreachable_since, ?), next_probe_at = ?
 		WHERE host = ? AND consecutive_failures >= ?`, now, now.Add(probe), host, threshold)
 	return res.RowsAffected > 0, res.Error
 }
@@ -52,17 +52,17 @@ func (s *Store) DomainSeen(ctx context.Context, host string) (bool, error) {
 	// Nearly always the breaker is closed: find that out with a read, which
 	// takes no write lock, before writing anything.
 	var open int64
-	if err := s.ctx(ctx).Model(&Domain{}).Where("host = ? AND unreachable_since IS NOT NULL", host).Count(&open).Error; err != nil || open == 0 {
+	if err := s.wctx(ctx).Model(&Domain{}).Where("host = ? AND unreachable_since IS NOT NULL", host).Count(&open).Error; err != nil || open == 0 {
 		return false, err
 	}
 	defer s.write()()
 	now := s.now()
-	res := s.ctx(ctx).Exec(`UPDATE domains SET unreachable_since = NULL, next_probe_at = NULL, consecutive_failures = 0,
+	res := s.wctx(ctx).Exec(`UPDATE domains SET unreachable_since = NULL, next_probe_at = NULL, consecutive_failures = 0,
 		last_seen_at = ?, updated_at = ? WHERE host = ? AND unreachable_since IS NOT NULL`, now, now, host)
 	if res.Error != nil || res.RowsAffected == 0 {
 		return false, res.Error
 	}
-	err := s.ctx(ctx).Exec(`UPDATE deliveries SET next_attempt_at = ? WHERE host = ? AND status = ? AND locked_until IS NULL`,
+	err := s.wctx(ctx).Exec(`UPDATE deliveries SET next_attempt_at = ? WHERE host = ? AND status = ? AND locked_until IS NULL`,
 		now, host, DeliveryPending).Error
 	return true, err
 }

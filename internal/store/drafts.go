@@ -15,12 +15,12 @@ func (s *Store) SaveDraft(ctx context.Context, d *Draft) error {
 	d.UpdatedAt = now
 	if d.ID == 0 {
 		d.CreatedAt = now
-		if err := translate(s.ctx(ctx).Create(d).Error); err != nil {
+		if err := translate(s.wctx(ctx).Create(d).Error); err != nil {
 			return fmt.Errorf("insert draft: %w", err)
 		}
 		return nil
 	}
-	res := s.ctx(ctx).Model(&Draft{}).Where("id = ? AND state IN ?", d.ID, []string{DraftDraft, DraftScheduled}).Updates(map[string]any{
+	res := s.wctx(ctx).Model(&Draft{}).Where("id = ? AND state IN ?", d.ID, []string{DraftDraft, DraftScheduled}).Updates(map[string]any{
 		"source": d.Source, "summary": d.Summary, "language": d.Language, "state": d.State, "scheduled_at": d.ScheduledAt,
 		"author_user_id": d.AuthorUserID, "last_error": d.LastError, "media": d.Media, "attempts": 0, "locked_until": nil, "updated_at": now,
 	})
@@ -61,7 +61,7 @@ func (s *Store) ListDrafts(ctx context.Context, groupID int64) ([]Draft, error) 
 // exactly once.
 func (s *Store) MarkDraftPublished(ctx context.Context, draftID, postID int64) error {
 	defer s.write()()
-	res := s.ctx(ctx).Model(&Draft{}).Where("id = ? AND state IN ?", draftID, []string{DraftDraft, DraftScheduled}).
+	res := s.wctx(ctx).Model(&Draft{}).Where("id = ? AND state IN ?", draftID, []string{DraftDraft, DraftScheduled}).
 		Updates(map[string]any{"state": DraftPublished, "post_id": postID, "locked_until": nil, "last_error": "", "updated_at": s.now()})
 	if res.Error != nil {
 		return fmt.Errorf("mark draft %d published: %w", draftID, res.Error)
@@ -75,7 +75,7 @@ func (s *Store) MarkDraftPublished(ctx context.Context, draftID, postID int64) e
 // DiscardDraft ends an unpublished draft; ErrConflict if it was published.
 func (s *Store) DiscardDraft(ctx context.Context, id int64) error {
 	defer s.write()()
-	res := s.ctx(ctx).Model(&Draft{}).Where("id = ? AND state IN ?", id, []string{DraftDraft, DraftScheduled}).
+	res := s.wctx(ctx).Model(&Draft{}).Where("id = ? AND state IN ?", id, []string{DraftDraft, DraftScheduled}).
 		Updates(map[string]any{"state": DraftDiscarded, "locked_until": nil, "updated_at": s.now()})
 	if res.Error != nil {
 		return fmt.Errorf("discard draft %d: %w", id, res.Error)
@@ -96,7 +96,7 @@ func (s *Store) ClaimDueDrafts(ctx context.Context, worker string, lease time.Du
 		lock = " FOR UPDATE SKIP LOCKED"
 	}
 	var ds []Draft
-	err := s.ctx(ctx).Raw(`UPDATE drafts SET locked_until = ?, locked_by = ?
+	err := s.wctx(ctx).Raw(`UPDATE drafts SET locked_until = ?, locked_by = ?
 		WHERE id IN (SELECT id FROM drafts
 			WHERE state = ? AND scheduled_at <= ? AND (locked_until IS NULL OR locked_until < ?)
 			ORDER BY scheduled_at, id LIMIT ?`+lock+`)
@@ -110,7 +110,7 @@ func (s *Store) ClaimDueDrafts(ctx context.Context, worker string, lease time.Du
 // RetryDraft records a failed attempt; the draft is tried again after next.
 func (s *Store) RetryDraft(ctx context.Context, d *Draft, next time.Time, msg string) error {
 	defer s.write()()
-	return s.ctx(ctx).Exec(`UPDATE drafts SET attempts = attempts + 1, last_error = ?, locked_until = ? WHERE id = ? AND state = ?`,
+	return s.wctx(ctx).Exec(`UPDATE drafts SET attempts = attempts + 1, last_error = ?, locked_until = ? WHERE id = ? AND state = ?`,
 		truncate(msg, 500), next.UTC(), d.ID, DraftScheduled).Error
 }
 
@@ -118,6 +118,6 @@ func (s *Store) RetryDraft(ctx context.Context, d *Draft, next time.Time, msg st
 // longer validates) back into a draft, with the reason for staff to read.
 func (s *Store) UnscheduleDraft(ctx context.Context, d *Draft, msg string) error {
 	defer s.write()()
-	return s.ctx(ctx).Exec(`UPDATE drafts SET state = ?, last_error = ?, locked_until = NULL, updated_at = ? WHERE id = ? AND state = ?`,
+	return s.wctx(ctx).Exec(`UPDATE drafts SET state = ?, last_error = ?, locked_until = NULL, updated_at = ? WHERE id = ? AND state = ?`,
 		DraftDraft, truncate(msg, 500), s.now(), d.ID, DraftScheduled).Error
 }

@@ -49,7 +49,7 @@ func (s *Store) InsertErasureRequest(ctx context.Context, r *ErasureRequest) err
 	defer s.write()()
 	now := s.now()
 	r.Status, r.CreatedAt, r.UpdatedAt = ErasureOpen, now, now
-	if err := s.ctx(ctx).Create(r).Error; err != nil {
+	if err := s.wctx(ctx).Create(r).Error; err != nil {
 		return fmt.Errorf("insert erasure request: %w", translate(err))
 	}
 	return nil
@@ -76,7 +76,7 @@ func (s *Store) ListErasureRequests(ctx context.Context) ([]ErasureRequest, erro
 func (s *Store) DecideErasureRequest(ctx context.Context, r *ErasureRequest) error {
 	defer s.write()()
 	now := s.now()
-	res := s.ctx(ctx).Model(&ErasureRequest{}).Where("id = ? AND status = ?", r.ID, ErasureOpen).Updates(map[string]any{
+	res := s.wctx(ctx).Model(&ErasureRequest{}).Where("id = ? AND status = ?", r.ID, ErasureOpen).Updates(map[string]any{
 		"status": r.Status, "pseudonym": r.Pseudonym, "legal_ground": r.LegalGround, "reasons": r.Reasons,
 		"answer_text": r.AnswerText, "group_id": r.GroupID, "decided_by": r.DecidedBy, "decided_at": now, "updated_at": now})
 	if res.Error != nil {
@@ -92,7 +92,7 @@ func (s *Store) DecideErasureRequest(ctx context.Context, r *ErasureRequest) err
 // SetErasureAnswerIRI records the direct message that carried the answer.
 func (s *Store) SetErasureAnswerIRI(ctx context.Context, id int64, iri string) error {
 	defer s.write()()
-	return s.ctx(ctx).Model(&ErasureRequest{}).Where("id = ?", id).Updates(map[string]any{"answer_iri": iri, "updated_at": s.now()}).Error
+	return s.wctx(ctx).Model(&ErasureRequest{}).Where("id = ?", id).Updates(map[string]any{"answer_iri": iri, "updated_at": s.now()}).Error
 }
 
 // PublicViewRule is how the public pages show one author after a granted

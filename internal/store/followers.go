@@ -25,7 +25,7 @@ func (s *Store) SaveFollower(ctx context.Context, f *Follower) error {
 		if f.State == FollowAccepted {
 			state = FollowAccepted
 		}
-		err := s.ctx(ctx).Model(&Follower{}).Where("id = ?", existing.ID).Updates(map[string]any{
+		err := s.wctx(ctx).Model(&Follower{}).Where("id = ?", existing.ID).Updates(map[string]any{
 			"inbox": f.Inbox, "shared_inbox": f.SharedInbox, "host": f.Host, "follow_iri": f.FollowIRI,
 			"state": state, "updated_at": now,
 		}).Error
@@ -36,7 +36,7 @@ func (s *Store) SaveFollower(ctx context.Context, f *Follower) error {
 		return nil
 	}
 	f.CreatedAt, f.UpdatedAt = now, now
-	if err := translate(s.ctx(ctx).Create(f).Error); err != nil {
+	if err := translate(s.wctx(ctx).Create(f).Error); err != nil {
 		return fmt.Errorf("insert follower: %w", err)
 	}
 	return nil
@@ -45,20 +45,20 @@ func (s *Store) SaveFollower(ctx context.Context, f *Follower) error {
 // SetFollowerState changes a follow's state.
 func (s *Store) SetFollowerState(ctx context.Context, id int64, state string) error {
 	defer s.write()()
-	return s.ctx(ctx).Model(&Follower{}).Where("id = ?", id).Updates(map[string]any{"state": state, "updated_at": s.now()}).Error
+	return s.wctx(ctx).Model(&Follower{}).Where("id = ?", id).Updates(map[string]any{"state": state, "updated_at": s.now()}).Error
 }
 
 // DeleteFollower removes one follow; it reports whether one existed.
 func (s *Store) DeleteFollower(ctx context.Context, id int64) (bool, error) {
 	defer s.write()()
-	res := s.ctx(ctx).Where("id = ?", id).Delete(&Follower{})
+	res := s.wctx(ctx).Where("id = ?", id).Delete(&Follower{})
 	return res.RowsAffected > 0, res.Error
 }
 
 // DeleteFollowsByActor removes every follow by an actor (actor deleted).
 func (s *Store) DeleteFollowsByActor(ctx context.Context, actorIRI string) (int64, error) {
 	defer s.write()()
-	res := s.ctx(ctx).Where("actor_iri = ?", actorIRI).Delete(&Follower{})
+	res := s.wctx(ctx).Where("actor_iri = ?", actorIRI).Delete(&Follower{})
 	return res.RowsAffected, res.Error
 }
 
@@ -66,7 +66,7 @@ func (s *Store) DeleteFollowsByActor(ctx context.Context, actorIRI string) (int6
 // answered 410 Gone (their personal inbox, or a shared inbox).
 func (s *Store) DeleteFollowersByInbox(ctx context.Context, inbox string) (int64, error) {
 	defer s.write()()
-	res := s.ctx(ctx).Where("inbox = ? OR shared_inbox = ?", inbox, inbox).Delete(&Follower{})
+	res := s.wctx(ctx).Where("inbox = ? OR shared_inbox = ?", inbox, inbox).Delete(&Follower{})
 	return res.RowsAffected, res.Error
 }
 
@@ -92,7 +92,7 @@ func (s *Store) InsertFollowers(ctx context.Context, fs []Follower) error {
 	for i := range fs {
 		fs[i].CreatedAt, fs[i].UpdatedAt = now, now
 	}
-	return s.ctx(ctx).CreateInBatches(fs, 500).Error
+	return s.wctx(ctx).CreateInBatches(fs, 500).Error
 }
 
 // HostCount is how many of a group's followers come from one server.

@@ -13,7 +13,7 @@ func (s *Store) CreateGroup(ctx context.Context, g *Group) error {
 	if g.DiscussionMode == "" {
 		g.DiscussionMode = ModeAnnouncements
 	}
-	if err := translate(s.ctx(ctx).Create(g).Error); err != nil {
+	if err := translate(s.wctx(ctx).Create(g).Error); err != nil {
 		return fmt.Errorf("create group %q: %w", g.Slug, err)
 	}
 	return nil
@@ -70,7 +70,7 @@ func (s *Store) CountGroups(ctx context.Context) (int64, error) {
 func (s *Store) UpdateGroup(ctx context.Context, g *Group) error {
 	defer s.write()()
 	now := s.now()
-	res := s.ctx(ctx).Model(&Group{}).Where("id = ?", g.ID).Updates(map[string]any{
+	res := s.wctx(ctx).Model(&Group{}).Where("id = ?", g.ID).Updates(map[string]any{
 		"name": g.Name, "purpose": g.Purpose, "summary": g.Summary, "language": g.Language,
 		"website_url": g.WebsiteURL, "manual_approval": g.ManualApproval, "owning_unit": g.OwningUnit, "fields": g.Fields,
 		"updated_at": now,
@@ -89,7 +89,7 @@ func (s *Store) UpdateGroup(ctx context.Context, g *Group) error {
 // (groups created before owning units existed get the instance operator).
 func (s *Store) FillOwningUnit(ctx context.Context, unit string) error {
 	defer s.write()()
-	if err := s.ctx(ctx).Exec("UPDATE groups SET owning_unit = ? WHERE owning_unit = ''", unit).Error; err != nil {
+	if err := s.wctx(ctx).Exec("UPDATE groups SET owning_unit = ? WHERE owning_unit = ''", unit).Error; err != nil {
 		return fmt.Errorf("fill owning units: %w", err)
 	}
 	return nil

@@ -19,7 +19,7 @@ const (
 func (s *Store) AssignGroupStaff(ctx context.Context, groupID, userID int64, role string) error {
 	defer s.write()()
 	row := GroupStaff{GroupID: groupID, UserID: userID, Role: role, CreatedAt: s.now()}
-	err := s.ctx(ctx).Clauses(clause.OnConflict{
+	err := s.wctx(ctx).Clauses(clause.OnConflict{
 		Columns:   []clause.Column{{Name: "group_id"}, {Name: "user_id"}},
 		DoUpdates: clause.AssignmentColumns([]string{"role"}),
 	}).Create(&row).Error
@@ -80,7 +80,7 @@ func (s *Store) ListGroupStaff(ctx context.Context, groupID int64) ([]GroupStaff
 // there was none.
 func (s *Store) RemoveGroupStaff(ctx context.Context, groupID, userID int64) error {
 	defer s.write()()
-	res := s.ctx(ctx).Where("group_id = ? AND user_id = ?", groupID, userID).Delete(&GroupStaff{})
+	res := s.wctx(ctx).Where("group_id = ? AND user_id = ?", groupID, userID).Delete(&GroupStaff{})
 	if res.Error != nil {
 		return fmt.Errorf("remove user %d from group %d: %w", userID, groupID, res.Error)
 	}
@@ -97,7 +97,7 @@ func (s *Store) RemoveGroupStaff(ctx context.Context, groupID, userID int64) err
 // edits the group.
 func (s *Store) SetResponsibleStaff(ctx context.Context, groupID int64, users []User) error {
 	defer s.write()()
-	db := s.ctx(ctx)
+	db := s.wctx(ctx)
 	if err := db.Model(&GroupStaff{}).Where("group_id = ?", groupID).Update("responsible", false).Error; err != nil {
 		return fmt.Errorf("clear responsible staff of group %d: %w", groupID, err)
 	}

@@ -19,7 +19,7 @@ func (s *Store) InsertInboxItem(ctx context.Context, it *InboxItem) (inserted bo
 	if it.Status == "" {
 		it.Status = InboxPending
 	}
-	res := s.ctx(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(it)
+	res := s.wctx(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(it)
 	if res.Error != nil {
 		return false, fmt.Errorf("store inbox item: %w", translate(res.Error))
 	}
@@ -35,7 +35,7 @@ func (s *Store) ClaimInboxItems(ctx context.Context, worker string, lease time.D
 		lock = " FOR UPDATE SKIP LOCKED"
 	}
 	var items []InboxItem
-	err := s.ctx(ctx).Raw(`UPDATE inbox_items SET locked_until = ?, locked_by = ?
+	err := s.wctx(ctx).Raw(`UPDATE inbox_items SET locked_until = ?, locked_by = ?
 		WHERE id IN (SELECT id FROM inbox_items
 			WHERE status = ? AND next_attempt_at <= ? AND (locked_until IS NULL OR locked_until < ?)
 			ORDER BY next_attempt_at, id LIMIT ?`+lock+`)
@@ -79,7 +79,7 @@ FROM (SELECT column1 AS id, column2 AS status, column3 AS reason FROM (VALUES `)
 			args = append(args, o.ID, o.Status, truncate(o.Reason, 500))
 		}
 		sb.WriteString(`) AS vals) AS v WHERE inbox_items.id = v.id`)
-		if err := s.ctx(ctx).Exec(sb.String(), args...).Error; err != nil {
+		if err := s.wctx(ctx).Exec(sb.String(), args...).Error; err != nil {
 			return fmt.Errorf("finish %d inbox items: %w", len(chunk), err)
 		}
 	}
@@ -89,7 +89,7 @@ FROM (SELECT column1 AS id, column2 AS status, column3 AS reason FROM (VALUES `)
 // RetryInboxItem schedules processing again (e.g. a fetch failed).
 func (s *Store) RetryInboxItem(ctx context.Context, it *InboxItem, next time.Time, reason string) error {
 	defer s.write()()
-	return s.ctx(ctx).Exec(`UPDATE inbox_items SET attempts = ?, next_attempt_at = ?, reason = ?, locked_until = NULL WHERE id = ?`,
+	return s.wctx(ctx).Exec(`UPDATE inbox_items SET attempts = ?, next_attempt_at = ?, reason = ?, locked_until = NULL WHERE id = ?`,
 		it.Attempts+1, next.UTC(), truncate(reason, 500), it.ID).Error
 }
 
@@ -144,7 +144,7 @@ func (s *Store) InsertInboxItems(ctx context.Context, items []*InboxItem) ([]boo
 	}
 	sb.WriteString(" ON CONFLICT DO NOTHING RETURNING activity_iri")
 	var rows []struct{ ActivityIRI *string }
-	if err := s.ctx(ctx).Raw(sb.String(), args...).Scan(&rows).Error; err != nil {
+	if err := s.wctx(ctx).Raw(sb.String(), args...).Scan(&rows).Error; err != nil {
 		return nil, fmt.Errorf("store inbox items: %w", translate(err))
 	}
 	for _, r := range rows {

@@ -8,7 +8,7 @@ import (
 // RecordLoginAttempt stores one sign-in attempt.
 func (s *Store) RecordLoginAttempt(ctx context.Context, username, ip string, success bool) error {
 	defer s.write()()
-	return s.ctx(ctx).Create(&LoginAttempt{At: s.now(), Username: username, IP: ip, Success: success}).Error
+	return s.wctx(ctx).Create(&LoginAttempt{At: s.now(), Username: username, IP: ip, Success: success}).Error
 }
 
 // RecentLoginFailures returns the times of up to limit failed attempts for
@@ -39,5 +39,5 @@ func (s *Store) LoginFailuresFromIP(ctx context.Context, ip string, since time.T
 // DeleteLoginAttemptsBefore prunes attempts older than t.
 func (s *Store) DeleteLoginAttemptsBefore(ctx context.Context, t time.Time) error {
 	defer s.write()()
-	return s.ctx(ctx).Where("at < ?", t).Delete(&LoginAttempt{}).Error
+	return s.wctx(ctx).Where("at < ?", t).Delete(&LoginAttempt{}).Error
 }

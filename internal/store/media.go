@@ -9,7 +9,7 @@ import (
 func (s *Store) CreateMedia(ctx context.Context, m *Media) error {
 	defer s.write()()
 	m.CreatedAt = s.now()
-	if err := translate(s.ctx(ctx).Create(m).Error); err != nil {
+	if err := translate(s.wctx(ctx).Create(m).Error); err != nil {
 		return fmt.Errorf("insert media: %w", err)
 	}
 	return nil
@@ -45,7 +45,7 @@ func (s *Store) MediaOfPost(ctx context.Context, postID int64) ([]Media, error) 
 // detached (kept, unattached). Run it in the transaction that stores the post.
 func (s *Store) AttachMedia(ctx context.Context, postID int64, ms []Media) error {
 	defer s.write()()
-	db := s.ctx(ctx)
+	db := s.wctx(ctx)
 	if err := db.Model(&Media{}).Where("post_id = ?", postID).
 		Updates(map[string]any{"post_id": nil, "position": 0}).Error; err != nil {
 		return fmt.Errorf("detach media of post %d: %w", postID, err)
@@ -71,7 +71,7 @@ func (s *Store) SetGroupImage(ctx context.Context, groupID int64, which string, 
 	if which != "avatar" && which != "header" {
 		return fmt.Errorf("set group image: unknown image %q", which)
 	}
-	res := s.ctx(ctx).Model(&Group{}).Where("id = ?", groupID).
+	res := s.wctx(ctx).Model(&Group{}).Where("id = ?", groupID).
 		Updates(map[string]any{which + "_media_id": mediaID, which + "_alt": alt, "updated_at": s.now()})
 	if err := translate(res.Error); err != nil {
 		return fmt.Errorf("set group %d %s: %w", groupID, which, err)
@@ -80,7 +80,7 @@ func (s *Store) SetGroupImage(ctx context.Context, groupID int64, which string, 
 		return fmt.Errorf("set group %d %s: %w", groupID, which, ErrNotFound)
 	}
 	if mediaID != nil {
-		if err := s.ctx(ctx).Model(&Media{}).Where("id = ?", *mediaID).Update("alt_text", alt).Error; err != nil {
+		if err := s.wctx(ctx).Model(&Media{}).Where("id = ?", *mediaID).Update("alt_text", alt).Error; err != nil {
 			return fmt.Errorf("set alt text of media %d: %w", *mediaID, err)
 		}
 	}

@@ -641,7 +641,7 @@ CREATE TABLE auto_replies (
 // serialise.
 func (s *Store) Migrate(ctx context.Context) error {
 	defer s.write()()
-	db := s.ctx(ctx)
+	db := s.wctx(ctx)
 	if err := db.Exec(s.dialect(`CREATE TABLE IF NOT EXISTS schema_migrations (
 		version INTEGER PRIMARY KEY,
 		name TEXT NOT NULL,

@@ -262,7 +262,7 @@ func (s *Store) RuleByID(ctx context.Context, id int64) (*ModRule, error) {
 // RetireRule withdraws a rule (its versions stay on record).
 func (s *Store) RetireRule(ctx context.Context, ruleID string) error {
 	defer s.write()()
-	res := s.ctx(ctx).Exec("UPDATE mod_rules SET retired_at = ? WHERE rule_id = ? AND retired_at IS NULL AND status = ?", s.now(), ruleID, RuleApproved)
+	res := s.wctx(ctx).Exec("UPDATE mod_rules SET retired_at = ? WHERE rule_id = ? AND retired_at IS NULL AND status = ?", s.now(), ruleID, RuleApproved)
 	if res.Error == nil && res.RowsAffected == 0 {
 		return ErrNotFound
 	}
@@ -339,7 +339,7 @@ func (s *Store) SetDomainPolicy(ctx context.Context, p *DomainPolicy) error {
 	now := s.now()
 	p.Host = strings.ToLower(p.Host)
 	p.CreatedAt, p.UpdatedAt = now, now
-	return s.ctx(ctx).Clauses(clause.OnConflict{
+	return s.wctx(ctx).Clauses(clause.OnConflict{
 		Columns:   []clause.Column{{Name: "host"}},
 		DoUpdates: clause.AssignmentColumns([]string{"policy", "reason", "created_by", "updated_at"}),
 	}).Create(p).Error
@@ -348,7 +348,7 @@ func (s *Store) SetDomainPolicy(ctx context.Context, p *DomainPolicy) error {
 // DeleteDomainPolicy removes host's policy.
 func (s *Store) DeleteDomainPolicy(ctx context.Context, host string) error {
 	defer s.write()()
-	return s.ctx(ctx).Where("host = ?", strings.ToLower(host)).Delete(&DomainPolicy{}).Error
+	return s.wctx(ctx).Where("host = ?", strings.ToLower(host)).Delete(&DomainPolicy{}).Error
 }
 
 // DomainPolicies lists every domain policy by host.
@@ -367,7 +367,7 @@ func (s *Store) InsertDecision(ctx context.Context, d *ModDecision) error {
 		at := d.CreatedAt
 		d.EffectiveAt = &at
 	}
-	if err := s.ctx(ctx).Create(d).Error; err != nil {
+	if err := s.wctx(ctx).Create(d).Error; err != nil {
 		return fmt.Errorf("record decision %s: %w", d.Action, translate(err))
 	}
 	return nil
@@ -413,7 +413,7 @@ func (s *Store) DecisionByAppealToken(ctx context.Context, token string) (*ModDe
 // SetDecisionNotice records the direct message that told the author.
 func (s *Store) SetDecisionNotice(ctx context.Context, id int64, iri string) error {
 	defer s.write()()
-	return s.ctx(ctx).Exec("UPDATE mod_decisions SET notice_iri = ? WHERE id = ?", iri, id).Error
+	return s.wctx(ctx).Exec("UPDATE mod_decisions SET notice_iri = ? WHERE id = ?", iri, id).Error
 }
 
 // Decision loads one decision.
@@ -490,7 +490,7 @@ func (s *Store) DecisionCountsByRuleMonth(ctx context.Context, since time.Time) 
 // InsertBlock records an account block.
 func (s *Store) InsertBlock(ctx context.Context, b *ModBlock) error {
 	defer s.write()()
-	return s.ctx(ctx).Create(b).Error
+	return s.wctx(ctx).Create(b).Error
 }
 
 // ActiveBlock reports whether actor is blocked in the group (or on the
@@ -507,7 +507,7 @@ func (s *Store) ActiveBlock(ctx context.Context, groupID int64, actor string, at
 // LiftBlocks ends the blocks a decision imposed (on a reversed appeal).
 func (s *Store) LiftBlocks(ctx context.Context, decisionID int64) error {
 	defer s.write()()
-	return s.ctx(ctx).Exec("UPDATE mod_blocks SET lifted_at = ? WHERE decision_id = ? AND lifted_at IS NULL", s.now(), decisionID).Error
+	return s.wctx(ctx).Exec("UPDATE mod_blocks SET lifted_at = ? WHERE decision_id = ? AND lifted_at IS NULL", s.now(), decisionID).Error
 }
 
 // InsertReport stores a report. A Flag seen before is not stored twice
@@ -515,7 +515,7 @@ func (s *Store) LiftBlocks(ctx context.Context, decisionID int64) error {
 func (s *Store) InsertReport(ctx context.Context, r *ModReport) (bool, error) {
 	defer s.write()()
 	r.CreatedAt = s.now()
-	res := s.ctx(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(r)
+	res := s.wctx(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(r)
 	if res.Error != nil {
 		return false, fmt.Errorf("store report: %w", translate(res.Error))
 	}
@@ -531,7 +531,7 @@ func (s *Store) OpenReports(ctx context.Context, limit int) ([]ModReport, error)
 // ResolveReports closes every open report about object with a decision.
 func (s *Store) ResolveReports(ctx context.Context, objectIRI string, decisionID int64) error {
 	defer s.write()()
-	return s.ctx(ctx).Exec("UPDATE mod_reports SET resolved_at = ?, decision_id = ? WHERE object_iri = ? AND resolved_at IS NULL",
+	return s.wctx(ctx).Exec("UPDATE mod_reports SET resolved_at = ?, decision_id = ? WHERE object_iri = ? AND resolved_at IS NULL",
 		s.now(), decisionID, objectIRI).Error
 }
 
@@ -539,7 +539,7 @@ func (s *Store) ResolveReports(ctx context.Context, objectIRI string, decisionID
 func (s *Store) InsertAppeal(ctx context.Context, a *ModAppeal) error {
 	defer s.write()()
 	a.CreatedAt = s.now()
-	return s.ctx(ctx).Create(a).Error
+	return s.wctx(ctx).Create(a).Error
 }
 
 // OpenAppeals lists undecided appeals, oldest first.
@@ -560,7 +560,7 @@ func (s *Store) Appeal(ctx context.Context, id int64) (*ModAppeal, error) {
 // DecideAppeal records an appeal's outcome once (ErrConflict if decided).
 func (s *Store) DecideAppeal(ctx context.Context, id int64, outcome, by string, outcomeDecision int64) error {
 	defer s.write()()
-	res := s.ctx(ctx).Exec("UPDATE mod_appeals SET outcome = ?, decided_by = ?, decided_at = ?, outcome_decision_id = ? WHERE id = ? AND outcome = ''",
+	res := s.wctx(ctx).Exec("UPDATE mod_appeals SET outcome = ?, decided_by = ?, decided_at = ?, outcome_decision_id = ? WHERE id = ? AND outcome = ''",
 		outcome, by, s.now(), outcomeDecision, id)
 	if res.Error == nil && res.RowsAffected == 0 {
 		return fmt.Errorf("appeal %d already decided: %w", id, ErrConflict)
@@ -627,7 +627,7 @@ func (s *Store) BansDueForReview(ctx context.Context, now time.Time) ([]ModDecis
 // SetBanReview moves a ban's next review date (nil: no further review).
 func (s *Store) SetBanReview(ctx context.Context, decisionID int64, at *time.Time) error {
 	defer s.write()()
-	return s.ctx(ctx).Exec("UPDATE mod_decisions SET review_at = ? WHERE id = ?", at, decisionID).Error
+	return s.wctx(ctx).Exec("UPDATE mod_decisions SET review_at = ? WHERE id = ?", at, decisionID).Error
 }
 
 // ResolvedReports lists reports in the given categories decided since a

@@ -17,7 +17,7 @@ func (s *Store) SetDiscussionMode(ctx context.Context, groupID int64, mode strin
 		return fmt.Errorf("discussion mode %q: %w", mode, ErrConflict)
 	}
 	defer s.write()()
-	return s.ctx(ctx).Model(&Group{}).Where("id = ?", groupID).
+	return s.wctx(ctx).Model(&Group{}).Where("id = ?", groupID).
 		Updates(map[string]any{"discussion_mode": mode, "updated_at": s.now()}).Error
 }
 
@@ -41,7 +41,7 @@ func (s *Store) InsertRemoteNote(ctx context.Context, n *RemoteNote) (created bo
 	}
 	// Written out rather than with gorm's Create, whose reflection cost
 	// the inbox more than SQLite's insert itself (BenchmarkInsertNote).
-	err = s.ctx(ctx).Raw(`INSERT INTO remote_notes (iri, group_id, type, author_iri, author_host, url, in_reply_to, root_iri,
+	err = s.wctx(ctx).Raw(`INSERT INTO remote_notes (iri, group_id, type, author_iri, author_host, url, in_reply_to, root_iri,
 	post_id, depth, summary, content_html, language, sensitive, attachments, replies_iri, via, state, verdict, matches, raw,
 	version, published_at, edited_at, deleted_at, announced_at, created_at, updated_at)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -82,7 +82,7 @@ func (s *Store) UpdateRemoteNoteContent(ctx context.Context, n *RemoteNote) erro
 	now := s.now()
 	n.Version++
 	n.EditedAt, n.UpdatedAt = &now, now
-	return s.ctx(ctx).Model(&RemoteNote{}).Where("id = ?", n.ID).Updates(map[string]any{
+	return s.wctx(ctx).Model(&RemoteNote{}).Where("id = ?", n.ID).Updates(map[string]any{
 		"summary": n.Summary, "content_html": n.ContentHTML, "language": n.Language, "sensitive": n.Sensitive,
 		"attachments": n.Attachments, "raw": n.Raw, "url": n.URL, "version": n.Version, "edited_at": n.EditedAt,
 		"updated_at": now, "state": n.State, "verdict": n.Verdict, "matches": n.Matches,
@@ -94,14 +94,14 @@ func (s *Store) UpdateRemoteNoteContent(ctx context.Context, n *RemoteNote) erro
 func (s *Store) MarkRemoteNoteDeleted(ctx context.Context, id int64) error {
 	defer s.write()()
 	now := s.now()
-	return s.ctx(ctx).Model(&RemoteNote{}).Where("id = ? AND deleted_at IS NULL", id).
+	return s.wctx(ctx).Model(&RemoteNote{}).Where("id = ? AND deleted_at IS NULL", id).
 		Updates(map[string]any{"deleted_at": &now, "updated_at": now}).Error
 }
 
 // SetRemoteNoteState moves a note to another state (a moderator's decision).
 func (s *Store) SetRemoteNoteState(ctx context.Context, id int64, state string) error {
 	defer s.write()()
-	return s.ctx(ctx).Model(&RemoteNote{}).Where("id = ?", id).
+	return s.wctx(ctx).Model(&RemoteNote{}).Where("id = ?", id).
 		Updates(map[string]any{"state": state, "updated_at": s.now()}).Error
 }
 
@@ -109,7 +109,7 @@ func (s *Store) SetRemoteNoteState(ctx context.Context, id int64, state string) 
 func (s *Store) MarkRemoteNoteAnnounced(ctx context.Context, id int64) error {
 	defer s.write()()
 	now := s.now()
-	return s.ctx(ctx).Model(&RemoteNote{}).Where("id = ?", id).Update("announced_at", &now).Error
+	return s.wctx(ctx).Model(&RemoteNote{}).Where("id = ?", id).Update("announced_at", &now).Error
 }
 
 // ThreadNotes returns the live notes of a thread in the given states,
@@ -192,7 +192,7 @@ func (s *Store) CountThread(ctx context.Context, rootIRIs []string) (map[string]
 func (s *Store) AddNoteAnnounce(ctx context.Context, noteID int64, activityIRI, kind string) error {
 	defer s.write()()
 	a := NoteAnnounce{NoteID: noteID, ActivityIRI: activityIRI, Kind: kind, CreatedAt: s.now()}
-	return translate(s.ctx(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&a).Error)
+	return translate(s.wctx(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&a).Error)
 }
 
 // NoteAnnounces lists the Announces the group sent about a note.
@@ -207,7 +207,7 @@ func (s *Store) NoteAnnounces(ctx context.Context, noteID int64) ([]NoteAnnounce
 func (s *Store) AddReaction(ctx context.Context, r *Reaction) (inserted bool, err error) {
 	defer s.write()()
 	r.CreatedAt = s.now()
-	res := s.ctx(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(r)
+	res := s.wctx(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(r)
 	if res.Error != nil {
 		return false, fmt.Errorf("store reaction: %w", translate(res.Error))
 	}
@@ -217,7 +217,7 @@ func (s *Store) AddReaction(ctx context.Context, r *Reaction) (inserted bool, er
 // RemoveReaction removes the reaction an actor's activity made (Undo).
 func (s *Store) RemoveReaction(ctx context.Context, activityIRI, actorIRI string) (bool, error) {
 	defer s.write()()
-	res := s.ctx(ctx).Where("activity_iri = ? AND actor_iri = ?", activityIRI, actorIRI).Delete(&Reaction{})
+	res := s.wctx(ctx).Where("activity_iri = ? AND actor_iri = ?", activityIRI, actorIRI).Delete(&Reaction{})
 	return res.RowsAffected > 0, res.Error
 }
 

@@ -68,7 +68,7 @@ func (s *Store) EnqueueNotifications(ctx context.Context, ns []Notification) ([]
 		if n.Params == "" {
 			n.Params = "{}"
 		}
-		res := s.ctx(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&n)
+		res := s.wctx(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&n)
 		if res.Error != nil {
 			return nil, fmt.Errorf("enqueue notification %s: %w", n.DedupeKey, translate(res.Error))
 		}
@@ -90,7 +90,7 @@ func (s *Store) ClaimDueNotifications(ctx context.Context, worker string, lease 
 		lock = " FOR UPDATE SKIP LOCKED"
 	}
 	var ns []Notification
-	err := s.ctx(ctx).Raw(`UPDATE notifications SET locked_until = ?, locked_by = ?
+	err := s.wctx(ctx).Raw(`UPDATE notifications SET locked_until = ?, locked_by = ?
 		WHERE id IN (SELECT id FROM notifications
 			WHERE state = ? AND next_attempt_at <= ? AND (locked_until IS NULL OR locked_until < ?)
 			ORDER BY next_attempt_at, id LIMIT ?`+lock+`)
@@ -106,7 +106,7 @@ func (s *Store) ClaimDueNotifications(ctx context.Context, worker string, lease 
 func (s *Store) MarkNotificationSent(ctx context.Context, id int64, worker string) (bool, error) {
 	defer s.write()()
 	now := s.now()
-	res := s.ctx(ctx).Exec(`UPDATE notifications SET state = ?, sent_at = ?, attempts = attempts + 1, locked_until = NULL, last_error = ''
+	res := s.wctx(ctx).Exec(`UPDATE notifications SET state = ?, sent_at = ?, attempts = attempts + 1, locked_until = NULL, last_error = ''
 		WHERE id = ? AND state = ? AND locked_by = ?`, NotifySent, now, id, NotifyPending, worker)
 	return res.RowsAffected == 1, res.Error
 }
@@ -119,7 +119,7 @@ func (s *Store) RetryNotification(ctx context.Context, id int64, worker string, 
 	if giveUp {
 		state = NotifyFailed
 	}
-	return s.ctx(ctx).Exec(`UPDATE notifications SET state = ?, attempts = attempts + 1, next_attempt_at = ?, locked_until = NULL, last_error = ?
+	return s.wctx(ctx).Exec(`UPDATE notifications SET state = ?, attempts = attempts + 1, next_attempt_at = ?, locked_until = NULL, last_error = ?
 		WHERE id = ? AND state = ? AND locked_by = ?`, state, next.UTC(), truncate(msg, 500), id, NotifyPending, worker).Error
 }
 
@@ -163,7 +163,7 @@ func (s *Store) SetUserEmail(ctx context.Context, id int64, email string) error 
 		return fmt.Errorf("%q: %w", email, ErrBadEmail)
 	}
 	defer s.write()()
-	res := s.ctx(ctx).Model(&User{}).Where("id = ?", id).Updates(map[string]any{"email": email, "updated_at": s.now()})
+	res := s.wctx(ctx).Model(&User{}).Where("id = ?", id).Updates(map[string]any{"email": email, "updated_at": s.now()})
 	if res.Error != nil {
 		return res.Error
 	}

@@ -14,7 +14,7 @@ func (s *Store) CreatePost(ctx context.Context, p *Post) error {
 	if p.PublishedAt.IsZero() {
 		p.PublishedAt = now
 	}
-	if err := translate(s.ctx(ctx).Create(p).Error); err != nil {
+	if err := translate(s.wctx(ctx).Create(p).Error); err != nil {
 		return fmt.Errorf("insert post: %w", err)
 	}
 	return s.addVersion(ctx, p)
@@ -35,7 +35,7 @@ func (s *Store) UpdatePost(ctx context.Context, p *Post) error {
 	now := s.now()
 	p.Version++
 	p.EditedAt, p.UpdatedAt = &now, now
-	err := s.ctx(ctx).Model(&Post{}).Where("id = ?", p.ID).Updates(map[string]any{
+	err := s.wctx(ctx).Model(&Post{}).Where("id = ?", p.ID).Updates(map[string]any{
 		"source": p.Source, "content_html": p.ContentHTML, "summary": p.Summary, "language": p.Language, "mentions": p.Mentions,
 		"attachments": p.Attachments, "version": p.Version, "edited_at": p.EditedAt, "updated_at": now, "author_user_id": p.AuthorUserID,
 	}).Error
@@ -49,7 +49,7 @@ func (s *Store) UpdatePost(ctx context.Context, p *Post) error {
 func (s *Store) MarkPostDeleted(ctx context.Context, id int64) error {
 	defer s.write()()
 	now := s.now()
-	return s.ctx(ctx).Model(&Post{}).Where("id = ?", id).Updates(map[string]any{"deleted_at": &now, "updated_at": now}).Error
+	return s.wctx(ctx).Model(&Post{}).Where("id = ?", id).Updates(map[string]any{"deleted_at": &now, "updated_at": now}).Error
 }
 
 // PostByPublicID loads a post, deleted or not.
@@ -92,7 +92,7 @@ func (s *Store) SetPinned(ctx context.Context, id int64, pinned bool) error {
 		now := s.now()
 		v = &now
 	}
-	return s.ctx(ctx).Model(&Post{}).Where("id = ?", id).Update("pinned_at", v).Error
+	return s.wctx(ctx).Model(&Post{}).Where("id = ?", id).Update("pinned_at", v).Error
 }
 
 // PinnedPosts lists a group's pinned live posts, latest pinned first.

@@ -9,7 +9,7 @@ import (
 // CreateSession stores a new session.
 func (s *Store) CreateSession(ctx context.Context, sess *Session) error {
 	defer s.write()()
-	if err := translate(s.ctx(ctx).Create(sess).Error); err != nil {
+	if err := translate(s.wctx(ctx).Create(sess).Error); err != nil {
 		return fmt.Errorf("create session: %w", err)
 	}
 	return nil
@@ -40,19 +40,19 @@ func (s *Store) SessionByID(ctx context.Context, id string) (*Session, error) {
 // TouchSession records activity on a session.
 func (s *Store) TouchSession(ctx context.Context, id string, at time.Time) error {
 	defer s.write()()
-	return s.ctx(ctx).Model(&Session{}).Where("id = ?", id).Update("last_seen_at", at).Error
+	return s.wctx(ctx).Model(&Session{}).Where("id = ?", id).Update("last_seen_at", at).Error
 }
 
 // DeleteSession ends one session.
 func (s *Store) DeleteSession(ctx context.Context, id string) error {
 	defer s.write()()
-	return s.ctx(ctx).Where("id = ?", id).Delete(&Session{}).Error
+	return s.wctx(ctx).Where("id = ?", id).Delete(&Session{}).Error
 }
 
 // DeleteUserSessions ends every session of a user and says how many.
 func (s *Store) DeleteUserSessions(ctx context.Context, userID int64) (int64, error) {
 	defer s.write()()
-	res := s.ctx(ctx).Where("user_id = ?", userID).Delete(&Session{})
+	res := s.wctx(ctx).Where("user_id = ?", userID).Delete(&Session{})
 	return res.RowsAffected, res.Error
 }
 
@@ -67,5 +67,5 @@ func (s *Store) CountUserSessions(ctx context.Context, userID int64) (int64, err
 // since before idleCutoff.
 func (s *Store) DeleteStaleSessions(ctx context.Context, now, idleCutoff time.Time) error {
 	defer s.write()()
-	return s.ctx(ctx).Where("expires_at <= ? OR last_seen_at <= ?", now, idleCutoff).Delete(&Session{}).Error
+	return s.wctx(ctx).Where("expires_at <= ? OR last_seen_at <= ?", now, idleCutoff).Delete(&Session{}).Error
 }

@@ -24,7 +24,7 @@ func (s *Store) Setting(ctx context.Context, key string) (string, error) {
 func (s *Store) SetSettingIfAbsent(ctx context.Context, key, value string) (string, error) {
 	defer s.write()()
 	row := Setting{Key: key, Value: value, UpdatedAt: s.now()}
-	if err := s.ctx(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error; err != nil {
+	if err := s.wctx(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error; err != nil {
 		return "", err
 	}
 	return s.Setting(ctx, key)
@@ -34,7 +34,7 @@ func (s *Store) SetSettingIfAbsent(ctx context.Context, key, value string) (stri
 func (s *Store) SetSetting(ctx context.Context, key, value string) error {
 	defer s.write()()
 	row := Setting{Key: key, Value: value, UpdatedAt: s.now()}
-	err := s.ctx(ctx).Clauses(clause.OnConflict{
+	err := s.wctx(ctx).Clauses(clause.OnConflict{
 		Columns:   []clause.Column{{Name: "key"}},
 		DoUpdates: clause.AssignmentColumns([]string{"value", "updated_at"}),
 	}).Create(&row).Error
@@ -47,7 +47,7 @@ func (s *Store) SetSetting(ctx context.Context, key, value string) error {
 // DeleteSetting removes key; removing a missing key is no error.
 func (s *Store) DeleteSetting(ctx context.Context, key string) error {
 	defer s.write()()
-	if err := s.ctx(ctx).Where("key = ?", key).Delete(&Setting{}).Error; err != nil {
+	if err := s.wctx(ctx).Where("key = ?", key).Delete(&Setting{}).Error; err != nil {
 		return fmt.Errorf("delete setting %q: %w", key, translate(err))
 	}
 	return nil

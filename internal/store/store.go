@@ -29,6 +29,7 @@ var (
 // Store wraps the database handle.
 type Store struct {
 	db     *gorm.DB
+	wdb    *gorm.DB // db, or on SQLite the one connection every write uses
 	driver string
 	now    func() time.Time
 	// wmu serialises writers of one process on SQLite. SQLite allows one
@@ -61,11 +62,7 @@ func Open(url string, opt Options) (*Store, error) {
 				return nil, fmt.Errorf("create database folder: %w", err)
 			}
 		}
-		// WAL for concurrent readers, a busy timeout instead of SQLITE_BUSY
-		// errors, foreign keys on, and BEGIN IMMEDIATE so that write
-		// transactions queue instead of failing on upgrade.
-		dsn := "file:" + path + "?_journal_mode=WAL&_busy_timeout=10000&_foreign_keys=on&_txlock=immediate&_synchronous=NORMAL"
-		dial = sqlite.New(sqlite.Config{DriverName: sqliteDriver, DSN: dsn})
+		dial = sqlite.New(sqlite.Config{DriverName: sqliteDriver, DSN: sqliteDSN(path)})
 	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
 		driver = "postgres"
 		dial = postgres.Open(url)
@@ -76,14 +73,18 @@ func Open(url string, opt Options) (*Store, error) {
 	if opt.Logger != nil {
 		gl = quietLogger{Interface: logger.NewSlogLogger(opt.Logger, logger.Config{SlowThreshold: slowQuery, LogLevel: logger.Warn, IgnoreRecordNotFoundError: true})}
 	}
-	gc := &gorm.Config{Logger: gl, TranslateError: true, SkipDefaultTransaction: true, NowFunc: func() time.Time { return time.Now().UTC() }}
-	if driver == "sqlite" {
-		// Keep prepared statements per connection: parsing and planning a
-		// statement costs SQLite more than running the small queries of the
-		// inbox path. (pgx caches PostgreSQL's prepared statements itself.)
-		gc.PrepareStmt, gc.PrepareStmtMaxSize, gc.PrepareStmtTTL = true, 512, 10*time.Minute
+	// A fresh config for each gorm.Open: gorm keeps its pool in it.
+	config := func() *gorm.Config {
+		gc := &gorm.Config{Logger: gl, TranslateError: true, SkipDefaultTransaction: true, NowFunc: func() time.Time { return time.Now().UTC() }}
+		if driver == "sqlite" {
+			// Keep prepared statements per connection: parsing and planning a
+			// statement costs SQLite more than running the small queries of the
+			// inbox path. (pgx caches PostgreSQL's prepared statements itself.)
+			gc.PrepareStmt, gc.PrepareStmtMaxSize, gc.PrepareStmtTTL = true, 512, 10*time.Minute
+		}
+		return gc
 	}
-	db, err := gorm.Open(dial, gc)
+	db, err := gorm.Open(dial, config())
 	if err != nil {
 		return nil, fmt.Errorf("open %s database: %w", driver, err)
 	}
@@ -114,11 +115,36 @@ func Open(url string, opt Options) (*Store, error) {
 	if now == nil {
 		now = time.Now
 	}
-	st := &Store{db: db, driver: driver, now: func() time.Time { return now().UTC() }, wmu: &sync.Mutex{}}
+	st := &Store{db: db, wdb: db, driver: driver, now: func() time.Time { return now().UTC() }, wmu: &sync.Mutex{}}
 	if driver == "sqlite" && strings.TrimPrefix(url, "sqlite:") != ":memory:" {
+		// One connection for every write. In WAL mode a connection drops
+		// its whole page cache when another connection has written since
+		// its last transaction: with writes spread over the pool, nearly
+		// every write began by reading its b-tree pages back from the
+		// files. The writes are serialised anyway (wmu); on their own
+		// connection its cache stays warm.
+		wdb, err := gorm.Open(sqlite.New(sqlite.Config{DriverName: sqliteDriver, DSN: sqliteDSN(strings.TrimPrefix(url, "sqlite:"))}), config())
+		if err != nil {
+			return nil, fmt.Errorf("open %s database for writing: %w", driver, err)
+		}
+		wsql, err := wdb.DB()
+		if err != nil {
+			return nil, err
+		}
+		wsql.SetMaxOpenConns(1)
+		wsql.SetMaxIdleConns(1)
+		wsql.SetConnMaxIdleTime(0)
+		st.wdb = wdb
 		st.cp = startCheckpointer(sqlDB, st.wmu, opt.Logger)
 	}
 	return st, nil
+}
+
+// sqliteDSN opens path with WAL for concurrent readers, a busy timeout
+// instead of SQLITE_BUSY errors, foreign keys on, and BEGIN IMMEDIATE so
+// that write transactions queue instead of failing on upgrade.
+func sqliteDSN(path string) string {
+	return "file:" + path + "?_journal_mode=WAL&_busy_timeout=10000&_foreign_keys=on&_txlock=immediate&_synchronous=NORMAL"
 }
 
 // Driver is "sqlite" or "postgres".
@@ -131,6 +157,11 @@ func (s *Store) Now() time.Time { return s.now() }
 func (s *Store) Close() error {
 	s.cp.close()
 	s.cp = nil
+	if s.wdb != s.db {
+		if wsql, err := s.wdb.DB(); err == nil {
+			_ = wsql.Close()
+		}
+	}
 	sqlDB, err := s.db.DB()
 	if err != nil {
 		return err
@@ -150,8 +181,8 @@ func (s *Store) Ping(ctx context.Context) error {
 // Tx runs fn in one transaction; fn gets a Store bound to it.
 func (s *Store) Tx(ctx context.Context, fn func(tx *Store) error) error {
 	defer s.write()()
-	return s.db.WithContext(ctx).Transaction(func(g *gorm.DB) error {
-		return fn(&Store{db: g, driver: s.driver, now: s.now, wmu: s.wmu, inTx: true, cp: s.cp})
+	return s.wdb.WithContext(ctx).Transaction(func(g *gorm.DB) error {
+		return fn(&Store{db: g, wdb: g, driver: s.driver, now: s.now, wmu: s.wmu, inTx: true, cp: s.cp})
 	})
 }
 
@@ -170,6 +201,9 @@ func (s *Store) write() func() {
 
 func (s *Store) ctx(ctx context.Context) *gorm.DB { return s.db.WithContext(ctx) }
 
+// wctx is ctx for writes: the write connection on SQLite (see Open).
+func (s *Store) wctx(ctx context.Context) *gorm.DB { return s.wdb.WithContext(ctx) }
+
 // translate maps gorm errors to the package's errors.
 func translate(err error) error {
 	switch {
@@ -186,7 +220,7 @@ func translate(err error) error {
 // Exec runs a statement (administrative use: tests, maintenance).
 func (s *Store) Exec(ctx context.Context, sql string, args ...any) error {
 	defer s.write()()
-	return s.ctx(ctx).Exec(sql, args...).Error
+	return s.wctx(ctx).Exec(sql, args...).Error
 }
 
 // QueryRow scans the one row a query returns into dest (administrative

@@ -11,7 +11,7 @@ func (s *Store) CreateUser(ctx context.Context, u *User) error {
 	defer s.write()()
 	now := s.now()
 	u.CreatedAt, u.UpdatedAt = now, now
-	if err := translate(s.ctx(ctx).Create(u).Error); err != nil {
+	if err := translate(s.wctx(ctx).Create(u).Error); err != nil {
 		return fmt.Errorf("create user %q: %w", u.Username, err)
 	}
 	return nil
@@ -29,7 +29,7 @@ func (s *Store) UserByName(ctx context.Context, name string) (*User, error) {
 // SetPassword replaces a user's password hash.
 func (s *Store) SetPassword(ctx context.Context, id int64, hash string) error {
 	defer s.write()()
-	res := s.ctx(ctx).Model(&User{}).Where("id = ?", id).Updates(map[string]any{"password_hash": hash, "updated_at": s.now()})
+	res := s.wctx(ctx).Model(&User{}).Where("id = ?", id).Updates(map[string]any{"password_hash": hash, "updated_at": s.now()})
 	if res.Error != nil {
 		return res.Error
 	}
@@ -90,7 +90,7 @@ func (s *Store) ChangeOwnPassword(ctx context.Context, id int64, hash, keep stri
 // SetTOTPSecret stores a new, not yet confirmed, TOTP secret.
 func (s *Store) SetTOTPSecret(ctx context.Context, id int64, secret string) error {
 	defer s.write()()
-	return s.ctx(ctx).Model(&User{}).Where("id = ?", id).Updates(map[string]any{
+	return s.wctx(ctx).Model(&User{}).Where("id = ?", id).Updates(map[string]any{
 		"totp_secret": secret, "totp_enabled": false, "totp_last_step": 0, "updated_at": s.now()}).Error
 }
 
@@ -103,7 +103,7 @@ func (s *Store) SetTOTPEnabled(ctx context.Context, id int64, on bool) error {
 		upd["totp_secret"] = ""
 		upd["totp_last_step"] = 0
 	}
-	return s.ctx(ctx).Model(&User{}).Where("id = ?", id).Updates(upd).Error
+	return s.wctx(ctx).Model(&User{}).Where("id = ?", id).Updates(upd).Error
 }
 
 // UseTOTPStep records that the code of time step step was used. It returns
@@ -111,7 +111,7 @@ func (s *Store) SetTOTPEnabled(ctx context.Context, id int64, on bool) error {
 // a code is accepted once even across several nodes.
 func (s *Store) UseTOTPStep(ctx context.Context, id, step int64) (bool, error) {
 	defer s.write()()
-	res := s.ctx(ctx).Model(&User{}).Where("id = ? AND totp_last_step < ?", id, step).Update("totp_last_step", step)
+	res := s.wctx(ctx).Model(&User{}).Where("id = ? AND totp_last_step < ?", id, step).Update("totp_last_step", step)
 	return res.RowsAffected == 1, res.Error
 }
 
@@ -119,13 +119,13 @@ func (s *Store) UseTOTPStep(ctx context.Context, id, step int64) (bool, error) {
 // the browser).
 func (s *Store) SetUserLocale(ctx context.Context, id int64, locale string) error {
 	defer s.write()()
-	return s.ctx(ctx).Model(&User{}).Where("id = ?", id).Updates(map[string]any{"locale": locale, "updated_at": s.now()}).Error
+	return s.wctx(ctx).Model(&User{}).Where("id = ?", id).Updates(map[string]any{"locale": locale, "updated_at": s.now()}).Error
 }
 
 // SetUserLanguages sets the languages a person reads (language tags such
 // as "sv", "fi"; empty: none given).
 func (s *Store) SetUserLanguages(ctx context.Context, id int64, langs []string) error {
 	defer s.write()()
-	return s.ctx(ctx).Model(&User{}).Where("id = ?", id).
+	return s.wctx(ctx).Model(&User{}).Where("id = ?", id).
 		Updates(map[string]any{"languages": strings.Join(langs, ","), "updated_at": s.now()}).Error
 }
