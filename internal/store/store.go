@@ -125,10 +125,12 @@ func Open(url string, opt Options) (*Store, error) {
 		// connection its cache stays warm.
 		wdb, err := gorm.Open(sqlite.New(sqlite.Config{DriverName: sqliteDriver, DSN: sqliteDSN(strings.TrimPrefix(url, "sqlite:"))}), config())
 		if err != nil {
+			_ = sqlDB.Close()
 			return nil, fmt.Errorf("open %s database for writing: %w", driver, err)
 		}
 		wsql, err := wdb.DB()
 		if err != nil {
+			_ = sqlDB.Close()
 			return nil, err
 		}
 		wsql.SetMaxOpenConns(1)
