@@ -44,10 +44,7 @@ func (c *lookupCache) hostDue(host string) bool {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.hosts == nil || len(c.hosts) > lookupCacheMax {
-		c.hosts = map[string]time.Time{}
-	}
-	c.hosts[host] = now
+	putBounded(&c.hosts, host, now)
 	return true
 }
 
@@ -63,6 +60,15 @@ type actorEntry struct {
 
 const lookupCacheMax = 10000
 
+// putBounded stores v under k in *m, starting the map afresh when it has
+// grown past lookupCacheMax (the caller holds the cache's lock).
+func putBounded[K comparable, V any](m *map[K]V, k K, v V) {
+	if *m == nil || len(*m) > lookupCacheMax {
+		*m = map[K]V{}
+	}
+	(*m)[k] = v
+}
+
 func (c *lookupCache) post(ref string) (postRef, bool) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
@@ -73,10 +79,7 @@ func (c *lookupCache) post(ref string) (postRef, bool) {
 func (c *lookupCache) putPost(ref string, p postRef) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.posts == nil || len(c.posts) > lookupCacheMax {
-		c.posts = map[string]postRef{}
-	}
-	c.posts[ref] = p
+	putBounded(&c.posts, ref, p)
 }
 
 func (c *lookupCache) slug(id int64) (string, bool) {
@@ -89,10 +92,7 @@ func (c *lookupCache) slug(id int64) (string, bool) {
 func (c *lookupCache) putSlug(id int64, slug string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.slugs == nil || len(c.slugs) > lookupCacheMax {
-		c.slugs = map[int64]string{}
-	}
-	c.slugs[id] = slug
+	putBounded(&c.slugs, id, slug)
 }
 
 func (c *lookupCache) actor(iri string) (*store.RemoteActor, bool) {
@@ -109,10 +109,7 @@ func (c *lookupCache) actor(iri string) (*store.RemoteActor, bool) {
 func (c *lookupCache) putActor(a *store.RemoteActor) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.actors == nil || len(c.actors) > lookupCacheMax {
-		c.actors = map[string]actorEntry{}
-	}
-	c.actors[a.IRI] = actorEntry{a: *a, at: time.Now()}
+	putBounded(&c.actors, a.IRI, actorEntry{a: *a, at: time.Now()})
 }
 
 func (c *lookupCache) forgetActor(iri string) {

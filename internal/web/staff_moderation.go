@@ -259,11 +259,16 @@ func (s *Server) renderQueue(c echo.Context, code int, errMsg, notice string) er
 	if err != nil {
 		return err
 	}
-	for _, d := range pending {
+	// myGroup is the decision's group when it is one of the moderator's.
+	myGroup := func(d store.ModDecision) (store.Group, bool) {
 		if d.GroupID == nil {
-			continue
+			return store.Group{}, false
 		}
 		g, ok := mine[*d.GroupID]
+		return g, ok
+	}
+	for _, d := range pending {
+		g, ok := myGroup(d)
 		if !ok {
 			continue
 		}
@@ -279,10 +284,7 @@ func (s *Server) renderQueue(c echo.Context, code int, errMsg, notice string) er
 		return err
 	}
 	for _, d := range due {
-		if d.GroupID == nil {
-			continue
-		}
-		g, ok := mine[*d.GroupID]
+		g, ok := myGroup(d)
 		if !ok {
 			continue
 		}
